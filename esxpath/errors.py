@@ -1,0 +1,94 @@
+"""Exception types and the one ExitStatus enum; exit_status() is the only place that maps them."""
+from __future__ import annotations
+
+from enum import IntEnum
+
+from .model import Severity
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    DRIFT = 1  # audit WARNING; apply: some change failed or did not verify
+    DANGER = 2  # audit CRITICAL; check: not safe to fail over
+    UNKNOWN = 3  # could not verify (host unreachable, esxcli failure); monitoring maps every error here
+    USAGE = 64  # bad options or arguments (EX_USAGE)
+    NOT_FOUND = 65  # scope matched nothing: unknown datacenter/cluster/host, glob without match
+    CONNECTION = 69  # vCenter unreachable, not a vCenter, TLS verification failed (EX_UNAVAILABLE)
+    INTERNAL = 70  # a bug: please report with --record (EX_SOFTWARE)
+    AUTH = 77  # wrong credentials or missing privilege (EX_NOPERM)
+    CONFIG = 78  # unreadable password file, missing credentials (EX_CONFIG)
+    INTERRUPTED = 130
+
+
+class EsxpathError(Exception):
+    """An expected failure: printed as one line, no traceback."""
+
+    status = ExitStatus.INTERNAL
+
+
+class UsageError(EsxpathError):
+    status = ExitStatus.USAGE
+
+
+class ScopeError(EsxpathError):
+    """The scope (datacenter, cluster, host, device glob) matched nothing."""
+
+    status = ExitStatus.NOT_FOUND
+
+
+class ConfigError(EsxpathError):
+    status = ExitStatus.CONFIG
+
+
+class ConnectionFailed(EsxpathError):
+    status = ExitStatus.CONNECTION
+
+
+class TlsError(ConnectionFailed):
+    pass
+
+
+class AuthError(EsxpathError):
+    status = ExitStatus.AUTH
+
+
+class HostError(EsxpathError):
+    """One host failed (disconnected, esxcli fault, timeout); isolated to that host."""
+
+    status = ExitStatus.UNKNOWN
+
+    def __init__(self, host: str, message: str):
+        super().__init__(f"{host}: {message}")
+        self.host = host
+
+
+class EsxcliFault(HostError):
+    """esxcli answered with a fault (unknown device, bad option)."""
+
+
+class TaskFailed(EsxpathError):
+    status = ExitStatus.DRIFT
+
+
+def exit_status(error: BaseException | None = None, severity: Severity | None = None,
+                monitoring: bool = False) -> ExitStatus:
+    """The single mapping from an outcome to a process exit status.
+
+    monitoring=True (audit): Nagios semantics, every failure to verify is UNKNOWN (3).
+    """
+    if error is not None:
+        if isinstance(error, KeyboardInterrupt):
+            return ExitStatus.INTERRUPTED
+        if monitoring:
+            return ExitStatus.UNKNOWN
+        if isinstance(error, EsxpathError):
+            return error.status
+        return ExitStatus.INTERNAL
+    if severity is None:
+        return ExitStatus.OK
+    return {
+        Severity.OK: ExitStatus.OK,
+        Severity.DRIFT: ExitStatus.DRIFT,
+        Severity.DANGER: ExitStatus.DANGER,
+        Severity.UNKNOWN: ExitStatus.UNKNOWN,
+    }[Severity(severity)]

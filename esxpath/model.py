@@ -1,0 +1,290 @@
+"""The domain model: frozen dataclasses, no I/O, no pyVmomi, no click.
+
+Everything the adapter reads from vSphere becomes these objects; plan, verify and output only
+ever see these. Names follow what a storage admin reads in esxcli, not the vSphere API.
+"""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from enum import Enum, IntEnum
+
+
+class TpgState(str, Enum):
+    """ALUA asymmetric access state of a target port group, as esxcli's TPG_state prints it."""
+
+    AO = "AO"  # active/optimized
+    ANO = "ANO"  # active/non-optimized
+    STANDBY = "STBY"
+    UNAVAILABLE = "UNAV"
+    UNKNOWN = "UNKNOWN"
+
+    @classmethod
+    def parse(cls, text: str | None) -> "TpgState":
+        t = (text or "").strip().upper()
+        aliases = {"STANDBY": cls.STANDBY, "UNAVAILABLE": cls.UNAVAILABLE, "OPTIMIZED": cls.AO}
+        for member in cls:
+            if member.value == t:
+                return member
+        return aliases.get(t, cls.UNKNOWN)
+
+
+# Path.state values, from HostMultipathInfoPath.state
+PATH_ACTIVE = "active"
+PATH_STANDBY = "standby"
+PATH_DISABLED = "disabled"
+PATH_DEAD = "dead"
+PATH_UNKNOWN = "unknown"
+
+# Buckets a path is counted in (show, audit perfdata, JSON): the TPG state if the path is
+# alive, else "dead". Order is the display order.
+BUCKETS = ("ao", "ano", "standby", "unavailable", "dead")
+_BUCKET_OF_STATE = {
+    TpgState.AO: "ao",
+    TpgState.ANO: "ano",
+    TpgState.STANDBY: "standby",
+    TpgState.UNAVAILABLE: "unavailable",
+}
+
+
+@dataclass(frozen=True)
+class Path:
+    name: str  # fc.<hba wwnn>:<hba wwpn>-fc.<tgt wwnn>:<tgt wwpn>-<device>
+    runtime_name: str  # vmhba2:C0:T0:L1
+    adapter: str  # vmhba2
+    state: str = PATH_UNKNOWN  # multipathInfo path state (active|standby|disabled|dead|unknown)
+    working: bool = False  # isWorkingPath: carries I/O under the current PSP
+    tpg_id: int | None = None  # from esxcli Storage Array Type Path Config
+    tpg_state: TpgState = TpgState.UNKNOWN
+    target_wwpn: str | None = None  # e.g. 21:00:00:24:ff:54:09:80
+
+    @property
+    def live(self) -> bool:
+        """A path ESXi can send I/O down now or after an ALUA transition."""
+        return self.state not in (PATH_DEAD, PATH_DISABLED, PATH_UNKNOWN)
+
+    @property
+    def bucket(self) -> str:
+        if not self.live:
+            return "dead"
+        return _BUCKET_OF_STATE.get(self.tpg_state, "unavailable")
+
+
+@dataclass(frozen=True)
+class TargetPortGroup:
+    id: int
+    state: TpgState
+
+
+@dataclass(frozen=True)
+class DevicePolicy:
+    """What a device is configured with now (the esxcli view)."""
+
+    satp: str | None = None  # VMW_SATP_ALUA
+    psp: str | None = None  # VMW_PSP_MRU, VMW_PSP_RR, ...
+    limit_type: str | None = None  # iops | bytes | latency | default (RR only)
+    iops: int | None = None  # IOOperation limit (RR only)
+    bytes: int | None = None
+    use_ano: bool | None = None
+
+
+@dataclass(frozen=True)
+class Device:
+    canonical_name: str  # eui.3737373737373701
+    vendor: str = ""
+    model: str = ""
+    display_name: str = ""
+    uuid: str = ""
+    capacity_bytes: int = 0
+    is_local: bool = False
+    policy: DevicePolicy = field(default_factory=DevicePolicy)
+    tpgs: tuple[TargetPortGroup, ...] = ()
+    paths: tuple[Path, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        """Paths per bucket (ao, ano, standby, unavailable, dead), every bucket present."""
+        out = dict.fromkeys(BUCKETS, 0)
+        for p in self.paths:
+            out[p.bucket] += 1
+        return out
+
+    def tpg_counts(self) -> dict[int, dict[str, int]]:
+        """Per TPG id: live paths and dead paths, plus the group's state."""
+        out: dict[int, dict[str, int]] = {}
+        for p in self.paths:
+            if p.tpg_id is None:
+                continue
+            c = out.setdefault(p.tpg_id, {"live": 0, "dead": 0})
+            c["live" if p.live else "dead"] += 1
+        return out
+
+    def tpg_state(self, tpg_id: int) -> TpgState:
+        for g in self.tpgs:
+            if g.id == tpg_id:
+                return g.state
+        for p in self.paths:
+            if p.tpg_id == tpg_id:
+                return p.tpg_state
+        return TpgState.UNKNOWN
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    moid: str = ""
+    datacenter: str = ""
+    cluster: str | None = None  # None: standalone host
+    connection_state: str = "connected"  # connected | disconnected | notResponding
+    devices: tuple[Device, ...] = ()
+    # Set when the host could not be read completely (esxcli failed, host unreachable):
+    # its devices may be partial and nothing about it may be called safe.
+    error: str | None = None
+
+    @property
+    def verifiable(self) -> bool:
+        return self.connection_state == "connected" and self.error is None
+
+    def device(self, name: str) -> Device | None:
+        for d in self.devices:
+            if d.canonical_name == name:
+                return d
+        return None
+
+
+@dataclass(frozen=True)
+class Inventory:
+    hosts: tuple[Host, ...] = ()
+
+    def host(self, name: str) -> Host | None:
+        for h in self.hosts:
+            if h.name == name:
+                return h
+        return None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which hosts are in scope; resolved by the adapter when it reads the inventory."""
+
+    datacenter: str | None = None
+    cluster: str | None = None
+    hosts: tuple[str, ...] = ()
+
+
+DEFAULT_DEVICE_GLOBS = ("eui.*",)
+DEFAULT_VENDORS = ("SCST_BIO", "SCST_FIO")
+
+
+@dataclass(frozen=True)
+class Selector:
+    """Which devices are in scope. Host scoping happens in the adapter (inventory read)."""
+
+    device_globs: tuple[str, ...] = DEFAULT_DEVICE_GLOBS
+    vendors: tuple[str, ...] = DEFAULT_VENDORS
+
+    def matches(self, device: Device) -> bool:
+        if device.is_local:
+            return False
+        name_ok = any(fnmatch.fnmatchcase(device.canonical_name, g) for g in self.device_globs)
+        vendor_ok = device.vendor.strip() in self.vendors
+        return name_ok and vendor_ok
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The desired state: the seed article's RR with IOPS=1, or RR with the latency limit."""
+
+    psp: str = "VMW_PSP_RR"
+    limit_type: str = "iops"  # iops | latency
+    iops: int | None = 1  # only with limit_type iops
+    satp: str = "VMW_SATP_ALUA"  # for the claim rule
+    claim_rule: bool = False  # also add SATP claim rules per vendor
+
+    @property
+    def is_rr(self) -> bool:
+        return self.psp == "VMW_PSP_RR"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What audit/check hold the estate to, besides the Policy."""
+
+    ao: int | None = None  # exact AO path count per device, None: only symmetric across hosts
+    ano: int | None = None
+    min_paths: int = 1  # check: live paths needed in the group that will take over
+    to_tpg: int | None = None  # check: TPG id that will take over; None: the one now ANO
+
+
+# Change kinds
+CHANGE_PSP = "psp"
+CHANGE_RR_LIMIT = "rr_limit"
+CHANGE_SATP_RULE = "satp_rule"
+
+
+@dataclass(frozen=True)
+class Change:
+    host: str
+    kind: str  # psp | rr_limit | satp_rule
+    device: str | None  # None for a SATP rule (host wide)
+    before: str  # human text: "VMW_PSP_MRU", "iops 1000"
+    after: str
+    # esxcli options for the write, in a stable order, e.g. (("type", "iops"), ("iops", "1"))
+    params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    changes: tuple[Change, ...] = ()
+    # hosts whose state could not be read: nothing is planned for them, and apply reports them
+    skipped_hosts: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def for_host(self, host: str) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.host == host)
+
+
+class Severity(IntEnum):
+    """Nagios order: the worst finding sets audit's exit status."""
+
+    OK = 0
+    DRIFT = 1  # WARNING: configured differently than desired, asymmetric paths
+    DANGER = 2  # CRITICAL: no AO / no ANO / dead path / LUN missing on a host; check: unsafe
+    UNKNOWN = 3  # could not verify
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Severity
+    code: str  # stable machine name, e.g. "psp", "rr-limit", "no-ao", "dead-path", "host-unverifiable"
+    host: str | None
+    device: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    change: Change
+    ok: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a command hands to output.render; the same object feeds table and JSON."""
+
+    command: str  # show | apply | audit | check | watch
+    inventory: Inventory = field(default_factory=Inventory)
+    selector: Selector = field(default_factory=Selector)
+    findings: tuple[Finding, ...] = ()
+    plan: Plan | None = None
+    results: tuple[ChangeResult, ...] = ()  # apply: outcome of every change
+    dry_run: bool = False
+    # check --after-failover / watch: seconds per host until the new group was AO (None: never)
+    timings: tuple[tuple[str, float | None], ...] = ()
+
+    @property
+    def severity(self) -> Severity:
+        return max((f.severity for f in self.findings), default=Severity.OK)
