@@ -129,6 +129,24 @@ class Device:
 
 
 @dataclass(frozen=True)
+class SatpRule:
+    """One row of `esxcli storage nmp satp rule list` (empty string: the column is empty)."""
+
+    satp: str  # VMW_SATP_ALUA
+    vendor: str = ""
+    model: str = ""
+    psp: str = ""  # Default PSP
+    psp_options: str = ""  # e.g. "iops=1"
+    claim_options: str = ""  # e.g. "tpgs_on"
+    description: str = ""
+    options: str = ""
+    transport: str = ""
+    driver: str = ""
+    device: str = ""
+    rule_group: str = ""  # system | user
+
+
+@dataclass(frozen=True)
 class Host:
     name: str
     moid: str = ""
@@ -139,6 +157,7 @@ class Host:
     # Set when the host could not be read completely (esxcli failed, host unreachable):
     # its devices may be partial and nothing about it may be called safe.
     error: str | None = None
+    satp_rules: tuple[SatpRule, ...] = ()  # from esxcli; only read when claim rules matter
 
     @property
     def verifiable(self) -> bool:
@@ -288,3 +307,9 @@ class Report:
     @property
     def severity(self) -> Severity:
         return max((f.severity for f in self.findings), default=Severity.OK)
+
+    @property
+    def status(self) -> Severity:
+        """severity, raised to DRIFT when a change failed: what JSON/nagios report as status."""
+        failed = any(not r.ok for r in self.results)
+        return max(self.severity, Severity.DRIFT) if failed else self.severity
