@@ -1,0 +1,330 @@
+"""render(report, fmt): the one output abstraction. Pure: returns text, prints nothing.
+
+Table and JSON are views of the same Report (so they never drift); nagios and prometheus are
+monitoring views of it. Only in-scope devices (report.selector) are shown anywhere.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+from .model import BUCKETS, Device, Host, Report, Severity
+from .plan import limit_text
+from .verify import group_ids
+
+SCHEMA = "esxpath/1"
+FORMATS = ("table", "json", "nagios", "prometheus")
+
+
+def render(report: Report, fmt: str = "table") -> str:
+    try:
+        fn = _RENDERERS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r}, choose one of {', '.join(FORMATS)}") from None
+    return fn(report)
+
+
+# ---------------------------------------------------------------- shared facts
+
+def _devices(report: Report, host: Host) -> list[Device]:
+    return [d for d in host.devices if report.selector.matches(d)]
+
+
+def _device_names(report: Report) -> set[str]:
+    return {d.canonical_name for h in report.inventory.hosts for d in _devices(report, h)}
+
+
+def _totals(report: Report) -> dict[str, int]:
+    out = dict.fromkeys(BUCKETS, 0)
+    for h in report.inventory.hosts:
+        for d in _devices(report, h):
+            for k, v in d.counts().items():
+                out[k] += v
+    return out
+
+
+def _tpg_rows(dev: Device) -> list[dict[str, Any]]:
+    counts = dev.tpg_counts()
+    return [{"id": g, "state": dev.tpg_state(g).value,
+             "live": counts.get(g, {}).get("live", 0), "dead": counts.get(g, {}).get("dead", 0)}
+            for g in group_ids(dev)]
+
+
+def _severity_counts(report: Report) -> dict[Severity, int]:
+    out = dict.fromkeys((Severity.DANGER, Severity.DRIFT, Severity.UNKNOWN), 0)
+    for f in report.findings:
+        if f.severity in out:
+            out[f.severity] += 1
+    return out
+
+
+def _scope_text(report: Report) -> str:
+    n_hosts, n_dev = len(report.inventory.hosts), len(_device_names(report))
+    return f"{n_hosts} host{'s' * (n_hosts != 1)}, {n_dev} device{'s' * (n_dev != 1)}"
+
+
+def _findings_text(report: Report) -> str:
+    c = _severity_counts(report)
+    parts = [f"{n} {s.name.lower()}" for s, n in c.items() if n]
+    failed = sum(1 for r in report.results if not r.ok)
+    if failed:
+        parts.append(f"{failed} failed change{'s' * (failed != 1)}")
+    return ", ".join(parts)
+
+
+def summary(report: Report) -> str:
+    """One line: what a human or a monitoring system needs first."""
+    status = report.status
+    scope = _scope_text(report)
+    trouble = f"{_findings_text(report)} ({scope})"
+    if report.command == "check":
+        if status == Severity.OK:
+            return f"SAFE to fail over: {scope} verified"
+        return f"NOT SAFE to fail over: {trouble}"
+    if report.command == "apply" and report.plan is not None:
+        n = len(report.plan.changes)
+        if status != Severity.OK:
+            return f"{status.name}: {trouble}"
+        if report.plan.empty:
+            return f"OK: nothing to change ({scope})"
+        if report.dry_run:
+            return f"DRY RUN: {n} change{'s' * (n != 1)} planned, nothing written ({scope})"
+        return f"OK: {n} change{'s' * (n != 1)} applied and verified ({scope})"
+    if report.command == "show" and status == Severity.OK:
+        return f"{scope} in scope"
+    if status == Severity.OK:
+        return f"OK: {scope}, all compliant"
+    return f"{status.name}: {trouble}"
+
+
+# ---------------------------------------------------------------- json
+
+def _path_json(p) -> dict[str, Any]:
+    return {"name": p.name, "runtime_name": p.runtime_name, "adapter": p.adapter,
+            "state": p.state, "working": p.working, "tpg_id": p.tpg_id,
+            "tpg_state": p.tpg_state.value}
+
+
+def _device_json(d: Device) -> dict[str, Any]:
+    pol = d.policy
+    return {"name": d.canonical_name, "vendor": d.vendor, "model": d.model, "satp": pol.satp,
+            "psp": pol.psp, "limit_type": pol.limit_type, "iops": pol.iops, "bytes": pol.bytes,
+            "use_ano": pol.use_ano, "counts": d.counts(), "tpgs": _tpg_rows(d),
+            "paths": [_path_json(p) for p in d.paths]}
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    """The documented JSON document (schema esxpath/1) as plain data."""
+    return {
+        "schema": SCHEMA,
+        "command": report.command,
+        "status": report.status.name,
+        "dry_run": report.dry_run,
+        "hosts": [{"name": h.name, "datacenter": h.datacenter, "cluster": h.cluster,
+                   "connection_state": h.connection_state, "error": h.error,
+                   "devices": [_device_json(d) for d in _devices(report, h)]}
+                  for h in report.inventory.hosts],
+        "findings": [{"severity": f.severity.name, "code": f.code, "host": f.host,
+                      "device": f.device, "message": f.message} for f in report.findings],
+        "plan": None if report.plan is None else [
+            {"host": c.host, "device": c.device, "kind": c.kind, "before": c.before,
+             "after": c.after} for c in report.plan.changes],
+        "results": [{"host": r.change.host, "device": r.change.device, "kind": r.change.kind,
+                     "ok": r.ok, "error": r.error} for r in report.results],
+        "timings": {h: t for h, t in report.timings},
+    }
+
+
+def _json(report: Report) -> str:
+    return json.dumps(to_dict(report), indent=2) + "\n"
+
+
+# ---------------------------------------------------------------- table
+
+def _columns(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [(indent + "  ".join(c.ljust(w) for c, w in zip(r, widths))).rstrip() for r in rows]
+
+
+def _tpg_text(dev: Device) -> str:
+    parts = []
+    for g in _tpg_rows(dev):
+        dead = f"+{g['dead']} dead" if g["dead"] else ""
+        parts.append(f"{g['id']}={g['state']}:{g['live']}{dead}")
+    return " ".join(parts) or "-"
+
+
+def _host_line(h: Host) -> str:
+    where = "/".join(x for x in (h.datacenter, h.cluster or "standalone") if x)
+    line = f"{h.name} ({where}) {h.connection_state}"
+    return f"{line}: ERROR {h.error}" if h.error else line
+
+
+def _show_lines(report: Report) -> list[str]:
+    out: list[str] = []
+    head = ("DEVICE", "VENDOR/MODEL", "SATP", "PSP", "RR LIMIT", "AO", "ANO", "STBY", "UNAV",
+            "DEAD", "TPGS")
+    for h in report.inventory.hosts:
+        out.append(_host_line(h))
+        devs = _devices(report, h)
+        if not devs:
+            out.append("  (no device in scope)")
+            continue
+        rows = [head]
+        for d in devs:
+            c = d.counts()
+            rr = limit_text(d.policy) if d.policy.psp == "VMW_PSP_RR" else "-"
+            rows.append((d.canonical_name, f"{d.vendor}/{d.model}", d.policy.satp or "?",
+                         d.policy.psp or "?", rr, *(str(c[b]) for b in BUCKETS), _tpg_text(d)))
+        out.extend(_columns(rows))
+    return out
+
+
+def _plan_lines(report: Report) -> list[str]:
+    plan = report.plan
+    if plan is None:
+        return []
+    out: list[str] = []
+    if plan.empty:
+        out.append("Nothing to change: every in-scope device is compliant.")
+    else:
+        title = "Plan (dry run, nothing written)" if report.dry_run else "Plan"
+        out.append(f"{title}: {len(plan.changes)} change{'s' * (len(plan.changes) != 1)}")
+        for c in plan.changes:
+            what = c.device if c.device else f"satp rule {dict(c.params).get('vendor', '')}".rstrip()
+            out.append(f"  {c.host} {what}: {c.before} -> {c.after}")
+    for name in plan.skipped_hosts:
+        h = report.inventory.host(name)
+        why = (h.error or h.connection_state) if h else "not read"
+        out.append(f"  {name}: skipped, cannot be read ({why})")
+    return out
+
+
+def _result_lines(report: Report) -> list[str]:
+    if not report.results:
+        return []
+    ok = sum(1 for r in report.results if r.ok)
+    failed = [r for r in report.results if not r.ok]
+    hosts = len({r.change.host for r in report.results})
+    out = [f"Applied {ok} of {len(report.results)} changes on {hosts} host{'s' * (hosts != 1)},"
+           f" {len(failed)} failed"]
+    for r in failed:
+        c = r.change
+        out.append(f"  FAILED {c.host} {c.device or 'satp rule'} {c.kind}: {r.error or 'unknown error'}")
+    return out
+
+
+def _finding_lines(report: Report) -> list[str]:
+    return [f"{f.severity.name:<7} {f.message}" for f in report.findings]
+
+
+def _timing_lines(report: Report) -> list[str]:
+    return [f"  {h}: {'never' if t is None else f'{t:.1f}s'}" for h, t in report.timings]
+
+
+def _table(report: Report) -> str:
+    blocks: list[list[str]] = []
+    if report.command == "show":
+        blocks.append(_show_lines(report))
+    blocks += [_plan_lines(report), _result_lines(report), _finding_lines(report)]
+    if report.timings:
+        blocks.append(["Time until the new group was AO:", *_timing_lines(report)])
+    blocks.append([summary(report)])
+    return "\n".join(line for b in blocks for line in b) + "\n"
+
+
+# ---------------------------------------------------------------- nagios
+
+_NAGIOS = {Severity.OK: "OK", Severity.DRIFT: "WARNING", Severity.DANGER: "CRITICAL",
+           Severity.UNKNOWN: "UNKNOWN"}
+
+
+def _one_line(text: str) -> str:
+    # '|' starts perfdata for Nagios; a newline starts the long output
+    return " ".join(text.replace("|", "/").split())
+
+
+def _nagios(report: Report) -> str:
+    status = report.status
+    if status == Severity.OK:
+        text = f"{_scope_text(report)} compliant"
+    else:
+        worst = sorted(report.findings, key=lambda f: -int(f.severity))
+        first = worst[0].message if worst else "a change failed"
+        more = len(report.findings) - 1 if worst else 0
+        text = f"{_findings_text(report)}: {first}" + (f" (+{more} more)" if more > 0 else "")
+    t = _totals(report)
+    perf = dict(t)
+    perf["hosts"] = len(report.inventory.hosts)
+    perf["unverifiable"] = sum(1 for h in report.inventory.hosts if not h.verifiable)
+    perf["devices"] = len(_device_names(report))
+    perf_text = " ".join(f"{k}={v}" for k, v in perf.items())
+    return f"ESXPATH {_NAGIOS[status]} - {_one_line(text)} | {perf_text}\n"
+
+
+# ---------------------------------------------------------------- prometheus
+
+def escape_label(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _labels(**labels: Any) -> str:
+    if not labels:
+        return ""
+    inner = ",".join(f'{k}="{escape_label("" if v is None else str(v))}"' for k, v in labels.items())
+    return "{" + inner + "}"
+
+
+class _Metrics:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def family(self, name: str, help_text: str, samples: Iterable[tuple[dict, float]]) -> None:
+        self.lines.append(f"# HELP {name} {help_text}")
+        self.lines.append(f"# TYPE {name} gauge")
+        for labels, value in samples:
+            self.lines.append(f"{name}{_labels(**labels)} {value:g}")
+
+
+def _path_samples(report: Report):
+    for h in report.inventory.hosts:
+        for d in _devices(report, h):
+            tpgs: dict[str, dict[str, int]] = {}
+            for g in group_ids(d):
+                tpgs[str(g)] = dict.fromkeys(BUCKETS, 0)
+            for p in d.paths:
+                key = "" if p.tpg_id is None else str(p.tpg_id)
+                tpgs.setdefault(key, dict.fromkeys(BUCKETS, 0))[p.bucket] += 1
+            for tpg, counts in tpgs.items():
+                for state, n in counts.items():
+                    yield {"host": h.name, "device": d.canonical_name, "tpg": tpg, "state": state}, n
+
+
+def _prometheus(report: Report) -> str:
+    m = _Metrics()
+    flagged = {(f.host, f.device) for f in report.findings if f.severity > Severity.OK}
+    hosts = report.inventory.hosts
+    m.family("esxpath_audit_status",
+             "Overall status: 0 ok, 1 drift, 2 danger, 3 unknown (Nagios order).",
+             [({}, int(report.status))])
+    m.family("esxpath_host_up", "1 if the host was connected and read completely.",
+             [({"host": h.name}, int(h.verifiable)) for h in hosts])
+    m.family("esxpath_findings", "Findings per severity.",
+             [({"severity": s.name.lower()}, n) for s, n in _severity_counts(report).items()])
+    m.family("esxpath_paths",
+             "Paths per host, device, ALUA target port group and state (dead: not live).",
+             _path_samples(report))
+    m.family("esxpath_device_compliant",
+             "1 if the device on this host has no finding (policy, paths).",
+             [({"host": h.name, "device": d.canonical_name},
+               int((h.name, d.canonical_name) not in flagged and h.verifiable))
+              for h in hosts for d in _devices(report, h)])
+    m.family("esxpath_device_info", "Device identity and multipath policy, value always 1.",
+             [({"host": h.name, "device": d.canonical_name, "vendor": d.vendor, "model": d.model,
+                "satp": d.policy.satp or "", "psp": d.policy.psp or "",
+                "rr_limit": limit_text(d.policy) if d.policy.psp == "VMW_PSP_RR" else ""}, 1)
+              for h in hosts for d in _devices(report, h)])
+    return "\n".join(m.lines) + "\n"
+
+
+_RENDERERS = {"table": _table, "json": _json, "nagios": _nagios, "prometheus": _prometheus}
