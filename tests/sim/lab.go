@@ -31,6 +31,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/vmware/govmomi/simulator"
 )
 
 // PSP and SATP names the simulated hosts know.
@@ -171,8 +173,9 @@ type Host struct {
 	Devices   []*Device
 	SatpRules []SatpRule
 
-	version   uint64 // bumped on every change; publish installs only newer views
-	published uint64
+	version uint64 // bumped on every change; publish installs only newer views
+	pubHost uint64 // version installed on the HostSystem
+	pubHSS  uint64 // version installed on the HostStorageSystem
 }
 
 // Write is one state-changing call, for GET /stats.
@@ -491,7 +494,11 @@ func (l *Lab) lookup(host, dev string) (*Host, *Device, error) {
 // SetPSP sets a device's path selection policy on one host (host by name or moid) and
 // records the write. Switching to another PSP resets RR's config to its defaults, as a new
 // PSP instance on ESXi does.
-func (l *Lab) SetPSP(host, dev, psp string) error {
+func (l *Lab) SetPSP(host, dev, psp string) error { return l.SetPSPCtx(nil, host, dev, psp) }
+
+// SetPSPCtx is SetPSP for SOAP methods: ctx (may be nil) lets the view update skip the lock
+// the running method already holds.
+func (l *Lab) SetPSPCtx(ctx *simulator.Context, host, dev, psp string) error {
 	l.mu.Lock()
 	h, d, err := l.lookup(host, dev)
 	if err == nil && !ValidPSP(psp) {
@@ -507,7 +514,7 @@ func (l *Lab) SetPSP(host, dev, psp string) error {
 	d.PSP = psp
 	l.recordWrite(h.Name, dev, "psp", psp)
 	l.mu.Unlock()
-	l.Publish(h)
+	l.PublishCtx(ctx, h)
 	return nil
 }
 
@@ -752,9 +759,12 @@ func (l *Lab) ResetStats() {
 
 // Publish regenerates h's typed storage view and installs it in vcsim (see view.go).
 // It must be called without l.mu held. publishHook is set by the inventory code.
-func (l *Lab) Publish(h *Host) {
+func (l *Lab) Publish(h *Host) { l.PublishCtx(nil, h) }
+
+// PublishCtx is Publish from inside a SOAP method (ctx.Caller is already locked).
+func (l *Lab) PublishCtx(ctx *simulator.Context, h *Host) {
 	if publishHook != nil {
-		publishHook(h)
+		publishHook(ctx, h)
 	}
 }
 
@@ -769,4 +779,4 @@ func (l *Lab) PublishAll() {
 }
 
 // publishHook installs a host's view in vcsim; nil until the inventory exists.
-var publishHook func(h *Host)
+var publishHook func(ctx *simulator.Context, h *Host)
