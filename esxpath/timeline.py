@@ -1,0 +1,295 @@
+"""What happened during a failover, from a series of inventory samples. Pure: no I/O.
+
+`esxpath watch` polls the inventory every --interval seconds and hands the samples here. Events
+say what changed between two samples (a target port group changed state, a path went dead or came
+back, a host became unreadable); the per-host summary answers the questions an admin asks after
+a controller failover: which group was AO before and after, when AO left the old group, how long
+until the new group was AO on every device (the VM freeze in the seed article), which paths died.
+Times are seconds since the first sample; they are only as exact as the polling interval.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from .model import Device, Host, Inventory, Selector, TpgState
+
+# Event kinds
+TPG_STATE = "tpg-state"
+PATH_DEAD = "path-dead"
+PATH_ALIVE = "path-alive"
+PATH_GONE = "path-gone"
+PATH_NEW = "path-new"
+DEVICE_GONE = "device-gone"
+DEVICE_NEW = "device-new"
+HOST_UNREADABLE = "host-unreadable"
+HOST_READABLE = "host-readable"
+
+
+@dataclass(frozen=True)
+class Event:
+    t: float  # seconds since the first sample
+    host: str
+    kind: str
+    device: str | None = None
+    tpg_id: int | None = None
+    path: str | None = None  # runtime name (vmhba2:C0:T0:L1), else the path name
+    before: str = ""
+    after: str = ""
+
+
+@dataclass(frozen=True)
+class HostSummary:
+    host: str
+    old_ao: tuple[int, ...] = ()  # AO group(s) in the first readable sample
+    new_ao: tuple[int, ...] = ()  # AO group(s) in the last readable sample
+    ao_left_after: float | None = None  # first time an old AO group was no longer AO
+    # first time every device had a newly AO group as AO; None: no switch seen or not on all
+    new_ao_after: float | None = None
+    dead_paths: tuple[str, ...] = ()  # "<device> <path>" seen dead in any sample
+    no_ao_at_end: tuple[str, ...] = ()  # devices without an AO group in the last sample
+    unreadable_samples: int = 0
+    readable_samples: int = 0
+    error: str | None = None  # the last error while unreadable
+
+    @property
+    def never_read(self) -> bool:
+        return self.readable_samples == 0
+
+    @property
+    def switched(self) -> bool:
+        return bool(self.new_ao) and self.new_ao != self.old_ao
+
+
+@dataclass(frozen=True)
+class Timeline:
+    started: float  # timestamp of the first sample (as given, e.g. time.time())
+    duration: float  # last sample - first sample
+    samples: int
+    events: tuple[Event, ...] = ()
+    hosts: tuple[HostSummary, ...] = ()
+
+    def host_events(self, host: str) -> tuple[Event, ...]:
+        return tuple(e for e in self.events if e.host == host)
+
+    @property
+    def status(self) -> str:
+        """UNKNOWN: a host was never readable. DANGER: a host switched groups but not on all
+        devices by the end, or ended with no AO group. Dead paths alone are reported, not judged:
+        a planned failover that stops SCST on the old master kills its paths on purpose."""
+        if any(h.never_read for h in self.hosts):
+            return "UNKNOWN"
+        if any(h.switched and h.new_ao_after is None or h.no_ao_at_end for h in self.hosts):
+            return "DANGER"
+        return "OK"
+
+
+# ---------------------------------------------------------------- helpers
+
+def _groups(dev: Device) -> list[int]:
+    ids = {g.id for g in dev.tpgs} | {p.tpg_id for p in dev.paths if p.tpg_id is not None}
+    return sorted(ids)
+
+
+def _ao(dev: Device) -> frozenset[int]:
+    return frozenset(i for i in _groups(dev) if dev.tpg_state(i) == TpgState.AO)
+
+
+def _path_id(p) -> str:
+    return p.runtime_name or p.name
+
+
+def _devices(host: Host, selector: Selector) -> dict[str, Device]:
+    return {d.canonical_name: d for d in host.devices if selector.matches(d)}
+
+
+def _diff_device(t: float, host: str, before: Device, after: Device) -> list[Event]:
+    out = []
+    name = after.canonical_name
+    for g in sorted(set(_groups(before)) | set(_groups(after))):
+        s0, s1 = before.tpg_state(g), after.tpg_state(g)
+        if s0 != s1:
+            out.append(Event(t, host, TPG_STATE, name, tpg_id=g, before=s0.value, after=s1.value))
+    old = {_path_id(p): p for p in before.paths}
+    new = {_path_id(p): p for p in after.paths}
+    for pid in sorted(set(old) | set(new)):
+        p0, p1 = old.get(pid), new.get(pid)
+        if p1 is None:
+            out.append(Event(t, host, PATH_GONE, name, tpg_id=p0.tpg_id, path=pid, before=p0.state))
+        elif p0 is None:
+            out.append(Event(t, host, PATH_NEW, name, tpg_id=p1.tpg_id, path=pid, after=p1.state))
+        elif p0.live != p1.live:
+            kind = PATH_ALIVE if p1.live else PATH_DEAD
+            out.append(Event(t, host, kind, name, tpg_id=p1.tpg_id, path=pid,
+                             before=p0.state, after=p1.state))
+    return out
+
+
+def _dead(devices: dict[str, Device]) -> set[str]:
+    return {f"{n} {_path_id(p)}" for n, d in devices.items() for p in d.paths if not p.live}
+
+
+# ---------------------------------------------------------------- the one entry point
+
+def build_timeline(samples: Sequence[tuple[float, Inventory]],
+                   selector: Selector | None = None) -> Timeline:
+    """Events and per-host summaries from (timestamp, Inventory) samples in time order."""
+    selector = selector or Selector()
+    if not samples:
+        return Timeline(started=0.0, duration=0.0, samples=0)
+    t0 = samples[0][0]
+    events: list[Event] = []
+    order: list[str] = []  # hosts in order of first appearance
+    last: dict[str, dict[str, Device]] = {}  # last readable devices per host
+    readable_before: dict[str, bool] = {}
+    series: dict[str, list[tuple[float, dict[str, frozenset[int]]]]] = {}  # AO sets per sample
+    dead: dict[str, set[str]] = {}
+    unreadable: dict[str, int] = {}
+    errors: dict[str, str | None] = {}
+
+    for ts, inv in samples:
+        t = round(ts - t0, 3)
+        for host in inv.hosts:
+            name = host.name
+            if name not in readable_before:
+                order.append(name)
+                dead[name], unreadable[name], series[name] = set(), 0, []
+            was = readable_before.get(name)
+            if not host.verifiable:
+                unreadable[name] += 1
+                errors[name] = host.error or f"connection state {host.connection_state}"
+                if was is not False:
+                    events.append(Event(t, name, HOST_UNREADABLE, after=errors[name]))
+                readable_before[name] = False
+                continue
+            if was is False:
+                events.append(Event(t, name, HOST_READABLE))
+            readable_before[name] = True
+            devs = _devices(host, selector)
+            prev = last.get(name)
+            if prev is not None:
+                for dname in sorted(set(prev) | set(devs)):
+                    if dname not in devs:
+                        events.append(Event(t, name, DEVICE_GONE, dname))
+                    elif dname not in prev:
+                        events.append(Event(t, name, DEVICE_NEW, dname))
+                    else:
+                        events += _diff_device(t, name, prev[dname], devs[dname])
+            last[name] = devs
+            dead[name] |= _dead(devs)
+            series[name].append((t, {d: _ao(dev) for d, dev in devs.items()}))
+
+    hosts = tuple(_summary(h, series[h], dead[h], unreadable[h], errors.get(h)) for h in order)
+    return Timeline(started=t0, duration=round(samples[-1][0] - t0, 3), samples=len(samples),
+                    events=tuple(events), hosts=hosts)
+
+
+def _summary(host: str, series: list[tuple[float, dict[str, frozenset[int]]]], dead: set[str],
+             unreadable: int, error: str | None) -> HostSummary:
+    if not series:
+        return HostSummary(host, unreadable_samples=unreadable, error=error)
+    first, final = series[0][1], series[-1][1]
+    old = frozenset().union(*first.values()) if first else frozenset()
+    new = frozenset().union(*final.values()) if final else frozenset()
+    left = next((t for t, ao in series if any(g not in ao.get(d, ()) for d in first
+                                              for g in first[d])), None)
+    arrived = None
+    gained = new - old  # groups that became AO; a half-switched host never "arrives"
+    if gained:
+        arrived = next((t for t, ao in series
+                        if all(ao.get(d, frozenset()) & gained for d in final)), None)
+    return HostSummary(host, old_ao=tuple(sorted(old)), new_ao=tuple(sorted(new)),
+                       no_ao_at_end=tuple(sorted(d for d, ao in final.items() if not ao)),
+                       ao_left_after=left, new_ao_after=arrived, dead_paths=tuple(sorted(dead)),
+                       unreadable_samples=unreadable, readable_samples=len(series),
+                       error=error if unreadable else None)
+
+
+# ---------------------------------------------------------------- rendering
+
+def _groups_text(ids: Iterable[int]) -> str:
+    ids = list(ids)
+    return ",".join(f"TPG {i}" for i in ids) if ids else "none"
+
+
+def _secs(v: float | None) -> str:
+    return "-" if v is None else f"+{v:.1f}s"
+
+
+def _event_text(e: Event) -> str:
+    if e.kind == TPG_STATE:
+        return f"{e.device}: TPG {e.tpg_id} {e.before} -> {e.after}"
+    if e.kind in (PATH_DEAD, PATH_ALIVE):
+        word = "dead" if e.kind == PATH_DEAD else "alive"
+        return f"{e.device}: path {e.path} (TPG {e.tpg_id}) {word} ({e.before} -> {e.after})"
+    if e.kind == PATH_GONE:
+        return f"{e.device}: path {e.path} gone"
+    if e.kind == PATH_NEW:
+        return f"{e.device}: path {e.path} new ({e.after})"
+    if e.kind == DEVICE_GONE:
+        return f"{e.device}: device gone"
+    if e.kind == DEVICE_NEW:
+        return f"{e.device}: device new"
+    if e.kind == HOST_UNREADABLE:
+        return f"host unreadable: {e.after}"
+    if e.kind == HOST_READABLE:
+        return "host readable again"
+    return f"{e.kind} {e.device or ''}".strip()
+
+
+def _table(tl: Timeline) -> str:
+    lines = [f"watched {tl.duration:.1f}s, {tl.samples} samples"]
+    for h in tl.hosts:
+        if h.never_read:
+            lines.append(f"{h.host}: never readable ({h.error or 'no data'})")
+            continue
+        if h.switched:
+            head = (f"{h.host}: AO {_groups_text(h.old_ao)} -> {_groups_text(h.new_ao)};"
+                    f" old AO left {_secs(h.ao_left_after)},"
+                    f" new AO on all devices {_secs(h.new_ao_after)}")
+        else:
+            head = f"{h.host}: AO {_groups_text(h.old_ao)}, no switch seen"
+        dead = f"{len(h.dead_paths)} dead path(s) seen" if h.dead_paths else "no dead path"
+        if h.no_ao_at_end:
+            dead += f"; NO AO group at the end on {', '.join(h.no_ao_at_end)}"
+        extra = f", unreadable in {h.unreadable_samples} sample(s)" if h.unreadable_samples else ""
+        lines.append(f"{head}; {dead}{extra}")
+        for e in tl.host_events(h.host):
+            lines.append(f"  {_secs(e.t):>8}  {_event_text(e)}")
+    return "\n".join(lines) + "\n"
+
+
+def timeline_dict(tl: Timeline, inventory: Inventory | None = None) -> dict:
+    """The esxpath/1 JSON envelope (CONTRACTS.md) with the timeline per host."""
+    last = {h.name: h for h in (inventory.hosts if inventory else ())}
+    hosts = []
+    for s in tl.hosts:
+        h = last.get(s.host)
+        hosts.append({
+            "name": s.host,
+            "datacenter": h.datacenter if h else None,
+            "cluster": h.cluster if h else None,
+            "connection_state": h.connection_state if h else None,
+            "error": (h.error if h else None) or s.error,
+            "old_ao": list(s.old_ao),
+            "new_ao": list(s.new_ao),
+            "ao_left_after": s.ao_left_after,
+            "new_ao_after": s.new_ao_after,
+            "dead_paths": list(s.dead_paths),
+            "no_ao_at_end": list(s.no_ao_at_end),
+            "unreadable_samples": s.unreadable_samples,
+            "events": [{"t": e.t, "kind": e.kind, "device": e.device, "tpg_id": e.tpg_id,
+                        "path": e.path, "before": e.before, "after": e.after}
+                       for e in tl.host_events(s.host)],
+        })
+    return {"schema": "esxpath/1", "command": "watch", "status": tl.status, "dry_run": False,
+            "started": tl.started, "duration": tl.duration, "samples": tl.samples,
+            "hosts": hosts, "findings": [], "plan": None, "results": [],
+            "timings": {s.host: s.new_ao_after for s in tl.hosts}}
+
+
+def render_timeline(tl: Timeline, fmt: str = "table", inventory: Inventory | None = None) -> str:
+    if fmt == "json":
+        return json.dumps(timeline_dict(tl, inventory), indent=2) + "\n"
+    return _table(tl)
