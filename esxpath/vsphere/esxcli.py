@@ -1,0 +1,205 @@
+"""esxcli through the vSphere API: HostSystem.RetrieveManagedMethodExecuter + ExecuteSoap.
+
+What esxcli knows and the typed API does not (RR limit, TPG state per path, SATP rules) comes
+from here. A command `storage nmp device list` is the managed object
+`ha-cli-handler-storage-nmp-device`, method `vim.EsxCLI.storage.nmp.device.list`; every option
+is one SoapArgument whose value is the option serialized as a SOAP element, exactly as
+Broadcom's esxcli client sends it (same names, same order, same version string).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
+from pyVmomi.VmomiSupport import F_OPTIONAL
+
+from ..errors import EsxcliFault, HostError
+from .parse import parse_esxcli_fault, parse_esxcli_response
+from .session import Session, is_transient
+
+_REFLECT = "vmodl.reflect.version.version1"
+_HOST_REFLECT = "vim.version.version7"  # HostSystem.Retrieve* exist since vSphere 5.1
+
+
+def _declare_types() -> None:
+    """The internal reflect types pyVmomi 9 does not ship (facts: VSPHERE.md)."""
+    try:
+        VmomiSupport.GetVmodlType("vmodl.reflect.ManagedMethodExecuter")
+        return
+    except (AttributeError, KeyError):
+        pass
+    V = _REFLECT
+    VmomiSupport.CreateDataType(
+        "vmodl.reflect.ManagedMethodExecuter.SoapArgument", "ReflectManagedMethodExecuterSoapArgument",
+        "vmodl.DynamicData", V, [("name", "string", V, 0), ("val", "string", V, 0)])
+    VmomiSupport.CreateDataType(
+        "vmodl.reflect.ManagedMethodExecuter.SoapFault", "ReflectManagedMethodExecuterSoapFault",
+        "vmodl.DynamicData", V, [("faultMsg", "string", V, 0), ("faultDetail", "string", V, F_OPTIONAL)])
+    VmomiSupport.CreateDataType(
+        "vmodl.reflect.ManagedMethodExecuter.SoapResult", "ReflectManagedMethodExecuterSoapResult",
+        "vmodl.DynamicData", V, [("response", "string", V, F_OPTIONAL),
+                                 ("fault", "vmodl.reflect.ManagedMethodExecuter.SoapFault", V, F_OPTIONAL)])
+    VmomiSupport.CreateManagedType(
+        "vmodl.reflect.ManagedMethodExecuter", "ReflectManagedMethodExecuter", "vmodl.ManagedObject", V,
+        None, [
+            ("executeSoap", "ExecuteSoap", V,
+             (("moid", "string", V, 0, None), ("version", "string", V, 0, None),
+              ("method", "string", V, 0, None),
+              ("argument", "vmodl.reflect.ManagedMethodExecuter.SoapArgument[]", V, F_OPTIONAL, None)),
+             (F_OPTIONAL, "vmodl.reflect.ManagedMethodExecuter.SoapResult",
+              "vmodl.reflect.ManagedMethodExecuter.SoapResult"), "System.Read", None),
+            ("fetchSoap", "FetchSoap", V,
+             (("moid", "string", V, 0, None), ("version", "string", V, 0, None),
+              ("prop", "string", V, 0, None)),
+             (F_OPTIONAL, "vmodl.reflect.ManagedMethodExecuter.SoapResult",
+              "vmodl.reflect.ManagedMethodExecuter.SoapResult"), "System.Read", None),
+        ])
+    # HostSystem.RetrieveManagedMethodExecuter is missing from pyVmomi's HostSystem; declare it on
+    # a private type and invoke its method info with the real HostSystem as _this.
+    VmomiSupport.CreateManagedType(
+        "vim.EsxpathHostReflect", "EsxpathHostReflect", "vmodl.ManagedObject", _HOST_REFLECT, None, [
+            ("retrieveManagedMethodExecuter", "RetrieveManagedMethodExecuter", _HOST_REFLECT, (),
+             (F_OPTIONAL, "vmodl.reflect.ManagedMethodExecuter", "vmodl.reflect.ManagedMethodExecuter"),
+             "System.Read", None),
+        ])
+
+
+_declare_types()
+_MME = VmomiSupport.GetVmodlType("vmodl.reflect.ManagedMethodExecuter")
+_SoapArgument = VmomiSupport.GetVmodlType("vmodl.reflect.ManagedMethodExecuter.SoapArgument")
+_RETRIEVE_MME = VmomiSupport.GetVmodlType("vim.EsxpathHostReflect")._methodInfo["RetrieveManagedMethodExecuter"]
+
+
+# Options per command in the order the host declares them (the order esxcli sends them), and
+# their SOAP types. Options not listed here are refused: a typo must not be dropped silently.
+_S, _L, _B = "string", "long", "boolean"
+COMMAND_OPTIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "storage nmp device list": (("device", _S),),
+    "storage nmp device set": (("default", _B), ("device", _S), ("psp", _S)),
+    "storage nmp path list": (("device", _S), ("path", _S)),
+    "storage nmp psp roundrobin deviceconfig get": (("device", _S),),
+    "storage nmp psp roundrobin deviceconfig set": (
+        ("bytes", _L), ("cfgfile", _B), ("device", _S), ("iops", _L), ("latencyevaltime", _L),
+        ("numsamplingcycles", _L), ("type", _S), ("useano", _B)),
+    "storage nmp satp rule list": (("satp", _S),),
+    "storage nmp satp rule add": (
+        ("boot", _B), ("claimoption", _S), ("description", _S), ("device", _S), ("driver", _S),
+        ("force", _B), ("model", _S), ("option", _S), ("psp", _S), ("pspoption", _S), ("satp", _S),
+        ("transport", _S), ("type", _S), ("vendor", _S)),
+}
+
+
+@dataclass(frozen=True)
+class EsxcliRequest:
+    moid: str
+    method: str
+    arguments: tuple[tuple[str, str], ...]  # (name, val XML fragment), in the host's order
+
+
+def command_ids(command: str) -> tuple[str, str]:
+    """"storage nmp device list" -> (moid, method)."""
+    words = command.split()
+    if len(words) < 2:
+        raise ValueError(f"not an esxcli command: {command!r}")
+    namespace, verb = words[:-1], words[-1]
+    return "ha-cli-handler-" + "-".join(namespace), "vim.EsxCLI." + ".".join(namespace) + "." + verb
+
+
+def _xml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return escape(str(value))
+
+
+def argument_xml(name: str, value: object, version_id: str) -> str:
+    """One option as the SOAP element esxcli sends: <iops versionId=".." ...>1</iops>."""
+    attrs = f' versionId="{version_id}"' if version_id else ""
+    return (f'<{name}{attrs} xmlns:xsi="{SoapAdapter.XMLNS_XSI}" xmlns:xsd="{SoapAdapter.XMLNS_XSD}"'
+            f' xmlns="urn:vim25">{_xml_value(value)}</{name}>')
+
+
+def build_request(command: str, version_id: str, options: dict[str, object]) -> EsxcliRequest:
+    moid, method = command_ids(command)
+    declared = COMMAND_OPTIONS.get(command)
+    if declared is None:  # unknown command: still deterministic
+        names = sorted(options)
+    else:
+        unknown = set(options) - {n for n, _ in declared}
+        if unknown:
+            raise ValueError(f"esxcli {command}: unknown option(s) {', '.join(sorted(unknown))}")
+        names = [n for n, _ in declared if n in options]
+    args = tuple((n, argument_xml(n, options[n], version_id)) for n in names if options[n] is not None)
+    return EsxcliRequest(moid, method, args)
+
+
+def _version_strings(session: Session) -> tuple[str, str]:
+    """("urn:vim25/7.0", "7.0"): the session's API version, as Broadcom's client sends it."""
+    ns = VmomiSupport.GetVersionNamespace(session.stub.version)
+    return f"urn:{ns}", ns.split("/", 1)[1] if "/" in ns else ""
+
+
+class Esxcli:
+    """esxcli on one host, through vCenter. Thread-safe; the executer is cached per session."""
+
+    def __init__(self, session: Session, host_moid: str, host_name: str | None = None):
+        self.session = session
+        self.host_moid = host_moid
+        self.host_name = host_name or host_moid
+
+    def _executer(self):
+        key = ("mme", self.host_moid)
+        with self.session.cache_lock:
+            mme = self.session.cache.get(key)
+        if mme is None:
+            host = vim.HostSystem(self.host_moid, self.session.stub)
+            mme = self.session.call(self.session.stub.InvokeMethod, host, _RETRIEVE_MME, [])
+            if mme is None:
+                raise HostError(self.host_name, "host does not offer esxcli through the API")
+            mme = _MME(mme._GetMoId(), self.session.stub)
+            with self.session.cache_lock:
+                self.session.cache[key] = mme
+        return mme
+
+    def request(self, command: str, **options) -> EsxcliRequest:
+        return build_request(command, _version_strings(self.session)[1], options)
+
+    def run(self, command: str, **options) -> list[dict] | str:
+        """Rows (list of dicts; repeated fields as lists) or a set command's scalar ("true").
+
+        Raises EsxcliFault for esxcli errors (unknown device, bad option); vSphere faults and
+        connection errors propagate after Session.call's retries.
+        """
+        req = self.request(command, **options)
+        version = _version_strings(self.session)[0]
+        args = [_SoapArgument(name=n, val=v) for n, v in req.arguments]
+        mme = self._executer()
+
+        def execute():
+            result = mme.ExecuteSoap(moid=req.moid, version=version, method=req.method, argument=args)
+            if result is not None and result.fault is not None:
+                self._raise_fault(command, result.fault)  # inside call(): transient ones retry
+            return result
+
+        result = self.session.call(execute)
+        if result is None:
+            return []
+        try:
+            return parse_esxcli_response(result.response)
+        except Exception as exc:  # a malformed answer is a host problem, not a crash
+            raise EsxcliFault(self.host_name, f"esxcli {command}: unreadable answer ({exc})") from exc
+
+    def _raise_fault(self, command: str, fault) -> None:
+        # A vSphere fault carried inside the result (e.g. the host stopped answering) keeps its
+        # type, so that transient ones are retried like any other call.
+        detail = fault.faultDetail
+        if detail:
+            try:
+                obj = SoapAdapter.Deserialize(detail, object, stub=self.session.stub)
+            except Exception:
+                obj = None
+            if isinstance(obj, vmodl.MethodFault) and (is_transient(obj) or
+                                                       isinstance(obj, vim.fault.NotAuthenticated)):
+                raise obj
+        message = parse_esxcli_fault(detail, fault.faultMsg)
+        raise EsxcliFault(self.host_name, f"esxcli {command}: {message}")
