@@ -91,21 +91,30 @@ def policy_options(f):
 class Runtime:
     """Per-invocation state: the options of the group and a lazily opened session."""
 
-    def __init__(self, verbose: int):
+    def __init__(self, verbose: int, cassette: tuple[str, str] | None = None):
         self.verbose = verbose
+        self.cassette = cassette  # (path, "record" | "replay") from --record / --replay
         self._session = None
 
     def session(self, kw: dict):
         if self._session is None:
-            from .credentials import resolve
+            from .credentials import Target, resolve
             from .vsphere import ConnectOptions, connect
 
+            if self.cassette:  # entered before connect, left after logout (the root closes last)
+                from .vsphere.recording import recording
+                click.get_current_context().find_root().with_resource(recording(*self.cassette))
             prompt = None
             if sys.stdin.isatty():
                 def prompt(text):
                     return click.prompt(text, hide_input=True, err=True)
-            target = resolve(kw.get("vcenter"), kw.get("user"), kw.get("password_file"), prompt)
-            ca_file = kw.get("ca_file") or _env_ca()
+            replay = self.cassette is not None and self.cassette[1] == "replay"
+            if replay:  # the cassette answers: no address, user, password or CA needed
+                target = Target("https://vcenter.invalid/sdk", "replay@esxpath.invalid", "replay")
+                kw = {**kw, "ca_file": None, "insecure": False}
+            else:
+                target = resolve(kw.get("vcenter"), kw.get("user"), kw.get("password_file"), prompt)
+            ca_file = None if replay else kw.get("ca_file") or _env_ca()
             if kw.get("insecure"):
                 click.echo("esxpath: warning: --insecure: the server certificate is NOT verified",
                            err=True)
@@ -207,8 +216,13 @@ Exit codes: 0 ok, 1 drift, 2 danger/unsafe, 3 could not verify, 64 usage, 65 sco
 nothing, 69 connection/TLS, 70 internal error, 77 authentication, 78 configuration.""")
 @click.version_option(__version__, "--version", prog_name="esxpath")
 @click.option("-v", "--verbose", count=True, help="Log to stderr (-vv: debug).")
+@click.option("--record", "record_file", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Record the vSphere session to FILE (credentials scrubbed) to report a problem.")
+@click.option("--replay", "replay_file", metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False),
+              help="Answer from FILE (made by --record) instead of vCenter; give the same command.")
 @click.pass_context
-def main(ctx, verbose):
+def main(ctx, verbose, record_file, replay_file):
     """Configure and verify ESXi storage multipathing for SCST/ALUA SANs through vCenter.
 
     Finds the SCST eui.* LUNs on every host in scope, sets VMW_PSP_RR with an IOPS limit of 1
@@ -218,7 +232,10 @@ def main(ctx, verbose):
     logging.basicConfig(
         level=logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG,
         format="esxpath: %(levelname)s: %(message)s", stream=sys.stderr)
-    ctx.obj = Runtime(verbose)
+    if record_file and replay_file:
+        raise click.UsageError("--record and --replay exclude each other")
+    ctx.obj = Runtime(verbose, (record_file, "record") if record_file
+                      else (replay_file, "replay") if replay_file else None)
 
 
 def read(rt: Runtime, kw, selector=None, **extra):
@@ -416,6 +433,9 @@ def run(argv=None) -> int:
     except (click.Abort, KeyboardInterrupt):
         fail("interrupted")
         status = ExitStatus.INTERRUPTED
+    except EsxpathError as e:  # raised while closing, e.g. a replay that did not match
+        fail(str(e))
+        status = exit_status(e)
     sys.exit(int(status or 0))
 
 
