@@ -780,3 +780,101 @@ func (l *Lab) PublishAll() {
 
 // publishHook installs a host's view in vcsim; nil until the inventory exists.
 var publishHook func(ctx *simulator.Context, h *Host)
+
+// Connected tells whether a host is connected to vCenter (unknown names count as connected).
+func (l *Lab) Connected(host string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if h := l.byName[host]; h != nil {
+		return h.Connected
+	}
+	return true
+}
+
+// Failover makes node the AO target port group and every other node of its failover group
+// ANO, on every host, as a Pacemaker master move does. Paths keep their overrides.
+func (l *Lab) Failover(node string) error {
+	l.mu.Lock()
+	n := l.NodeByName(node)
+	if n == nil {
+		l.mu.Unlock()
+		return errf("argument", "unknown storage node %q", node)
+	}
+	for _, o := range l.Nodes {
+		if o.Group != n.Group {
+			continue
+		}
+		if o == n {
+			o.State = "AO"
+		} else {
+			o.State = "ANO"
+		}
+	}
+	for _, h := range l.Hosts {
+		h.version++
+	}
+	l.mu.Unlock()
+	l.PublishAll()
+	return nil
+}
+
+// SetNodeState sets one node's ALUA state (AO|ANO|STBY|UNAV) on every host.
+func (l *Lab) SetNodeState(node, state string) error {
+	if !validTPGState(state) {
+		return errf("argument", "state %q not AO|ANO|STBY|UNAV", state)
+	}
+	l.mu.Lock()
+	n := l.NodeByName(node)
+	if n == nil {
+		l.mu.Unlock()
+		return errf("argument", "unknown storage node %q", node)
+	}
+	n.State = state
+	for _, h := range l.Hosts {
+		h.version++
+	}
+	l.mu.Unlock()
+	l.PublishAll()
+	return nil
+}
+
+// SetPathState overrides one path's state on one host: dead, standby or unavailable, or
+// active to clear the override (the path then follows its TPG again). path is a path name or
+// a runtime name; device, when given, restricts the search to that device. It returns the
+// names of the changed paths.
+func (l *Lab) SetPathState(host, path, device, state string) ([]string, error) {
+	override := state
+	switch state {
+	case "active":
+		override = ""
+	case "dead", "standby", "unavailable":
+	default:
+		return nil, errf("argument", "state %q not dead|active|standby|unavailable", state)
+	}
+	l.mu.Lock()
+	h := l.byName[host]
+	if h == nil {
+		l.mu.Unlock()
+		return nil, errf("host", "unknown host %q", host)
+	}
+	var changed []string
+	for _, d := range h.Devices {
+		if device != "" && d.Canonical != device {
+			continue
+		}
+		for _, p := range d.Paths {
+			if p.Name == path || p.Runtime == path {
+				p.Override = override
+				changed = append(changed, p.Name)
+			}
+		}
+	}
+	if len(changed) == 0 {
+		l.mu.Unlock()
+		return nil, errf("argument", "no path %q on %s", path, host)
+	}
+	h.version++
+	l.mu.Unlock()
+	l.Publish(h)
+	return changed, nil
+}

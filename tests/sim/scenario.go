@@ -68,7 +68,9 @@ type LUNSpec struct {
 	SATP          string   `json:"satp,omitempty"`    // omitted: chosen by the host's SATP rules
 	PSP           string   `json:"psp,omitempty"`
 	RR            *RRSpec  `json:"rr,omitempty"`
-	Hosts         []string `json:"hosts,omitempty"` // omitted: every host
+	Hosts         []string `json:"hosts,omitempty"`      // omitted: every host
+	VMFS          string   `json:"vmfs,omitempty"`       // already holds this VMFS datastore (provision.go)
+	Partitions    bool     `json:"partitions,omitempty"` // has partitions but no VMFS (provision.go)
 }
 
 // LoadScenario reads and validates a scenario file.
