@@ -126,6 +126,20 @@ def _serialized(cassette, lock: threading.Lock, misses: list, replaying: bool):
     cassette.append = locked_append
 
 
+_FORCE_RESET_LOCK = threading.RLock()
+
+
+def _thread_safe_force_reset(original):
+    """vcrpy's force_reset swaps the real connection classes back into http.client for a moment,
+    process-wide. Two threads doing it at once leave http.client.HTTPSConnection patched while
+    the real class's __init__ runs (super() fails), so one thread at a time."""
+    @contextlib.contextmanager
+    def force_reset():
+        with _FORCE_RESET_LOCK, original():
+            yield
+    return force_reset
+
+
 @contextlib.contextmanager
 def recording(path: str, mode: str):
     """Record ("record": a fresh file) or replay ("replay": no network) the vSphere traffic
@@ -155,13 +169,16 @@ def recording(path: str, mode: str):
         before_record_request=scrubber.request,
         before_record_response=scrubber.response,
         decode_compressed_response=True,
-        allow_playback_repeats=False,
         custom_patches=_custom_patches(stubs),
         record_on_exception=True,
     )
     config.register_matcher("soap", soap_matcher)
     lock, misses = threading.Lock(), []
-    with config.use_cassette(path) as cassette:
+    from unittest import mock
+
+    import vcr.patch
+    with mock.patch.object(vcr.patch, "force_reset", _thread_safe_force_reset(vcr.patch.force_reset)), \
+            config.use_cassette(path, allow_playback_repeats=False) as cassette:
         _serialized(cassette, lock, misses, replaying=(mode == "replay"))
         yield cassette
         if mode == "replay":
