@@ -74,6 +74,12 @@ class Timeline:
         return tuple(e for e in self.events if e.host == host)
 
     @property
+    def all_switched(self) -> bool:
+        """Every host was read and has a newly AO group on all its devices (watch can stop)."""
+        return bool(self.hosts) and all(h.switched and h.new_ao_after is not None
+                                        for h in self.hosts)
+
+    @property
     def status(self) -> str:
         """UNKNOWN: a host was never readable. DANGER: a host switched groups but not on all
         devices by the end, or ended with no AO group. Dead paths alone are reported, not judged:

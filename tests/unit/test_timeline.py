@@ -130,6 +130,18 @@ def test_half_switched_host_arrives_when_the_last_device_follows():
     assert (h.old_ao, h.new_ao, h.ao_left_after, h.new_ao_after) == ((1,), (2,), 5.0, 6.0)
 
 
+def test_all_switched_needs_every_host():
+    one = [(0.0, inv(host("esx01", *both(1)), host("esx02", *both(1)))),
+           (1.0, inv(host("esx01", *both(2)), host("esx02", *both(1))))]
+    assert not build_timeline(one).all_switched
+    two = one + [(2.0, inv(host("esx01", *both(2)), host("esx02", *both(2))))]
+    assert build_timeline(two).all_switched
+    unread = two + [(3.0, inv(host("esx01", *both(2)), host("esx02", *both(2)),
+                              host("esx05", connection="disconnected")))]
+    assert not build_timeline(unread).all_switched
+    assert not build_timeline([]).all_switched
+
+
 def test_tpg_event_details():
     samples = [(10.0, inv(host("esx01", dev(LUN1, 1)))), (12.5, inv(host("esx01", dev(LUN1, 2))))]
     tl = build_timeline(samples)
