@@ -418,6 +418,50 @@ def check(rt, **kw):
     return ExitStatus.UNKNOWN if worst == Severity.UNKNOWN else ExitStatus.DANGER
 
 
+@main.command(context_settings=CONTEXT)
+@vcenter_options
+@scope_options
+@click.option("--interval", type=click.FloatRange(min=0.2), default=1, show_default=True,
+              help="Seconds between polls.")
+@click.option("--duration", type=click.FloatRange(min=0), default=120, show_default=True,
+              help="Seconds to watch (Ctrl-C ends early and still prints the timeline).")
+@click.option("--until-switched", is_flag=True,
+              help="Stop as soon as every host has a newly AO group on all devices.")
+@output_options
+@click.pass_obj
+@command()
+def watch(rt, **kw):
+    """Poll path and TPG states during a failover; print a timeline per host (read-only).
+
+    Per host: which group was AO before and after, when AO left the old group, how long until
+    the new group was AO on every device, and the dead paths seen, then every change. Start it
+    before the failover. Exit 0; 2 when a host switched on some devices only or ended without
+    an AO group; 3 when a host could never be read.
+    """
+    from .timeline import build_timeline, render_timeline
+    selector = selector_from(kw)
+    samples = []
+    deadline = time.monotonic() + kw["duration"]
+    try:
+        while True:
+            began = time.monotonic()
+            inv = read(rt, kw, selector)
+            samples.append((time.time(), inv))  # when the read finished: the state is at least this old
+            if kw["until_switched"] and build_timeline(samples, selector).all_switched:
+                break
+            if time.monotonic() >= deadline:
+                break
+            pause = kw["interval"] - (time.monotonic() - began)
+            time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
+    except KeyboardInterrupt:
+        if not samples:
+            raise
+        click.echo("esxpath: interrupted; the timeline so far:", err=True)
+    tl = build_timeline(samples, selector)
+    emit(render_timeline(tl, kw["fmt"], samples[-1][1]))
+    return {"OK": ExitStatus.OK, "DANGER": ExitStatus.DANGER}.get(tl.status, ExitStatus.UNKNOWN)
+
+
 def run(argv=None) -> int:
     """Console entry point: click's own usage errors also leave through the ExitStatus enum."""
     try:
