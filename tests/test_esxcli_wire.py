@@ -1,0 +1,84 @@
+"""Our esxcli requests carry the same moid, version, method and arguments as Broadcom's
+official client (pip package vmware-esxcli) for the same commands, as the simulator logs them."""
+import os
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from urllib.parse import urlsplit
+
+import pytest
+
+from esxpath.model import Scope
+from esxpath.vsphere import ConnectOptions, Esxcli, connect, read_inventory
+
+pytestmark = pytest.mark.sim
+
+DEV = "eui.3163393161633461"
+HOST = "esx01"
+HOST_IP = "10.0.0.11"  # the official client finds the host with SearchIndex.FindByIp
+
+# (official client argv after `esxcli`, our command, our options)
+COMMANDS = [
+    (["storage", "nmp", "device", "list"], "storage nmp device list", {}),
+    (["storage", "nmp", "path", "list"], "storage nmp path list", {}),
+    (["storage", "nmp", "device", "set", "--device", DEV, "--psp", "VMW_PSP_RR"],
+     "storage nmp device set", {"device": DEV, "psp": "VMW_PSP_RR"}),
+    (["storage", "nmp", "psp", "roundrobin", "deviceconfig", "set", "--device", DEV, "--type", "iops",
+      "--iops", "1"],
+     "storage nmp psp roundrobin deviceconfig set", {"device": DEV, "type": "iops", "iops": 1}),
+]
+
+
+def _local(tag):
+    return tag.rsplit("}", 1)[-1]
+
+
+def execute_soap_calls(lab) -> list[tuple]:
+    """(moid, version, method, ((name, val), ...)) of every logged esxcli ExecuteSoap."""
+    out = []
+    for req in lab.get("/requests?method=ExecuteSoap")["requests"]:
+        root = ET.fromstring(req["body"])
+        call = next(el for el in root.iter() if _local(el.tag) == "ExecuteSoap")
+        fields = {_local(c.tag): c for c in call}
+        args = tuple((a.findtext("{urn:vim25}name") or a.findtext("name"),
+                      a.findtext("{urn:vim25}val") or a.findtext("val"))
+                     for a in call if _local(a.tag) == "argument")
+        method = fields["method"].text
+        if method.startswith("vim.EsxCLI."):  # not the type discovery the official client does first
+            out.append((fields["moid"].text, fields["version"].text, method, args))
+    return out
+
+
+def official(lab, argv):
+    exe = shutil.which("esxcli")
+    assert exe, "vmware-esxcli is not installed (pip install vmware-esxcli)"
+    u = urlsplit(lab.url)
+    env = dict(os.environ, VI_PASSWORD=lab.password)
+    cmd = [exe, "--server", u.hostname, "--portnumber", str(u.port), "--username", lab.user,
+           "--cacertsfile", lab.ca_file, "--vihost", HOST_IP, *argv]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.fixture
+def session(lab):
+    s = connect(ConnectOptions(lab.url, lab.user, lab.password, ca_file=lab.ca_file, timeout=30))
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize("argv, command, options", COMMANDS, ids=[c[1] for c in COMMANDS])
+def test_same_request_as_the_official_client(lab, session, argv, command, options):
+    if command.endswith("deviceconfig set"):  # RR settings need RR first, in both runs
+        lab.post("/reset")
+        official(lab, ["storage", "nmp", "device", "set", "--device", DEV, "--psp", "VMW_PSP_RR"])
+    lab.post("/requests/reset")
+    official(lab, argv)
+    theirs = execute_soap_calls(lab)
+    assert len(theirs) == 1, theirs
+
+    host = read_inventory(session, Scope(hosts=(HOST,)), esxcli=False).hosts[0]
+    lab.post("/requests/reset")
+    Esxcli(session, host.moid, host.name).run(command, **options)
+    ours = execute_soap_calls(lab)
+    assert ours == theirs
