@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""esxpath against its peers, on the bundled simulator with a per-call latency.
+
+    python3 bench/run.py [--quick] [--latency-ms 10] [--parallel 8] [--peer-hosts N]
+
+Starts the simulator (tests/sim, built on demand) once per estate size and measures, one fresh
+process tree each: wall time, SOAP calls and esxcli commands the simulator answered (GET /stats,
+reset before every run), writes, and peak memory. Side by side on 8 hosts x 8 LUNs:
+  esxpath audit | esxpath apply (default policy, from the scenario) | esxpath apply (compliant)
+  the seed article's loops through Broadcom's esxcli (bench/peers/esxcli_apply.sh)
+  and their audit equivalent (bench/peers/esxcli_audit.sh)
+  a pyVmomi script that walks host attributes (bench/peers/pyvmomi_walk.py)
+and esxpath alone at 64 x 32 and 256 x 32. The official client starts a Python process, logs in
+and rediscovers the esxcli types for every command; when a full 8-host loop would not fit the time
+budget it runs on --peer-hosts hosts and the table says "extrapolated" (linear in hosts, since
+the loop is strictly one host after another).
+Prints the tables and writes bench/results/latest.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(HERE))
+
+from measure import Measurement, run_measured  # noqa: E402
+from scenarios import generated_scenario  # noqa: E402
+
+PEERS = HERE / "peers"
+
+
+def esxpath_argv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "esxpath", *args]
+
+
+def env_for(lab) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ESXPATH_", "VI_", "GOVC_"))}
+    env.update({k: v for k, v in lab.env.items() if k.startswith("ESXPATH_")})
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def lower_bound_s(latency_ms: float, hosts: int, parallel: int) -> float:
+    """One inventory read, then per host two esxcli reads spread over `parallel` workers."""
+    return latency_ms / 1000 * (1 + math.ceil(2 * hosts / parallel))
+
+
+def host_names(lab) -> list[str]:
+    return sorted(lab.get("/state")["hosts"])
+
+
+def measure_esxpath(lab, env, parallel: int, label: str) -> list[Measurement]:
+    """audit (from the scenario), apply (from the scenario), apply again (compliant)."""
+    par = ["--parallel", str(parallel)]
+    out = []
+    lab.reset()
+    out.append(run_measured(f"esxpath audit", esxpath_argv("audit", *par, "--format", "json"),
+                            env, lab, note=label))
+    lab.reset()
+    out.append(run_measured(f"esxpath apply", esxpath_argv("apply", *par, "-o", "json"),
+                            env, lab, note=label))
+    out.append(run_measured(f"esxpath apply (compliant)",
+                            esxpath_argv("apply", *par, "-o", "json"), env, lab, note=label))
+    out.append(run_measured(f"esxpath audit (compliant)",
+                            esxpath_argv("audit", *par, "--format", "json"), env, lab, note=label))
+    return out
+
+
+def scale(m: Measurement, factor: float, note: str) -> Measurement:
+    """A subset run extrapolated to the whole estate (linear: the loop is one host at a time)."""
+    return Measurement(name=m.name, wall_s=round(m.wall_s * factor, 3), rc=m.rc,
+                       peak_rss_mib=m.peak_rss_mib, soap_calls=round(m.soap_calls * factor),
+                       esxcli_commands=round(m.esxcli_commands * factor),
+                       writes=round(m.writes * factor), note=note, stderr_tail=m.stderr_tail)
+
+
+def measure_peers(lab, env_file: str, env, hosts: list[str], esxcli_hosts: int,
+                  pyvmomi_hosts: int) -> list[dict]:
+    """Each peer on its first N hosts; extrapolated to all hosts when that is fewer."""
+    rows = []
+    peers = [
+        ("esxcli loop apply (article)", esxcli_hosts, True,
+         lambda sub: [str(PEERS / "esxcli_apply.sh"), env_file, *sub]),
+        ("esxcli loop audit", esxcli_hosts, False,
+         lambda sub: [str(PEERS / "esxcli_audit.sh"), env_file, *sub]),
+        ("pyVmomi walk audit", pyvmomi_hosts, False,
+         lambda sub: [sys.executable, str(PEERS / "pyvmomi_walk.py"), *sub]),
+    ]
+    for name, n, from_scenario, argv in peers:
+        subset = hosts[:max(1, min(n, len(hosts)))]
+        factor = len(hosts) / len(subset)
+        label = (f"measured on {len(subset)} of {len(hosts)} hosts, extrapolated x{factor:g}"
+                 if factor != 1 else f"measured on all {len(hosts)} hosts")
+        lab.reset()
+        if not from_scenario:  # the audits read a compliant estate, like esxpath audit (compliant)
+            run_measured("setup", esxpath_argv("apply"), env, lab)
+        m = run_measured(name, argv(subset), env, lab, note=label)
+        rows.append({"measured": m.as_dict(),
+                     "estate": (scale(m, factor, label) if factor != 1 else m).as_dict()})
+    return rows
+
+
+def table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in
+                       enumerate(zip(r, widths))) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def fmt_ratio(a: float, b: float) -> str:
+    return f"{a / b:.1f}x" if b else "-"
+
+
+def side_by_side(esx: dict[str, dict], peers: list[dict]) -> tuple[str, list[dict]]:
+    """Peer rows against the esxpath command doing the same job."""
+    counterpart = {"esxcli loop apply (article)": "esxpath apply",
+                   "esxcli loop audit": "esxpath audit (compliant)",
+                   "pyVmomi walk audit": "esxpath audit (compliant)"}
+    rows = [["tool", "wall s", "SOAP calls", "esxcli cmds", "writes", "peak MiB", "rc",
+             "vs esxpath (time)", "vs esxpath (calls)", "note"]]
+    ratios = []
+    for m in esx.values():
+        rows.append([m["name"], f"{m['wall_s']:.2f}", str(m["soap_calls"]),
+                     str(m["esxcli_commands"]), str(m["writes"]), f"{m['peak_rss_mib']:.0f}",
+                     str(m["rc"]), "", "", ""])
+    for p in peers:
+        m = p["estate"]
+        ref = esx[counterpart[m["name"]]]
+        rt, rc = fmt_ratio(m["wall_s"], ref["wall_s"]), fmt_ratio(m["soap_calls"], ref["soap_calls"])
+        ratios.append({"peer": m["name"], "esxpath": ref["name"], "time_ratio": rt,
+                       "calls_ratio": rc})
+        rows.append([m["name"], f"{m['wall_s']:.2f}", str(m["soap_calls"]),
+                     str(m["esxcli_commands"]), str(m["writes"]), f"{m['peak_rss_mib']:.0f}",
+                     str(m["rc"]), rt, rc, m["note"]])
+    return table(rows), ratios
+
+
+def scaling_table(sizes: list[dict]) -> str:
+    rows = [["estate", "command", "wall s", "SOAP calls", "esxcli cmds", "writes", "peak MiB",
+             "rc", "lower bound s", "x bound"]]
+    for s in sizes:
+        for m in s["esxpath"]:
+            audit = m["name"].startswith("esxpath audit")
+            rows.append([s["label"], m["name"], f"{m['wall_s']:.2f}", str(m["soap_calls"]),
+                         str(m["esxcli_commands"]), str(m["writes"]), f"{m['peak_rss_mib']:.0f}",
+                         str(m["rc"]), f"{s['lower_bound_s']:.2f}" if audit else "",
+                         fmt_ratio(m["wall_s"], s["lower_bound_s"]) if audit else ""])
+    return table(rows)
+
+
+def startup_s(env) -> float:
+    """Process start-up of the CLI alone (`esxpath --version`), the floor under every run."""
+    import subprocess
+    best = math.inf
+    for _ in range(3):
+        t = time.perf_counter()
+        subprocess.run(esxpath_argv("--version"), env=env, capture_output=True, check=True)
+        best = min(best, time.perf_counter() - t)
+    return round(best, 3)
+
+
+def machine() -> dict:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kib = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": model, "mem_gib": round(mem_kib / 2**20, 1),
+            "python": platform.python_version(), "kernel": platform.release()}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true",
+                    help="smaller run: peers on 1 host, esxpath alone only at 64 x 32")
+    ap.add_argument("--latency-ms", type=float, default=10, help="simulated latency per call")
+    ap.add_argument("--parallel", type=int, default=8, help="esxpath --parallel")
+    ap.add_argument("--peer-hosts", type=int, default=None,
+                    help="hosts the official-client loops run on (default 2, --quick 1); "
+                         "the rest is extrapolated")
+    ap.add_argument("--pyvmomi-hosts", type=int, default=None,
+                    help="hosts the pyVmomi walk runs on (default all 8)")
+    ap.add_argument("--out", default=str(HERE / "results" / "latest.json"))
+    args = ap.parse_args(argv)
+    if not shutil.which("esxcli"):
+        print("bench: Broadcom's esxcli (pip vmware-esxcli) is not on PATH", file=sys.stderr)
+        return 2
+    from simlab import SimLab
+
+    peer_hosts = args.peer_hosts or (1 if args.quick else 2)
+    sizes = [(8, 8)] + ([(64, 32)] if args.quick else [(64, 32), (256, 32)])
+    started = time.perf_counter()
+    result = {"schema": "esxpath-bench/1", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "machine": machine(), "latency_ms": args.latency_ms, "parallel": args.parallel,
+              "sizes": [], "peers": [], "ratios": []}
+    with tempfile.TemporaryDirectory(prefix="esxpath-bench-") as work:
+        for hosts, luns in sizes:
+            label = f"{hosts} x {luns}"
+            print(f"bench: {label}: starting the simulator", file=sys.stderr)
+            lab = SimLab()
+            lab.start(generated_scenario(hosts, luns, work), latency_ms=args.latency_ms)
+            try:
+                env = env_for(lab)
+                if "startup_s" not in result:
+                    result["startup_s"] = startup_s(env)
+                print(f"bench: {label}: esxpath", file=sys.stderr)
+                esx = measure_esxpath(lab, env, args.parallel, label)
+                size = {"label": label, "hosts": hosts, "luns": luns,
+                        "lower_bound_s": round(lower_bound_s(args.latency_ms, hosts,
+                                                             args.parallel), 3),
+                        "esxpath": [m.as_dict() for m in esx]}
+                result["sizes"].append(size)
+                if (hosts, luns) == (8, 8):
+                    names = host_names(lab)
+                    env_file = os.path.join(work, "sim.env")
+                    with open(env_file, "w") as f:
+                        f.writelines(f"{k}={v}\n" for k, v in lab.env.items())
+                    print(f"bench: {label}: peers (esxcli on {peer_hosts} host(s))",
+                          file=sys.stderr)
+                    result["peers"] = measure_peers(lab, env_file, env, names, peer_hosts,
+                                                    args.pyvmomi_hosts or len(names))
+            finally:
+                lab.stop()
+    result["elapsed_s"] = round(time.perf_counter() - started, 1)
+    esx8 = {m["name"]: m for m in result["sizes"][0]["esxpath"]}
+    side, result["ratios"] = side_by_side(esx8, result["peers"])
+    text = (f"Latency {args.latency_ms:g} ms per call, esxpath --parallel {args.parallel}; "
+            f"CLI start-up {result['startup_s']:.2f} s\n\n8 hosts x 8 LUNs, side by side\n{side}\n\n"
+            f"esxpath alone (lower bound = latency x (1 + ceil(2 x hosts / parallel)))\n"
+            f"{scaling_table(result['sizes'])}\n\nbench took {result['elapsed_s']} s")
+    result["text"] = text
+    print(text)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    print(f"bench: wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

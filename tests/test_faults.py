@@ -1,0 +1,288 @@
+"""Fault injection against the simulator: esxpath keeps its promises when vCenter misbehaves.
+
+After every fault: no write outside the scope (only the SCST eui LUNs of the cluster's hosts;
+esx05, the NetApp LUN and the boot disks are out of scope), every in-scope device is compliant in
+the simulator or named as failed in esxpath's JSON report, the exit code says what happened, and
+a re-run converges (exit 0, then an apply that writes nothing).
+"""
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from cli_process import (CLUSTER_HOSTS, IN_CLUSTER, SCST, assert_compliant_or_reported,
+                         assert_converges, assert_writes_in_scope, cli_env, explain, report, run,
+                         start, state, writes)
+
+pytestmark = pytest.mark.sim
+
+RR_SET = "storage nmp psp roundrobin deviceconfig set"
+PSP_SET = "SetMultipathLunPolicy"
+PATH_LIST = "storage nmp path list"
+DEVICE_LIST = "storage nmp device list"
+
+# Faults the adapter must ride out: reads are retried, re-login happens once. Each list hits
+# a read (esxcli path list), the typed PSP write and the esxcli RR write.
+TRANSIENT = {
+    "connection-reset": [{"method": m, "count": 1, "fault": "reset"}
+                         for m in (PATH_LIST, PSP_SET, RR_SET)],
+    "not-authenticated": [{"method": m, "count": 1, "fault": "NotAuthenticated"}
+                          for m in (PATH_LIST, PSP_SET, RR_SET)],
+    "host-communication-x2": [{"method": m, "count": 2, "fault": "HostCommunication"}
+                              for m in (PATH_LIST, PSP_SET, RR_SET)],
+}
+
+COMMANDS = {
+    "apply": ("apply", *IN_CLUSTER, "-o", "json"),
+    "audit": ("audit", *IN_CLUSTER, "--format", "json"),
+    "check": ("check", *IN_CLUSTER, "-o", "json"),
+}
+
+
+@pytest.fixture
+def env(sim_env):
+    return cli_env(sim_env)
+
+
+def prepare(lab, env, command):
+    """apply starts from the scenario (MRU everywhere); audit and check from a compliant estate,
+    where their answer without faults is exit 0."""
+    if command != "apply":
+        done = run(env, *COMMANDS["apply"])
+        assert done.returncode == 0, explain(done)
+    lab.post("/stats/reset")
+
+
+def wait_for(pred, timeout=30.0, step=0.02):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
+def judge_after(lab, env, command, proc):
+    """What holds after any fault, for every command."""
+    assert "Traceback" not in proc.stderr, explain(proc)
+    assert proc.returncode in (0, 1, 2, 3), explain(proc)
+    if command == "apply":
+        assert_writes_in_scope(lab)
+        assert_compliant_or_reported(lab, proc)
+    else:
+        assert writes(lab) == [], f"{command} wrote {writes(lab)}"
+        assert report(proc) is not None, explain(proc)
+
+
+# ---------------------------------------------------------------- transient faults
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("fault", TRANSIENT)
+def test_transient_fault_is_ridden_out(lab, env, command, fault):
+    prepare(lab, env, command)
+    for body in TRANSIENT[fault]:
+        lab.post("/faults", body)
+    proc = run(env, *COMMANDS[command])
+    judge_after(lab, env, command, proc)
+    if command == "apply":
+        # a write may fail for good (then it is reported, exit 1), never silently
+        assert proc.returncode in (0, 1), explain(proc)
+        if proc.returncode == 1:
+            assert any(not r["ok"] for r in report(proc)["results"]), explain(proc)
+    else:
+        # a read is idempotent: retried or re-logged in, the answer is the fault-free one
+        assert proc.returncode == 0, explain(proc)
+    assert_converges(lab, env, *IN_CLUSTER)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_session_expires_mid_run(lab, env, command):
+    """Every session dies while esxpath works (vCenter restart, idle timeout): it logs in again."""
+    prepare(lab, env, command)
+    lab.post("/latency", {"ms": 80})
+    proc = start(env, *COMMANDS[command])
+    # expire once the run is under way: after its first esxcli command
+    assert wait_for(lambda: sum(lab.get("/stats")["esxcli"].values()) > 0), "never started"
+    lab.post("/sessions/expire")
+    out, err = proc.communicate(timeout=180)
+    proc.stdout, proc.stderr = out, err
+    judge_after(lab, env, command, proc)
+    assert proc.returncode == 0, explain(proc)
+    lab.post("/latency", {"ms": 0})
+    assert_converges(lab, env, *IN_CLUSTER)
+
+
+# ---------------------------------------------------------------- one host goes away
+
+def test_host_disconnects_mid_apply(lab, env):
+    lab.post("/latency", {"ms": 150})
+    proc = start(env, "apply", *IN_CLUSTER, "--parallel", "1", "-o", "json")
+    assert wait_for(lambda: writes(lab)), "apply never wrote"
+    lab.post("/host", {"name": "esx04", "connection": "disconnected"})
+    out, err = proc.communicate(timeout=180)
+    proc.stdout, proc.stderr = out, err
+    judge_after(lab, env, "apply", proc)
+    st = state(lab)["hosts"]["esx04"]
+    undone = [d for d in SCST if st["devices"][d]["iops"] != 1]
+    if undone:  # the usual case: esx04 is worked on last with --parallel 1
+        assert proc.returncode in (1, 3), explain(proc)
+        assert "esx04" in out + err, explain(proc)
+    lab.post("/latency", {"ms": 0})
+    lab.post("/host", {"name": "esx04", "connection": "connected"})
+    assert_converges(lab, env, *IN_CLUSTER)
+
+
+@pytest.mark.parametrize("command", ["audit", "check"])
+def test_host_disconnected_is_not_verified(lab, env, command):
+    prepare(lab, env, command)
+    lab.post("/host", {"name": "esx02", "connection": "disconnected"})
+    proc = run(env, *COMMANDS[command])
+    judge_after(lab, env, command, proc)
+    assert proc.returncode == 3, explain(proc)  # could not verify: never 0, not "danger" either
+    rep = report(proc)
+    assert any(f["host"] == "esx02" for f in rep["findings"]), explain(proc)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_slow_host_times_out_alone(lab, env, command):
+    """5 s per call on esx03 with --timeout 2: esx03 is reported, the others are done."""
+    prepare(lab, env, command)
+    lab.post("/latency", {"ms": 5000, "host": "esx03"})
+    t0 = time.monotonic()
+    proc = run(env, *COMMANDS[command], "--timeout", "2", timeout=240)
+    took = time.monotonic() - t0
+    judge_after(lab, env, command, proc)
+    assert proc.returncode == 3 if command != "apply" else proc.returncode in (1, 3), explain(proc)
+    assert "esx03" in proc.stdout + proc.stderr, explain(proc)
+    assert took < 120, f"one slow host held the run for {took:.0f}s"
+    if command == "apply":
+        st = state(lab)["hosts"]
+        others = [(h, d) for h in CLUSTER_HOSTS if h != "esx03" for d in SCST
+                  if st[h]["devices"][d]["iops"] != 1]
+        assert not others, f"the slow host kept others from being done: {others}"
+    lab.post("/latency", {"ms": 0, "host": "esx03"})
+    lab.post("/latency", {"ms": 0})
+    assert_converges(lab, env, *IN_CLUSTER)
+
+
+# ---------------------------------------------------------------- one write fails
+
+def test_one_rr_set_fails_once(lab, env):
+    """A single SystemError on one host's RR write: retried or reported, never silent."""
+    lab.post("/faults", {"method": RR_SET, "count": 1, "fault": "SystemError", "host": "esx02"})
+    proc = run(env, *COMMANDS["apply"])
+    judge_after(lab, env, "apply", proc)
+    assert proc.returncode in (0, 1), explain(proc)
+    assert_converges(lab, env, *IN_CLUSTER)
+
+
+def test_rr_set_fails_for_good_on_one_host(lab, env):
+    """esx02's RR writes keep failing: its devices end RR with iops 1000 (PSP written, limit
+    not) and must be named as failed; the other hosts are done; exit 1 (drift)."""
+    lab.post("/faults", {"method": RR_SET, "count": 1000, "fault": "SystemError", "host": "esx02"})
+    proc = run(env, *COMMANDS["apply"])
+    judge_after(lab, env, "apply", proc)
+    assert proc.returncode == 1, explain(proc)
+    failed = {(r["host"], r["device"]) for r in report(proc)["results"] if not r["ok"]}
+    assert failed == {("esx02", d) for d in SCST}, explain(proc)
+    st = state(lab)["hosts"]
+    assert all(st[h]["devices"][d]["iops"] == 1 for h in CLUSTER_HOSTS if h != "esx02"
+               for d in SCST)
+    assert_converges(lab, env, *IN_CLUSTER)
+
+
+@pytest.mark.parametrize("command", ["audit", "check"])
+def test_esxcli_read_fails_for_good_on_one_host(lab, env, command):
+    prepare(lab, env, command)
+    for m in (DEVICE_LIST, PATH_LIST):
+        lab.post("/faults", {"method": m, "count": 1000, "fault": "SystemError", "host": "esx02"})
+    proc = run(env, *COMMANDS[command])
+    judge_after(lab, env, command, proc)
+    assert proc.returncode == 3, explain(proc)
+    assert "esx02" in proc.stdout, explain(proc)
+
+
+# ---------------------------------------------------------------- esxpath itself dies
+
+def test_kill_9_mid_apply_then_rerun_converges(lab, env):
+    lab.post("/latency", {"ms": 150})
+    proc = start(env, "apply", *IN_CLUSTER, "--parallel", "1", "-o", "json")
+    assert wait_for(lambda: writes(lab)), "apply never wrote"
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert_writes_in_scope(lab)
+    lab.post("/latency", {"ms": 0})
+    # what was left half done is visible to audit, device by device
+    st = state(lab)["hosts"]
+    undone = {(h, d) for h in CLUSTER_HOSTS for d in SCST if st[h]["devices"][d]["iops"] != 1}
+    assert undone, "the kill came too late to leave anything undone"
+    audit = run(env, *COMMANDS["audit"])
+    assert audit.returncode == 1, explain(audit)
+    named = {(f["host"], f["device"]) for f in report(audit)["findings"]}
+    assert undone <= named, f"audit does not name {undone - named}\n{explain(audit)}"
+    assert_converges(lab, env, *IN_CLUSTER)
+
+
+# ---------------------------------------------------------------- check's promise
+
+PATH_STATES = st.sampled_from(["active", "active", "dead", "standby", "unavailable"])
+MUTATED_HOSTS = ("esx01", "esx02")
+TAKEOVER_TPG = 2  # storage2, ANO in the seed lab
+
+
+def live_to(path: dict, tpg: int) -> bool:
+    """Independent of esxpath: a path to `tpg` that is not dead and not ALUA-unavailable."""
+    return (path.get("tpg_id") == tpg and path.get("state") != "dead"
+            and path.get("tpg_state") not in ("UNAV", "unavailable"))
+
+
+def oracle_unsafe(st: dict) -> list[tuple[str, str]]:
+    """(host, device) pairs where no live path leads to the group that will take over."""
+    out = []
+    for h in CLUSTER_HOSTS:
+        for d in SCST:
+            paths = st["hosts"][h]["devices"][d]["paths"]
+            if not any(live_to(p, TAKEOVER_TPG) for p in paths):
+                out.append((h, d))
+    return out
+
+
+@pytest.fixture(scope="module")
+def compliant_paths(sim, sim_env):
+    """Apply once; the property test then only changes path states (reset to active each time)."""
+    sim.reset()
+    done = run(cli_env(sim_env), *COMMANDS["apply"])
+    assert done.returncode == 0, explain(done)
+    st0 = sim.get("/state")
+    names = [(h, d, p["name"]) for h in MUTATED_HOSTS for d in SCST
+             for p in st0["hosts"][h]["devices"][d]["paths"]]
+    assert len(names) == 16, names
+    yield names
+    sim.reset()
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(states=st.lists(PATH_STATES, min_size=16, max_size=16))
+@example(states=["active"] * 16)
+def test_check_never_says_safe_without_a_live_takeover_path(sim, sim_env, compliant_paths, states):
+    env = cli_env(sim_env)
+    for (host, device, path), s in zip(compliant_paths, states):
+        sim.post("/path", {"host": host, "path": path, "state": s, "device": device})
+    st_now = sim.get("/state")
+    unsafe = oracle_unsafe(st_now)
+    proc = run(env, *COMMANDS["check"])
+    assert "Traceback" not in proc.stderr, explain(proc)
+    assert proc.returncode in (0, 2, 3), explain(proc)
+    if unsafe:
+        assert proc.returncode != 0, f"check said safe, but no live takeover path on {unsafe}\n" \
+                                     + explain(proc)
+        named = {(f["host"], f["device"]) for f in report(proc)["findings"]}
+        assert set(unsafe) <= named, f"check does not name {set(unsafe) - named}"
+    if states == ["active"] * 16:
+        assert proc.returncode == 0, "all paths up, yet check refuses\n" + explain(proc)
