@@ -46,6 +46,7 @@ func dtmRef(hostMoid string) types.ManagedObjectReference {
 
 func init() {
 	OnHost(func(h *Host, hs *simulator.HostSystem) { registerEsxcli(h.Name, hs.Self.Value) })
+	OnSDKRequest(esxcliRewriteRequest)
 }
 
 // registerEsxcli puts a host's proxy, MME and DynamicTypeManager into vcsim's registry.
@@ -86,10 +87,6 @@ func esxcliRewriteRequest(body []byte) []byte {
 	}
 	return retrieveThis.ReplaceAll(body, []byte("${1}"+esxcliHostType+"${2}"))
 }
-
-// esxcliFaultHook, when set (by the middleware), returns the fault injected for the next run
-// of an esxcli command on a host ("HostCommunication", "SystemError", ...) or "".
-var esxcliFaultHook func(command, host string) string
 
 // esxcliCall is one command invocation.
 type esxcliCall struct {
@@ -191,12 +188,7 @@ func executeOn(h *Host, hostName string, req *executeSoapRequest) (string, *soap
 		return "", fault
 	}
 	command := ns.command() + " " + method.Name
-	lab.CountEsxcli(command)
-	if esxcliFaultHook != nil {
-		if kind := esxcliFaultHook(command, hostName); kind != "" {
-			return "", injectedFault(kind)
-		}
-	}
+	lab.CountEsxcli(command) // faults injected for a command are the middleware's (soapCall.Esxcli)
 	call := &esxcliCall{lab: lab, host: h, hostName: hostName, args: args, params: method.Params}
 	res, cf := method.Run(call)
 	if cf != nil {
@@ -273,21 +265,6 @@ func fetchCLIInfo(req *executeSoapRequest) (string, *soapFaultResult) {
 		return cliInfoXML(path, nil), nil
 	}
 	return "", (&cliFault{ErrMsg: []string{"No CLI info for " + val}}).soapFault()
-}
-
-// injectedFault is the SoapResult fault for a fault injected through POST /faults.
-func injectedFault(kind string) *soapFaultResult {
-	switch kind {
-	case "HostCommunication":
-		msg := "An error occurred in communication with the host."
-		return &soapFaultResult{FaultMsg: msg, FaultDetail: faultXML("HostCommunication", "", msg)}
-	case "NotAuthenticated":
-		msg := "The session is not authenticated."
-		return &soapFaultResult{FaultMsg: msg, FaultDetail: faultXML("NotAuthenticated", "", msg)}
-	default:
-		msg := "A general system error occurred: injected fault"
-		return &soapFaultResult{FaultMsg: msg, FaultDetail: faultXML("SystemError", "<reason>injected fault</reason>", msg)}
-	}
 }
 
 // ExecuteSoapCall is what the request log shows of an ExecuteSoap request, so tests can compare

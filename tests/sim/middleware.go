@@ -32,6 +32,7 @@ func parseSOAP(body []byte) soapCall {
 	var c soapCall
 	dec := xml.NewDecoder(bytes.NewReader(body))
 	depth := 0
+	inBody := false // skip the SOAP Header (Broadcom's esxcli sends an operationID there)
 	for {
 		tok, err := dec.Token()
 		if err != nil {
@@ -40,6 +41,12 @@ func parseSOAP(body []byte) soapCall {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			depth++
+			if depth == 2 {
+				inBody = t.Name.Local == "Body"
+			}
+			if !inBody {
+				continue
+			}
 			switch {
 			case depth == 3:
 				c.Method = t.Name.Local
@@ -62,7 +69,7 @@ func parseSOAP(body []byte) soapCall {
 			}
 		case xml.EndElement:
 			depth--
-			if depth == 2 {
+			if depth == 2 && inBody {
 				return c
 			}
 		}
@@ -74,7 +81,12 @@ func esxcliCommand(method string) string {
 	if !strings.HasPrefix(method, "vim.EsxCLI.") {
 		return ""
 	}
-	return strings.ReplaceAll(strings.TrimPrefix(method, "vim.EsxCLI."), ".", " ")
+	cmd := strings.ReplaceAll(strings.TrimPrefix(method, "vim.EsxCLI."), ".", " ")
+	// pyVmomi-based clients (Broadcom's esxcli) capitalize the method: "...device.List".
+	if i := strings.LastIndexByte(cmd, ' '); i >= 0 && i+1 < len(cmd) {
+		cmd = cmd[:i+1] + strings.ToLower(cmd[i+1:i+2]) + cmd[i+2:]
+	}
+	return cmd
 }
 
 // faultRule fails the next Count calls of Method (a SOAP method or an esxcli command),
@@ -101,6 +113,8 @@ type reqEntry struct {
 	Host   string `json:"host,omitempty"`
 	Esxcli string `json:"esxcli,omitempty"`
 	Body   string `json:"body"`
+	// ExecuteSoap: moid, method, version and arguments decoded (see esxcli_exec.go).
+	ExecuteSoap *ExecuteSoapCall `json:"execute_soap,omitempty"`
 }
 
 const requestLogSize = 2000
@@ -272,8 +286,11 @@ func (m *middleware) record(call soapCall, host string, body []byte) {
 	if len(m.requests) >= requestLogSize {
 		m.requests = append(m.requests[:0:0], m.requests[len(m.requests)-requestLogSize+1:]...)
 	}
-	m.requests = append(m.requests, reqEntry{Method: call.Method, This: call.This, Host: host,
-		Esxcli: call.Esxcli, Body: string(body)})
+	e := reqEntry{Method: call.Method, This: call.This, Host: host, Esxcli: call.Esxcli, Body: string(body)}
+	if c, ok := describeExecuteSoap(body); ok && call.Method == "ExecuteSoap" {
+		e.ExecuteSoap = &c
+	}
+	m.requests = append(m.requests, e)
 }
 
 // requestLog returns logged requests, filtered by method / esxcli command / host when given.
