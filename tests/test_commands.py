@@ -1,0 +1,505 @@
+"""commands/: the ops scripts (audit runner, failover wrapper, alert agent) and their unit files.
+
+Static: shellcheck on every script, the cron and systemd files point at the same runner.
+Runner: the credentials file's owner/mode check, exit-status mapping and syslog lines, with fake
+`esxpath` and `logger` executables. Against the simulator (mark sim): fake `crm` and `pcs` on PATH
+move the master by POSTing the simulator's /failover, the real esxpath gates and times it.
+"""
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import pwd
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = ROOT / "commands"
+RUNNER = COMMANDS / "bin" / "esxpath-audit-run"
+FAILOVER = COMMANDS / "pacemaker" / "esxpath-failover"
+ALERT = COMMANDS / "pacemaker" / "esxpath-alert"
+SCRIPTS = (RUNNER, FAILOVER, ALERT, COMMANDS / "lib" / "esxpath" / "env.sh")
+
+CLUSTER = ("storage-cluster",)
+CLUSTER_HOSTS = ("esx01", "esx02", "esx03", "esx04")
+SCST = ("eui.3163393161633461", "eui.3163393135336264")
+
+
+# ---------------------------------------------------------------- static checks
+
+def shell_scripts() -> list[Path]:
+    """Every file under commands/ that is a shell script (shebang or shellcheck shell=)."""
+    out = []
+    for p in sorted(COMMANDS.rglob("*")):
+        if p.is_file():
+            head = p.read_text(encoding="utf-8", errors="replace")[:200]
+            if head.startswith("#!") and "sh" in head.splitlines()[0] or "shell=bash" in head:
+                out.append(p)
+    return out
+
+
+def test_every_script_is_found():
+    assert set(SCRIPTS) <= set(shell_scripts())
+
+
+@pytest.mark.parametrize("script", shell_scripts(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_shellcheck(script):
+    exe = shutil.which("shellcheck")
+    assert exe, "shellcheck is not installed (apt-get install shellcheck; .ci/run does)"
+    proc = subprocess.run([exe, "-x", "--severity=style", str(script)], capture_output=True,
+                          text=True, cwd=script.parent)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("script", (RUNNER, FAILOVER, ALERT), ids=lambda p: p.name)
+def test_scripts_are_executable(script):
+    assert os.access(script, os.X_OK)
+
+
+def test_cron_and_systemd_run_the_same_runner_every_15_minutes():
+    entries = [line.split() for line in (COMMANDS / "cron" / "esxpath-audit").read_text().splitlines()
+               if line.strip() and not line.startswith("#") and "=" not in line.split()[0]]
+    assert entries == [["*/15", "*", "*", "*", "*", "root", "/usr/local/sbin/esxpath-audit-run"]]
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str
+    unit.read(COMMANDS / "systemd" / "esxpath-audit.service")
+    svc = unit["Service"]
+    assert svc["ExecStart"] == "/usr/local/sbin/esxpath-audit-run"
+    assert svc["Type"] == "oneshot"
+    assert svc["SyslogIdentifier"] == "esxpath"
+    assert "ESXPATH_ENV_FILE=/etc/esxpath/esxpath.env" in svc["Environment"]
+    timer = configparser.ConfigParser(strict=False, interpolation=None)
+    timer.optionxform = str
+    timer.read(COMMANDS / "systemd" / "esxpath-audit.timer")
+    assert timer["Timer"]["OnCalendar"] == "*:0/15"
+    assert timer["Install"]["WantedBy"] == "timers.target"
+
+
+# ---------------------------------------------------------------- fakes
+
+def write_exe(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture
+def bin_dir(tmp_path):
+    """A PATH directory with a fake `logger` that appends its argv and stdin to logger.log."""
+    d = tmp_path / "bin"
+    d.mkdir()
+    write_exe(d / "logger", f"""#!{sys.executable}
+import sys
+lines = [" ".join(sys.argv[1:])]
+if "--" not in sys.argv:
+    lines += ["  | " + line.rstrip("\\n") for line in sys.stdin]
+with open({str(tmp_path / "logger.log")!r}, "a", encoding="utf-8") as fh:
+    fh.write("\\n".join(lines) + "\\n")
+""")
+    return d
+
+
+def fake_esxpath(bin_dir: Path, rc: int = 0, stdout: str = "") -> Path:
+    """An `esxpath` that records argv and the credentials it was given, prints stdout, exits rc."""
+    log = bin_dir.parent / "esxpath.calls"
+    return write_exe(bin_dir / "esxpath", f"""#!{sys.executable}
+import json, os, sys
+with open({str(log)!r}, "a", encoding="utf-8") as fh:
+    fh.write(json.dumps({{"argv": sys.argv[1:], "password": os.environ.get("ESXPATH_PASSWORD"),
+                         "vcenter": os.environ.get("ESXPATH_VCENTER")}}) + "\\n")
+sys.stdout.write({stdout!r})
+sys.exit({rc})
+""")
+
+
+def calls(tmp_path: Path) -> list[dict]:
+    p = tmp_path / "esxpath.calls"
+    if not p.exists():
+        return []
+    return [json.loads(line) for line in p.read_text().splitlines()]
+
+
+def logged(tmp_path: Path) -> str:
+    p = tmp_path / "logger.log"
+    return p.read_text() if p.exists() else ""
+
+
+PASSWORD = "pa$$ 'w\"ord"  # must survive the env file: $, a space, both quotes
+
+
+def env_file(tmp_path: Path, mode: int, extra: str = "", textdir: Path | None = None) -> Path:
+    textdir = textdir if textdir is not None else tmp_path / "textfile"
+    textdir.mkdir(exist_ok=True)
+    p = tmp_path / "esxpath.env"
+    p.write_text("# esxpath credentials\n\nESXPATH_VCENTER=https://vc.example/sdk\n"
+                 f"ESXPATH_PASSWORD={PASSWORD}\nexport ESXPATH_USER='esxpath@vsphere.local'\n"
+                 f"ESXPATH_TEXTFILE_DIR={textdir}\n" + extra, encoding="utf-8")
+    p.chmod(mode)
+    return p
+
+
+def run_runner(bin_dir: Path, envfile: Path, **extra) -> subprocess.CompletedProcess:
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "ESXPATH_ENV_FILE": str(envfile), **extra}
+    return subprocess.run([str(RUNNER)], env=env, capture_output=True, text=True, timeout=60)
+
+
+# ---------------------------------------------------------------- the audit runner
+
+@pytest.mark.parametrize("mode", [0o600, 0o400])
+def test_runner_accepts_a_root_only_env_file(tmp_path, bin_dir, mode):
+    fake_esxpath(bin_dir)
+    envfile = env_file(tmp_path, mode)
+    proc = run_runner(bin_dir, envfile)
+    assert proc.returncode == 0, proc.stderr
+    (call,) = calls(tmp_path)
+    assert call["argv"] == ["audit", "--quiet", "--prom-file",
+                            str(tmp_path / "textfile" / "esxpath.prom")]
+    assert call["password"] == PASSWORD  # through the environment, never on argv
+    assert call["vcenter"] == "https://vc.example/sdk"
+    assert "-t esxpath -p user.info -- audit OK" in logged(tmp_path)
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660, 0o620])
+def test_runner_refuses_an_env_file_others_can_read(tmp_path, bin_dir, mode):
+    fake_esxpath(bin_dir)
+    envfile = env_file(tmp_path, mode)
+    proc = run_runner(bin_dir, envfile)
+    assert proc.returncode == 78
+    assert f"refusing {envfile}: mode {mode:o}" in proc.stderr
+    assert "chmod 600" in proc.stderr
+    assert calls(tmp_path) == []  # esxpath never ran
+    assert "user.err" in logged(tmp_path) and "refusing" in logged(tmp_path)
+
+
+def other_owner() -> str:
+    """A user that is not root: `nobody` when the tests run as root (CI), else ourselves."""
+    if os.geteuid() == 0:
+        return "nobody"
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+def test_runner_refuses_an_env_file_not_owned_by_root_unless_allowed(tmp_path, bin_dir):
+    fake_esxpath(bin_dir)
+    envfile = env_file(tmp_path, 0o600)
+    user = other_owner()
+    if os.geteuid() == 0:
+        os.chown(envfile, pwd.getpwnam(user).pw_uid, -1)
+    assert os.stat(envfile).st_uid != 0
+    proc = run_runner(bin_dir, envfile)
+    assert proc.returncode == 78
+    assert f"owned by {user}, not root" in proc.stderr
+    assert calls(tmp_path) == []
+    proc = run_runner(bin_dir, envfile, ESXPATH_ENV_OWNER=user)
+    assert proc.returncode == 0, proc.stderr
+    assert len(calls(tmp_path)) == 1
+
+
+def test_runner_missing_env_file(tmp_path, bin_dir):
+    fake_esxpath(bin_dir)
+    proc = run_runner(bin_dir, tmp_path / "nope.env")
+    assert proc.returncode == 78
+    assert "nope.env is missing" in proc.stderr
+    assert calls(tmp_path) == []
+
+
+def test_runner_rejects_a_line_that_is_not_key_value(tmp_path, bin_dir):
+    fake_esxpath(bin_dir)
+    proc = run_runner(bin_dir, env_file(tmp_path, 0o600, extra="rm -rf /tmp/x\n"))
+    assert proc.returncode == 78
+    assert "line 7: expected KEY=value" in logged(tmp_path)
+    assert calls(tmp_path) == []
+
+
+@pytest.mark.parametrize("audit_rc,want_rc,prio,word", [
+    (0, 0, "info", "OK"),
+    (1, 0, "warning", "DRIFT"),  # drift: logged, not a failed job
+    (2, 2, "crit", "DANGER"),
+    (3, 3, "err", "UNKNOWN"),
+    (69, 69, "err", "FAILED (exit 69)"),
+])
+def test_runner_exit_status_and_log(tmp_path, bin_dir, audit_rc, want_rc, prio, word):
+    out = "" if audit_rc == 0 else "esx02 eui.3163393161633461: 2 dead path(s)\n"
+    fake_esxpath(bin_dir, rc=audit_rc, stdout=out)
+    proc = run_runner(bin_dir, env_file(tmp_path, 0o600))
+    assert proc.returncode == want_rc
+    log = logged(tmp_path)
+    assert f"-t esxpath -p user.{prio} -- audit {word}" in log
+    if out:
+        assert "| esx02 eui.3163393161633461: 2 dead path(s)" in log
+    # cron mails output: only real trouble produces any
+    assert ("dead path" in proc.stderr) == (want_rc >= 2)
+
+
+def test_runner_without_textfile_dir_setting_empty(tmp_path, bin_dir):
+    fake_esxpath(bin_dir)
+    envfile = env_file(tmp_path, 0o600, extra="ESXPATH_TEXTFILE_DIR=\n"
+                                              "ESXPATH_AUDIT_ARGS=--cluster storage-cluster\n")
+    proc = run_runner(bin_dir, envfile)
+    assert proc.returncode == 0, proc.stderr
+    assert calls(tmp_path)[0]["argv"] == ["audit", "--quiet", "--cluster", "storage-cluster"]
+
+
+def test_runner_missing_textfile_dir_is_a_config_error(tmp_path, bin_dir):
+    fake_esxpath(bin_dir)
+    envfile = env_file(tmp_path, 0o600, extra=f"ESXPATH_TEXTFILE_DIR={tmp_path / 'nodir'}\n")
+    proc = run_runner(bin_dir, envfile)
+    assert proc.returncode == 78
+    assert "nodir is missing" in proc.stderr
+    assert calls(tmp_path) == []
+
+
+# ---------------------------------------------------------------- failover wrapper, offline
+
+def test_failover_usage_errors(tmp_path, bin_dir):
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    for args, text in ((["--resource", "x"], "--to NODE is required"),
+                       (["--to", "storage2", "--tool", "heartbeat"], "--tool takes crm or pcs"),
+                       (["--to", "storage2", "--to-tpg", "two"], "--to-tpg takes a number"),
+                       (["--to", "storage2", "--bogus"], "unknown argument '--bogus'"),
+                       (["--to"], "--to needs a value")):
+        proc = subprocess.run([str(FAILOVER), *args], env=env, capture_output=True, text=True)
+        assert (proc.returncode, text in proc.stderr) == (64, True), (args, proc.stderr)
+
+
+def test_failover_help_documents_exit_codes():
+    proc = subprocess.run([str(FAILOVER), "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0
+    for text in ("--dry-run", "--clear", "--to-tpg", "2 gate refused, nothing moved", "64 usage"):
+        assert text in proc.stdout
+
+
+def test_alert_ignores_other_events_without_running_anything(tmp_path, bin_dir):
+    fake_esxpath(bin_dir)
+    rec = tmp_path / "alerts.log"
+    base = {"PATH": f"{bin_dir}:/usr/bin:/bin", "CRM_alert_recipient": str(rec)}
+    for event in ({"CRM_alert_kind": "node", "CRM_alert_node": "storage1"},
+                  {"CRM_alert_kind": "resource", "CRM_alert_rsc": "p_scst", "CRM_alert_task": "monitor"},
+                  {"CRM_alert_kind": "resource", "CRM_alert_rsc": "p_ip", "CRM_alert_task": "promote"},
+                  {"CRM_alert_kind": "fencing", "CRM_alert_task": "reboot"}):
+        proc = subprocess.run([str(ALERT)], env={**base, **event}, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    assert calls(tmp_path) == [] and not rec.exists() and logged(tmp_path) == ""
+
+
+def test_alert_refuses_a_readable_env_file(tmp_path, bin_dir):
+    fake_esxpath(bin_dir)
+    envfile = env_file(tmp_path, 0o644)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "ESXPATH_ENV_FILE": str(envfile),
+           "CRM_alert_kind": "resource", "CRM_alert_rsc": "p_scst:0", "CRM_alert_task": "demote"}
+    proc = subprocess.run([str(ALERT)], env=env, capture_output=True, text=True)
+    assert proc.returncode == 78
+    assert "demote of p_scst:0" in proc.stderr and "refusing" in proc.stderr
+    assert calls(tmp_path) == []
+
+
+# ---------------------------------------------------------------- against the simulator
+
+@pytest.fixture
+def ops(tmp_path, bin_dir, sim_env, lab):
+    """PATH with the checkout's esxpath, fake crm and pcs that move the simulator's master, and
+    the simulator's credentials in the environment."""
+    write_exe(bin_dir / "esxpath", f'#!/bin/sh\nexec "{sys.executable}" -m esxpath "$@"\n')
+    for tool in ("crm", "pcs"):
+        write_exe(bin_dir / tool, f"""#!{sys.executable}
+import json, os, sys, urllib.request
+args = sys.argv[1:]
+with open(os.environ["FAKE_CLUSTER_LOG"], "a", encoding="utf-8") as fh:
+    fh.write(json.dumps([{tool!r}] + args) + "\\n")
+if args[:2] == ["resource", "move"] and os.environ.get("FAKE_MOVE") != "noop":
+    req = urllib.request.Request(os.environ["FAKE_CONTROL"] + "/failover", method="POST",
+                                 data=json.dumps({{"active": args[3]}}).encode(),
+                                 headers={{"Content-Type": "application/json"}})
+    urllib.request.urlopen(req, timeout=30).read()
+""")
+    env = dict(sim_env)
+    env.update(PATH=f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+               PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+               FAKE_CLUSTER_LOG=str(tmp_path / "cluster.log"), FAKE_CONTROL=lab.control)
+    return env
+
+
+def cluster_calls(env) -> list[list[str]]:
+    p = Path(env["FAKE_CLUSTER_LOG"])
+    return [json.loads(line) for line in p.read_text().splitlines()] if p.exists() else []
+
+
+def esxpath(env, *args, timeout=180) -> subprocess.CompletedProcess:
+    return subprocess.run(["esxpath", *args], env=env, capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+def make_compliant(env, lab):
+    done = esxpath(env, "apply", "--cluster", *CLUSTER, "-o", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    lab.post("/stats/reset")
+
+
+def tpg_states(lab, hosts=CLUSTER_HOSTS) -> set[tuple]:
+    """{(host, device, tpg_id, tpg_state)} over the SCST LUNs' live paths."""
+    st = lab.get("/state")["hosts"]
+    return {(h, d, p["tpg_id"], p["tpg_state"]) for h in hosts for d in SCST
+            for p in st[h]["devices"][d]["paths"]}
+
+
+def ao_groups(lab, hosts=CLUSTER_HOSTS) -> set[int]:
+    return {tpg for _, _, tpg, state in tpg_states(lab, hosts) if state == "AO"}
+
+
+def failover(env, *args, timeout=300) -> subprocess.CompletedProcess:
+    return subprocess.run([str(FAILOVER), *args, "--", "--cluster", *CLUSTER], env=env,
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def explain(proc) -> str:
+    return f"exit {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+
+
+@pytest.mark.sim
+def test_gate_refuses_when_a_host_lacks_paths_to_the_new_master(lab, ops):
+    make_compliant(ops, lab)
+    for rt in ("vmhba2:C0:T1:L1", "vmhba3:C0:T1:L1"):  # both storage2 paths of LUN 1 on esx02
+        lab.post("/path", {"host": "esx02", "path": rt, "state": "dead"})
+    before = tpg_states(lab)
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--clear")
+    assert proc.returncode == 2, explain(proc)
+    assert "NOT SAFE to fail over to storage2; nothing was moved" in proc.stderr
+    assert "esx02 eui.3163393161633461" in proc.stderr
+    assert cluster_calls(ops) == []  # neither move nor clear
+    assert tpg_states(lab) == before and ao_groups(lab) == {1}
+    assert lab.get("/stats").get("writes") in ([], None)
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("tool,move", [
+    ("crm", ["crm", "resource", "move", "ms_scst", "storage2"]),
+    ("pcs", ["pcs", "resource", "move", "ms_scst", "storage2", "--promoted"]),
+])
+def test_happy_path_moves_waits_reports_and_clears(lab, ops, tool, move):
+    make_compliant(ops, lab)
+    proc = failover(ops, "--to", "storage2", "--tool", tool, "--timeout", "60",
+                    "--interval", "0.5", "--clear")
+    assert proc.returncode == 0, explain(proc)
+    assert cluster_calls(ops) == [move, [tool, "resource", "clear", "ms_scst"]]
+    assert ao_groups(lab) == {2}
+    assert "gate passed: every host has live paths to TPG 2 (storage2)" in proc.stderr
+    lines = proc.stdout.splitlines()
+    for h in CLUSTER_HOSTS:  # a time for every host of the scope
+        (line,) = [x for x in lines if x.strip().startswith(f"{h}:")]
+        secs = float(line.split(":", 1)[1].strip().rstrip("s"))
+        assert 0 <= secs < 60
+    assert not any("esx05" in x for x in lines)  # out of the --cluster scope
+    assert lines[-1].startswith("total: ")
+    assert lab.get("/stats").get("writes") in ([], None)  # a failover writes nothing to vSphere
+
+
+@pytest.mark.sim
+def test_dry_run_prints_the_commands_and_changes_nothing(lab, ops):
+    make_compliant(ops, lab)
+    before = tpg_states(lab)
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--clear", "--dry-run")
+    assert proc.returncode == 0, explain(proc)
+    err = proc.stderr
+    assert "dry run: would run, in this order:" in err
+    i_move = err.index("  crm resource move ms_scst storage2")
+    i_wait = err.index("check --after-failover --to-tpg 2")
+    i_clear = err.index("  crm resource clear ms_scst")
+    assert i_move < i_wait < i_clear
+    assert cluster_calls(ops) == []
+    assert tpg_states(lab) == before and ao_groups(lab) == {1}
+    assert lab.get("/stats").get("writes") in ([], None)
+
+
+@pytest.mark.sim
+def test_move_without_effect_times_out_and_keeps_the_constraint(lab, ops):
+    make_compliant(ops, lab)
+    ops = dict(ops, FAKE_MOVE="noop")  # the cluster accepts the move but nothing happens
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--timeout", "2",
+                    "--interval", "0.5", "--clear")
+    assert proc.returncode == 5, explain(proc)
+    assert cluster_calls(ops) == [["crm", "resource", "move", "ms_scst", "storage2"]]  # no clear
+    for h in CLUSTER_HOSTS:
+        assert f"  {h}: NOT AO within 2s" in proc.stdout
+    assert "TPG 2 is ANO, not AO yet" in proc.stdout
+    assert "the move constraint is left in place" in proc.stderr
+
+
+@pytest.mark.sim
+def test_watch_prints_a_timeline_of_the_failover(lab, ops):
+    proc = subprocess.Popen(["esxpath", "watch", "--cluster", *CLUSTER, "--interval", "0.3",
+                             "--duration", "60", "--until-switched", "-o", "json"],
+                            env=ops, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    lab.post("/failover", {"active": "storage2"})
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out + err
+    doc = json.loads(out)
+    assert doc["command"] == "watch" and doc["status"] == "OK"
+    assert [h["name"] for h in doc["hosts"]] == list(CLUSTER_HOSTS)
+    for h in doc["hosts"]:
+        assert (h["old_ao"], h["new_ao"]) == ([1], [2])
+        assert 0 < h["new_ao_after"] < doc["duration"] + 0.001
+        assert h["ao_left_after"] == h["new_ao_after"]  # the simulator flips at once
+        kinds = {(e["device"], e["tpg_id"], e["before"], e["after"]) for e in h["events"]}
+        assert kinds == {(d, 1, "AO", "ANO") for d in SCST} | {(d, 2, "ANO", "AO") for d in SCST}
+    assert doc["duration"] < 60  # --until-switched stopped it
+
+
+@pytest.mark.sim
+def test_alert_agent_records_an_audit_on_promote(lab, ops, tmp_path):
+    envfile = tmp_path / "alert.env"
+    envfile.write_text("".join(f"{k}={ops[k]}\n" for k in
+                               ("ESXPATH_VCENTER", "ESXPATH_USER", "ESXPATH_PASSWORD",
+                                "ESXPATH_CA_FILE")), encoding="utf-8")
+    envfile.chmod(0o600)
+    lab.post("/failover", {"active": "storage2"})
+    rec = tmp_path / "esxpath-alert.log"
+    env = {"PATH": ops["PATH"], "PYTHONPATH": ops["PYTHONPATH"], "ESXPATH_ENV_FILE": str(envfile),
+           "ESXPATH_AUDIT_ARGS": "--cluster storage-cluster",
+           "CRM_alert_kind": "resource", "CRM_alert_rsc": "p_scst:1", "CRM_alert_task": "promote",
+           "CRM_alert_node": "storage2", "CRM_alert_desc": "ok", "CRM_alert_rc": "0",
+           "CRM_alert_target_rc": "0", "CRM_alert_recipient": str(rec)}
+    proc = subprocess.run([str(ALERT)], env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, explain(proc)
+    (line,) = rec.read_text().splitlines()
+    record = json.loads(line)
+    assert record["event"]["task"] == "promote" and record["event"]["node"] == "storage2"
+    audit = record["audit"]
+    assert audit["command"] == "audit"
+    assert record["audit_exit"] == 1 and audit["status"] == "DRIFT"  # the seed lab runs MRU
+    assert [h["name"] for h in audit["hosts"]] == list(CLUSTER_HOSTS)
+    for h in audit["hosts"]:  # what every host saw: storage2's group AO
+        for d in h["devices"]:
+            assert {t["id"]: t["state"] for t in d["tpgs"]} == {1: "ANO", 2: "AO"}
+    log = logged(tmp_path)
+    assert "-p daemon.warning" in log
+    assert "promote of p_scst:1 on storage2 (rc 0/0: ok): audit DRIFT" in log
+
+
+@pytest.mark.sim
+def test_audit_runner_against_the_simulator(lab, ops, tmp_path):
+    textdir = tmp_path / "textfile"
+    textdir.mkdir()
+    envfile = tmp_path / "esxpath.env"
+    envfile.write_text("".join(f"{k}={ops[k]}\n" for k in
+                               ("ESXPATH_VCENTER", "ESXPATH_USER", "ESXPATH_PASSWORD",
+                                "ESXPATH_CA_FILE"))
+                       + f"ESXPATH_TEXTFILE_DIR={textdir}\n", encoding="utf-8")
+    envfile.chmod(0o600)
+    env = {"PATH": ops["PATH"], "PYTHONPATH": ops["PYTHONPATH"], "ESXPATH_ENV_FILE": str(envfile)}
+    proc = subprocess.run([str(RUNNER)], env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, explain(proc)  # drift (MRU) is logged, not a failure
+    prom = (textdir / "esxpath.prom").read_text()
+    assert "esxpath_" in prom
+    assert stat.S_IMODE(os.stat(textdir / "esxpath.prom").st_mode) == 0o644
+    assert "user.warning -- audit DRIFT" in logged(tmp_path)
+    make_compliant(ops, lab)
+    proc = subprocess.run([str(RUNNER)], env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, explain(proc)
+    assert "user.info -- audit OK" in logged(tmp_path)
