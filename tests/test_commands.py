@@ -490,7 +490,8 @@ def test_audit_runner_against_the_simulator(lab, ops, tmp_path):
     envfile.write_text("".join(f"{k}={ops[k]}\n" for k in
                                ("ESXPATH_VCENTER", "ESXPATH_USER", "ESXPATH_PASSWORD",
                                 "ESXPATH_CA_FILE"))
-                       + f"ESXPATH_TEXTFILE_DIR={textdir}\n", encoding="utf-8")
+                       + f"ESXPATH_TEXTFILE_DIR={textdir}\n"
+                       + "ESXPATH_AUDIT_ARGS=--cluster storage-cluster\n", encoding="utf-8")
     envfile.chmod(0o600)
     env = {"PATH": ops["PATH"], "PYTHONPATH": ops["PYTHONPATH"], "ESXPATH_ENV_FILE": str(envfile)}
     proc = subprocess.run([str(RUNNER)], env=env, capture_output=True, text=True, timeout=180)
