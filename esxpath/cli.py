@@ -447,6 +447,9 @@ def watch(rt, **kw):
             began = time.monotonic()
             inv = read(rt, kw, selector)
             samples.append((time.time(), inv))  # when the read finished: the state is at least this old
+            if len(samples) == 1:  # esxpath-failover waits for this line before it moves
+                click.echo(f"esxpath: watching {len(inv.hosts)} host(s) every {kw['interval']:g}s"
+                           f" for up to {kw['duration']:g}s", err=True)
             if kw["until_switched"] and build_timeline(samples, selector).all_switched:
                 break
             if time.monotonic() >= deadline:
