@@ -103,7 +103,12 @@ class Runtime:
 
             if self.cassette:  # entered before connect, left after logout (the root closes last)
                 from .vsphere.recording import recording
-                click.get_current_context().find_root().with_resource(recording(*self.cassette))
+                cassette = recording(*self.cassette)
+                cassette.__enter__()
+                # Not with_resource: click would throw its Exit into the cassette, which then
+                # could not check on the way out that the replay played everything.
+                click.get_current_context().find_root().call_on_close(
+                    lambda: cassette.__exit__(None, None, None))
             prompt = None
             if sys.stdin.isatty():
                 def prompt(text):
