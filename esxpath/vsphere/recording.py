@@ -109,8 +109,10 @@ def _serialized(cassette, lock: threading.Lock, misses: list, replaying: bool):
     def can_play_response_for(request):
         with lock:
             ok = can_play(request)
-        if replaying and not ok:
-            misses.append(describe(_key_of(cassette.filter_request(request))))
+        if replaying and not ok:  # one line instead of vcrpy's page-long exception
+            what = describe(_key_of(cassette.filter_request(request)))
+            misses.append(what)
+            raise ReplayError(f"not in the cassette: {what}")
         return ok
 
     def play_response(request):
