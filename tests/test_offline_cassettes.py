@@ -6,9 +6,13 @@ written by tests/record_cassettes.py) and play every recorded interaction exactl
 """
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
-from cassette_replay import CASSETTES, EXPECTED, clean_env, esxpath, load_expected, normalize, replay
+from cassette_replay import (CASSETTES, EXPECTED, ROOT, clean_env, esxpath, load_expected, normalize,
+                             replay)
 
 pytestmark = pytest.mark.offline
 
@@ -47,6 +51,28 @@ def test_replay_of_apply_performs_the_writes_it_recorded():
     assert "SetMultipathLunPolicy" in text
     assert "roundrobin.deviceconfig.set" in text
     assert EXPECTED_CASES["apply"]["exit"] == 0
+
+
+NO_NETWORK = """
+import socket, sys
+def refuse(*args, **kwargs):
+    raise OSError("replay tried to open a network connection")
+socket.socket.connect = socket.socket.connect_ex = refuse
+socket.create_connection = socket.getaddrinfo = refuse
+from esxpath.cli import run
+sys.argv[0] = "esxpath"
+run()
+"""
+
+
+@pytest.mark.parametrize("name", ["show", "apply", "check-unsafe"])
+def test_replay_opens_no_network_connection(name):
+    case = EXPECTED_CASES[name]
+    proc = subprocess.run([sys.executable, "-c", NO_NETWORK, "--replay", str(CASSETTES / f"{name}.yaml"),
+                           *case["argv"]], env=clean_env(), cwd=ROOT, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, normalize(proc.stdout)) == (case["exit"], normalize(case["stdout"])), \
+        proc.stderr
 
 
 def test_replaying_a_different_command_fails_loudly():
