@@ -4,6 +4,7 @@ import pytest
 from esxpath.errors import AuthError, TlsError
 from esxpath.model import Scope, Selector
 from esxpath.vsphere import ConnectOptions, connect, read_inventory
+from selfsigned import self_signed
 
 pytestmark = pytest.mark.sim
 
@@ -41,6 +42,13 @@ def test_system_cas_reject_the_simulator_even_on_127_0_0_1(lab):
     assert "certificate verify failed" in str(err.value) and "--ca-file" in str(err.value)
 
 
+def test_wrong_ca_file_is_tls_error(lab, tmp_path):
+    other_ca, _ = self_signed(tmp_path, "other-ca")
+    with pytest.raises(TlsError) as err:
+        connect(opts(lab, ca_file=other_ca))
+    assert "certificate verify failed" in str(err.value)
+
+
 def test_insecure_connects_without_ca(lab):
     with connect(opts(lab, ca_file=None, insecure=True)) as s:
         assert s.is_vcenter
@@ -65,6 +73,20 @@ def test_not_authenticated_on_esxcli_relogs_in(lab):
 
 def test_connection_reset_is_retried(lab):
     with connect(opts(lab)) as s:
+        lab.post("/stats/reset")
         lab.post("/faults", {"method": "RetrievePropertiesEx", "count": 1, "fault": "reset"})
         inv = read_inventory(s, Scope(), Selector())
         assert len(inv.hosts) == 5 and all(h.error is None for h in inv.hosts)
+        assert lab.get("/stats")["calls"]["RetrievePropertiesEx"] == 2
+
+
+def test_reset_then_expired_session(lab):
+    """After a server restart a pooled connection fails, then the session is unknown."""
+    with connect(opts(lab)) as s:
+        read_inventory(s, Scope(), Selector())
+        lab.post("/sessions/expire")
+        lab.post("/faults", {"method": "RetrievePropertiesEx", "count": 1, "fault": "reset"})
+        lab.post("/stats/reset")
+        inv = read_inventory(s, Scope(), Selector())
+        assert all(h.error is None for h in inv.hosts)
+        assert lab.get("/stats")["calls"].get("Login") == 1

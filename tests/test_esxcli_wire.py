@@ -1,12 +1,7 @@
 """Our esxcli requests carry the same moid, version, method and arguments as Broadcom's
 official client (pip package vmware-esxcli) for the same commands, as the simulator logs them."""
-import os
-import shutil
-import subprocess
-import xml.etree.ElementTree as ET
-from urllib.parse import urlsplit
-
 import pytest
+from official_esxcli import esxcli
 
 from esxpath.model import Scope
 from esxpath.vsphere import ConnectOptions, Esxcli, connect, read_inventory
@@ -29,35 +24,19 @@ COMMANDS = [
 ]
 
 
-def _local(tag):
-    return tag.rsplit("}", 1)[-1]
-
-
 def execute_soap_calls(lab) -> list[tuple]:
     """(moid, version, method, ((name, val), ...)) of every logged esxcli ExecuteSoap."""
     out = []
     for req in lab.get("/requests?method=ExecuteSoap")["requests"]:
-        root = ET.fromstring(req["body"])
-        call = next(el for el in root.iter() if _local(el.tag) == "ExecuteSoap")
-        fields = {_local(c.tag): c for c in call}
-        args = tuple((a.findtext("{urn:vim25}name") or a.findtext("name"),
-                      a.findtext("{urn:vim25}val") or a.findtext("val"))
-                     for a in call if _local(a.tag) == "argument")
-        method = fields["method"].text
-        if method.startswith("vim.EsxCLI."):  # not the type discovery the official client does first
-            out.append((fields["moid"].text, fields["version"].text, method, args))
+        call = req["execute_soap"]
+        if call["method"].startswith("vim.EsxCLI."):  # not the official client's type discovery
+            args = tuple((a["name"], a["val"]) for a in call.get("arguments") or ())
+            out.append((call["moid"], call["version"], call["method"], args))
     return out
 
 
 def official(lab, argv):
-    exe = shutil.which("esxcli")
-    assert exe, "vmware-esxcli is not installed (pip install vmware-esxcli)"
-    u = urlsplit(lab.url)
-    env = dict(os.environ, VI_PASSWORD=lab.password)
-    cmd = [exe, "--server", u.hostname, "--portnumber", str(u.port), "--username", lab.user,
-           "--cacertsfile", lab.ca_file, "--vihost", HOST_IP, *argv]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    esxcli(lab, HOST_IP, *argv).ok()
 
 
 @pytest.fixture

@@ -19,6 +19,11 @@ from .parse import parse_esxcli_fault, parse_esxcli_response
 from .session import Session, is_transient
 
 _REFLECT = "vmodl.reflect.version.version1"
+# ExecuteSoap's version: the vim version ManagedMethodExecuter came with (vim.version.version9,
+# vSphere 5.5). Broadcom's client pins it because hosts check it and may be older than vCenter;
+# its option values carry the same versionId.
+EXECUTE_VERSION = "urn:vim25/5.5"
+ARGUMENT_VERSION_ID = "5.5"
 _HOST_REFLECT = "vim.version.version7"  # HostSystem.Retrieve* exist since vSphere 5.1
 
 
@@ -98,12 +103,14 @@ class EsxcliRequest:
 
 
 def command_ids(command: str) -> tuple[str, str]:
-    """"storage nmp device list" -> (moid, method)."""
+    """"storage nmp device list" -> ("ha-cli-handler-storage-nmp-device",
+    "vim.EsxCLI.storage.nmp.device.List"): the verb capitalized, as pyVmomi names methods."""
     words = command.split()
     if len(words) < 2:
         raise ValueError(f"not an esxcli command: {command!r}")
     namespace, verb = words[:-1], words[-1]
-    return "ha-cli-handler-" + "-".join(namespace), "vim.EsxCLI." + ".".join(namespace) + "." + verb
+    method = "vim.EsxCLI." + ".".join(namespace) + "." + verb[:1].upper() + verb[1:]
+    return "ha-cli-handler-" + "-".join(namespace), method
 
 
 def _xml_value(value: object) -> str:
@@ -119,7 +126,8 @@ def argument_xml(name: str, value: object, version_id: str) -> str:
             f' xmlns="urn:vim25">{_xml_value(value)}</{name}>')
 
 
-def build_request(command: str, version_id: str, options: dict[str, object]) -> EsxcliRequest:
+def build_request(command: str, options: dict[str, object],
+                  version_id: str = ARGUMENT_VERSION_ID) -> EsxcliRequest:
     moid, method = command_ids(command)
     declared = COMMAND_OPTIONS.get(command)
     if declared is None:  # unknown command: still deterministic
@@ -131,12 +139,6 @@ def build_request(command: str, version_id: str, options: dict[str, object]) -> 
         names = [n for n, _ in declared if n in options]
     args = tuple((n, argument_xml(n, options[n], version_id)) for n in names if options[n] is not None)
     return EsxcliRequest(moid, method, args)
-
-
-def _version_strings(session: Session) -> tuple[str, str]:
-    """("urn:vim25/7.0", "7.0"): the session's API version, as Broadcom's client sends it."""
-    ns = VmomiSupport.GetVersionNamespace(session.stub.version)
-    return f"urn:{ns}", ns.split("/", 1)[1] if "/" in ns else ""
 
 
 class Esxcli:
@@ -162,7 +164,7 @@ class Esxcli:
         return mme
 
     def request(self, command: str, **options) -> EsxcliRequest:
-        return build_request(command, _version_strings(self.session)[1], options)
+        return build_request(command, options)
 
     def run(self, command: str, **options) -> list[dict] | str:
         """Rows (list of dicts; repeated fields as lists) or a set command's scalar ("true").
@@ -171,12 +173,12 @@ class Esxcli:
         connection errors propagate after Session.call's retries.
         """
         req = self.request(command, **options)
-        version = _version_strings(self.session)[0]
         args = [_SoapArgument(name=n, val=v) for n, v in req.arguments]
         mme = self._executer()
 
         def execute():
-            result = mme.ExecuteSoap(moid=req.moid, version=version, method=req.method, argument=args)
+            result = mme.ExecuteSoap(moid=req.moid, version=EXECUTE_VERSION, method=req.method,
+                                     argument=args)
             if result is not None and result.fault is not None:
                 self._raise_fault(command, result.fault)  # inside call(): transient ones retry
             return result

@@ -1,21 +1,20 @@
 """connect(): URL forms, TLS verification (also for 127.0.0.1, where pyVmomi would skip it),
 and the error classes for servers that are not there or are not vCenter. Real sockets, real TLS,
 no mocking; the vCenter side is covered by the simulator tests."""
-import datetime
 import http.server
-import ipaddress
 import socket
 import ssl
+import sys
 import threading
+from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from esxpath.errors import ConnectionFailed, TlsError, UsageError
 from esxpath.vsphere.session import ConnectOptions, Endpoint, connect, parse_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from selfsigned import self_signed  # noqa: E402
 
 
 @pytest.mark.parametrize("url, expected", [
@@ -36,28 +35,6 @@ def test_parse_url_rejects(url):
         parse_url(url)
 
 
-def _self_signed(tmp_path, name):
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([
-                x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_file = tmp_path / f"{name}.pem"
-    key_file = tmp_path / f"{name}.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.TraditionalOpenSSL,
-                                           serialization.NoEncryption()))
-    return str(cert_file), str(key_file)
-
-
 class _NotVcenter(http.server.BaseHTTPRequestHandler):
     """An HTTPS server that answers, but not as vSphere (a web server on the wrong port)."""
 
@@ -74,7 +51,7 @@ class _NotVcenter(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def https_server(tmp_path):
-    cert, key = _self_signed(tmp_path, "server")
+    cert, key = self_signed(tmp_path, "server")
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotVcenter)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
@@ -92,7 +69,7 @@ def _opts(url, **kw):
 
 def test_wrong_ca_fails_tls_even_for_127_0_0_1(https_server, tmp_path):
     url, _ = https_server
-    other_ca, _ = _self_signed(tmp_path, "other")
+    other_ca, _ = self_signed(tmp_path, "other")
     with pytest.raises(TlsError) as err:
         connect(_opts(url, ca_file=other_ca))
     msg = str(err.value)
