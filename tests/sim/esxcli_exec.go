@@ -15,6 +15,7 @@ package main
 import (
 	"bytes"
 	"encoding/xml"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -86,6 +87,16 @@ func esxcliRewriteRequest(body []byte) []byte {
 		return body
 	}
 	return retrieveThis.ReplaceAll(body, []byte("${1}"+esxcliHostType+"${2}"))
+}
+
+// sdkAlias serves vCenter's /sdk/webService (the default service path of Broadcom's esxcli and
+// vCLI) as /sdk: vcsim picks its registry by request path.
+func sdkAlias(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = "/sdk"
+		next(w, r2)
+	}
 }
 
 // esxcliCall is one command invocation.

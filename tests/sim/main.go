@@ -110,6 +110,7 @@ func run(scPath, generate, writeSc, listen, control, envFile, certFile string, l
 	simulator.Map.SessionManager().ServiceHostName = host
 	mux := http.NewServeMux()
 	mux.Handle("/sdk", mw.wrap(http.HandlerFunc(svc.ServeSDK)))
+	mux.Handle("/sdk/webService", mw.wrap(sdkAlias(svc.ServeSDK))) // esxcli's default path
 	mux.HandleFunc("/sdk/vimServiceVersions.xml", svc.ServiceVersions)
 	sdkSrv := &http.Server{
 		Handler:   mux,
