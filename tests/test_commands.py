@@ -389,13 +389,17 @@ def test_happy_path_moves_waits_reports_and_clears(lab, ops, tool, move):
     assert cluster_calls(ops) == [move, [tool, "resource", "clear", "ms_scst"]]
     assert ao_groups(lab) == {2}
     assert "gate passed: every host has live paths to TPG 2 (storage2)" in proc.stderr
-    lines = proc.stdout.splitlines()
+    timings, timeline = proc.stdout.split("Timeline (esxpath watch", 1)
+    lines = timings.splitlines()
     for h in CLUSTER_HOSTS:  # a time for every host of the scope
         (line,) = [x for x in lines if x.strip().startswith(f"{h}:")]
         secs = float(line.split(":", 1)[1].strip().rstrip("s"))
         assert 0 <= secs < 60
-    assert not any("esx05" in x for x in lines)  # out of the --cluster scope
-    assert lines[-1].startswith("total: ")
+    assert "esx05" not in proc.stdout  # out of the --cluster scope
+    assert [x for x in lines if x.strip()][-1].startswith("total: ")
+    # the watch started before the move saw every host switch from TPG 1 to TPG 2
+    for h in CLUSTER_HOSTS:
+        assert f"  {h}: AO TPG 1 -> TPG 2; old AO left +" in timeline
     assert lab.get("/stats").get("writes") in ([], None)  # a failover writes nothing to vSphere
 
 
@@ -407,7 +411,10 @@ def test_dry_run_prints_the_commands_and_changes_nothing(lab, ops):
     assert proc.returncode == 0, explain(proc)
     err = proc.stderr
     assert "dry run: would run, in this order:" in err
+    i_watch = err.index("  esxpath watch --interval 1 --duration 120 --until-switched"
+                        " --cluster storage-cluster &")
     i_move = err.index("  crm resource move ms_scst storage2")
+    assert i_watch < i_move
     i_wait = err.index("check --after-failover --to-tpg 2")
     i_clear = err.index("  crm resource clear ms_scst")
     assert i_move < i_wait < i_clear
@@ -421,7 +428,7 @@ def test_move_without_effect_times_out_and_keeps_the_constraint(lab, ops):
     make_compliant(ops, lab)
     ops = dict(ops, FAKE_MOVE="noop")  # the cluster accepts the move but nothing happens
     proc = failover(ops, "--to", "storage2", "--tool", "crm", "--timeout", "2",
-                    "--interval", "0.5", "--clear")
+                    "--interval", "0.5", "--clear", "--no-timeline")
     assert proc.returncode == 5, explain(proc)
     assert cluster_calls(ops) == [["crm", "resource", "move", "ms_scst", "storage2"]]  # no clear
     for h in CLUSTER_HOSTS:
