@@ -240,10 +240,14 @@ def test_runner_exit_status_and_log(tmp_path, bin_dir, audit_rc, want_rc, prio, 
 def test_runner_without_textfile_dir_setting_empty(tmp_path, bin_dir):
     fake_esxpath(bin_dir)
     envfile = env_file(tmp_path, 0o600, extra="ESXPATH_TEXTFILE_DIR=\n"
-                                              "ESXPATH_AUDIT_ARGS=--cluster storage-cluster\n")
-    proc = run_runner(bin_dir, envfile)
+                       "ESXPATH_AUDIT_ARGS=--cluster storage-cluster  --device eui.*\n")
+    (tmp_path / "eui.glob-bait").touch()  # a glob must reach esxpath unexpanded
+    proc = subprocess.run([str(RUNNER)], env={"PATH": f"{bin_dir}:/usr/bin:/bin",
+                                               "ESXPATH_ENV_FILE": str(envfile)},
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert calls(tmp_path)[0]["argv"] == ["audit", "--quiet", "--cluster", "storage-cluster"]
+    assert calls(tmp_path)[0]["argv"] == ["audit", "--quiet", "--cluster", "storage-cluster",
+                                          "--device", "eui.*"]
 
 
 def test_runner_missing_textfile_dir_is_a_config_error(tmp_path, bin_dir):
@@ -403,11 +407,21 @@ def test_happy_path_moves_waits_reports_and_clears(lab, ops, tool, move):
     assert lab.get("/stats").get("writes") in ([], None)  # a failover writes nothing to vSphere
 
 
+def write_env_file(path: Path, env: dict, mode: int = 0o600) -> Path:
+    keys = ("ESXPATH_VCENTER", "ESXPATH_USER", "ESXPATH_PASSWORD", "ESXPATH_CA_FILE")
+    path.write_text("".join(f"{k}={env[k]}\n" for k in keys), encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
 @pytest.mark.sim
-def test_dry_run_prints_the_commands_and_changes_nothing(lab, ops):
+def test_dry_run_prints_the_commands_and_changes_nothing(lab, ops, tmp_path):
     make_compliant(ops, lab)
     before = tpg_states(lab)
-    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--clear", "--dry-run")
+    envfile = write_env_file(tmp_path / "failover.env", ops)
+    ops = {k: v for k, v in ops.items() if k != "ESXPATH_PASSWORD"}  # only from --env-file
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--clear", "--dry-run",
+                    "--env-file", str(envfile))
     assert proc.returncode == 0, explain(proc)
     err = proc.stderr
     assert "dry run: would run, in this order:" in err
@@ -421,6 +435,19 @@ def test_dry_run_prints_the_commands_and_changes_nothing(lab, ops):
     assert cluster_calls(ops) == []
     assert tpg_states(lab) == before and ao_groups(lab) == {1}
     assert lab.get("/stats").get("writes") in ([], None)
+
+
+@pytest.mark.sim
+def test_gate_that_cannot_verify_moves_nothing(lab, ops, tmp_path):
+    make_compliant(ops, lab)
+    proc = failover(dict(ops, ESXPATH_PASSWORD="wrong"), "--to", "storage2", "--tool", "crm")
+    assert proc.returncode == 3, explain(proc)
+    assert "the gate could not verify (esxpath exit 77); nothing was moved." in proc.stderr
+    envfile = write_env_file(tmp_path / "failover.env", ops, mode=0o644)
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--env-file", str(envfile))
+    assert proc.returncode == 78, explain(proc)
+    assert "mode 644 gives group/others access" in proc.stderr
+    assert cluster_calls(ops) == [] and ao_groups(lab) == {1}
 
 
 @pytest.mark.sim
