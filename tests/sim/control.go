@@ -56,6 +56,8 @@ func controlHandler() http.Handler {
 		return ok(), nil
 	})
 	get("/state", func(*http.Request) (interface{}, error) { return labState(), nil })
+	post("/config", postConfig) // provision_vm.go: eager-zeroing rate
+	get("/config", getConfig)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		methods, found := routes[r.URL.Path]
 		if !found {
