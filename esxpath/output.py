@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from .model import BUCKETS, Device, Host, Report, Severity
+from .model import BUCKETS, Device, Finding, Host, Report, Severity
 from .plan import limit_text
 from .verify import group_ids
 
@@ -22,6 +22,13 @@ def render(report: Report, fmt: str = "table") -> str:
     except KeyError:
         raise ValueError(f"unknown format {fmt!r}, choose one of {', '.join(FORMATS)}") from None
     return fn(report)
+
+
+def render_error(message: str, fmt: str = "table", command: str = "audit") -> str:
+    """A run that could not read anything (vCenter down, bad credentials) in the same formats:
+    monitoring still gets a status line / status metric, JSON still the esxpath/1 document."""
+    finding = Finding(Severity.UNKNOWN, "error", None, None, message)
+    return render(Report(command=command, findings=(finding,)), fmt)
 
 
 # ---------------------------------------------------------------- shared facts
@@ -250,15 +257,20 @@ def _nagios(report: Report) -> str:
         text = f"{_scope_text(report)} compliant"
     else:
         worst = sorted(report.findings, key=lambda f: -int(f.severity))
-        first = worst[0].message if worst else "a change failed"
-        more = len(report.findings) - 1 if worst else 0
-        text = f"{_findings_text(report)}: {first}" + (f" (+{more} more)" if more > 0 else "")
+        if len(worst) == 1 and not report.results:
+            text = worst[0].message
+        else:
+            first = worst[0].message if worst else "a change failed"
+            more = len(report.findings) - 1 if worst else 0
+            text = f"{_findings_text(report)}: {first}" + (f" (+{more} more)" if more > 0 else "")
     t = _totals(report)
     perf = dict(t)
     perf["hosts"] = len(report.inventory.hosts)
     perf["unverifiable"] = sum(1 for h in report.inventory.hosts if not h.verifiable)
     perf["devices"] = len(_device_names(report))
     perf_text = " ".join(f"{k}={v}" for k, v in perf.items())
+    if not report.inventory.hosts:  # nothing read: zeros would be false data points in graphs
+        return f"ESXPATH {_NAGIOS[status]} - {_one_line(text)}\n"
     return f"ESXPATH {_NAGIOS[status]} - {_one_line(text)} | {perf_text}\n"
 
 
