@@ -158,6 +158,9 @@ def _server_versions(endpoint: Endpoint, ctx: ssl.SSLContext, timeout: float) ->
     for ns in root.iter("namespace"):
         if (ns.findtext("name") or "").strip() == "urn:vim25":
             out += [(v.text or "").strip() for v in ns.iter("version")]
+    if not out:  # well-formed XML (an XHTML page, say) that names no vSphere API
+        raise ConnectionFailed(f"{endpoint.display}: not a vCenter or ESXi SDK endpoint "
+                               "(vimServiceVersions.xml names no urn:vim25 version)")
     return out
 
 
