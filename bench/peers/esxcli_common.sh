@@ -6,7 +6,10 @@ env_file=${1:?usage: $0 SIM_ENV_FILE HOST...}
 shift
 set -a; . "$env_file"; set +a
 export VI_USERNAME="$ESXPATH_USER" VI_PASSWORD="$ESXPATH_PASSWORD"
-export VI_URL="$ESXPATH_VCENTER" VI_CACERTFILE="$ESXPATH_CA_FILE"
+export VI_CACERTFILE="$ESXPATH_CA_FILE"
+# https://127.0.0.1:PORT/sdk -> server, port, service path
+hostport=${ESXPATH_VCENTER#https://}; hostport=${hostport%%/*}
+export VI_SERVER=${hostport%:*} VI_PORTNUMBER=${hostport##*:} VI_SERVICEPATH=/${ESXPATH_VCENTER#https://*/}
 
 # One esxcli process per command, as an admin's loop runs it: -h picks the ESXi host in vCenter.
 on_host() { local host=$1; shift; esxcli -h "$host" "$@"; }
