@@ -299,3 +299,17 @@ def test_wait_with_zero_timeout_then_cancel(lab, session):
     with pytest.raises(TaskFailed):
         prov._expect((state, fault), "create")
     assert read_vms(session) == {}
+
+
+def test_task_wait_survives_an_expired_session(lab, session, caplog):
+    caplog.set_level("INFO", logger="esxpath.vsphere")
+    expired = []
+
+    def progress(name, pct, state):
+        if state == "running" and pct and not expired:
+            expired.append(lab.post("/sessions/expire"))
+
+    _, results = provision(session, progress=progress)
+    assert expired and all(r.ok for r in results), results
+    assert "reopening the property collector" in caplog.text  # the old one died with the session
+    assert sorted(read_vms(session)) == ["fio-SSD-RAID6-1", "fio-SSD-RAID6-2"]
