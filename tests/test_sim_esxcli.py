@@ -216,3 +216,22 @@ def test_esxcli_and_typed_api_agree_after_every_change(lab):
     agree("esx01")
     dead = records(esxcli(lab, "esx01", "storage", "nmp", "path", "list", "-p", path).ok())[path]
     assert dead["Group State"] == "dead" and dead["Storage Array Type Path Config"].endswith("RTP_health=DOWN}")
+
+
+def test_search_index_finds_each_host_by_ip_name_fqdn_and_uuid(lab):
+    u = urlsplit(lab.url)
+    si = SmartConnect(host=u.hostname, port=u.port, user=lab.user, pwd=lab.password,
+                      sslContext=ssl.create_default_context(cafile=lab.ca_file))
+    try:
+        idx = si.content.searchIndex
+        for n in range(1, 6):
+            name = f"esx0{n}"
+            host = idx.FindByIp(None, f"10.0.0.1{n}", False)
+            assert host is not None and host.name == name
+            assert idx.FindByDnsName(None, name, False) == host
+            assert idx.FindAllByDnsName(None, f"{name}.lab.local", False) == [host]
+            assert idx.FindByUuid(None, host.summary.hardware.uuid, False) == host
+        assert idx.FindByIp(None, "10.0.0.99", False) is None
+        assert idx.FindByDnsName(None, "esx99", False) is None
+    finally:
+        Disconnect(si)

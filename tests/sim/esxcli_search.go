@@ -1,7 +1,8 @@
 // esxcli_search.go: SearchIndex.FindByIp / FindByDnsName (and FindAll*), which esxcli --vihost
-// uses to find the host. vcsim's versions scan every registry object through a helper that
-// panics on wrapper types embedding a pointer (StorageSystem, ...), so these answer from the
-// lab's host names and IPs instead; the other SearchIndex methods stay vcsim's.
+// uses to find the host. vcsim's SearchIndex methods scan every registry object through a helper
+// that panics on wrapper types embedding a pointer (StorageSystem, ...), so hosts are found from
+// the lab's host names and IPs, VMs and host UUIDs through typed registry lookups; only
+// FindByInventoryPath and FindChild (which walk the inventory tree) stay vcsim's.
 package main
 
 import (
@@ -108,15 +109,39 @@ func (s *searchIndex) FindAllByDnsName(req *types.FindAllByDnsName) soap.HasFaul
 		Returnval: s.findAllByDnsName(req.DnsName, req.VmSearch)}}
 }
 
-// The rest is vcsim's.
-func (s *searchIndex) FindByDatastorePath(req *types.FindByDatastorePath) soap.HasFault {
-	return s.inner.FindByDatastorePath(req)
+func (s *searchIndex) FindByUuid(req *types.FindByUuid) soap.HasFault {
+	var refs []types.ManagedObjectReference
+	if req.VmSearch {
+		instance := req.InstanceUuid != nil && *req.InstanceUuid
+		for _, e := range simulator.Map.All("VirtualMachine") {
+			if vm, ok := e.(*simulator.VirtualMachine); ok && vm.Config != nil &&
+				((instance && vm.Config.InstanceUuid == req.Uuid) || (!instance && vm.Config.Uuid == req.Uuid)) {
+				refs = append(refs, vm.Self)
+			}
+		}
+	} else {
+		for _, e := range simulator.Map.All("HostSystem") {
+			if h, ok := e.(*simulator.HostSystem); ok && h.Summary.Hardware != nil && h.Summary.Hardware.Uuid == req.Uuid {
+				refs = append(refs, h.Self)
+			}
+		}
+	}
+	return &methods.FindByUuidBody{Res: &types.FindByUuidResponse{Returnval: first(refs)}}
 }
 
+func (s *searchIndex) FindByDatastorePath(req *types.FindByDatastorePath) soap.HasFault {
+	var refs []types.ManagedObjectReference
+	for _, e := range simulator.Map.All("VirtualMachine") {
+		if vm, ok := e.(*simulator.VirtualMachine); ok && vm.Config != nil && vm.Config.Files.VmPathName == req.Path {
+			refs = append(refs, vm.Self)
+		}
+	}
+	return &methods.FindByDatastorePathBody{Res: &types.FindByDatastorePathResponse{Returnval: first(refs)}}
+}
+
+// FindByInventoryPath and FindChild walk the inventory tree, not the registry: vcsim's are safe.
 func (s *searchIndex) FindByInventoryPath(req *types.FindByInventoryPath) soap.HasFault {
 	return s.inner.FindByInventoryPath(req)
 }
 
 func (s *searchIndex) FindChild(req *types.FindChild) soap.HasFault { return s.inner.FindChild(req) }
-
-func (s *searchIndex) FindByUuid(req *types.FindByUuid) soap.HasFault { return s.inner.FindByUuid(req) }
