@@ -77,6 +77,7 @@ def test_provision_creates_datastores_and_eager_zeroed_vms(lab, session):
     state = lab.get("/state")
     dss = {d["name"]: d for d in state["datastores"]}
     assert dss["SSD-RAID6-1"]["lun"] == LUN1 and dss["SSD-RAID6-2"]["lun"] == LUN2
+    assert all(d["moid"].startswith("datastore-") for d in dss.values())
     for d in ("SSD-RAID6-1", "SSD-RAID6-2"):  # shared LUN: one datastore, mounted everywhere
         assert sorted(dss[d]["hosts"]) == list(HOSTS)
         assert dss[d]["vms"] == 1

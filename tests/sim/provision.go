@@ -440,42 +440,56 @@ func (s *provDatastoreSystem) createVmfs(ctx *simulator.Context, canonical, name
 	if err != nil {
 		return none, simulator.Fault(err.Error(), &types.HostConfigFault{})
 	}
-	// vcsim's CreateLocalDatastore does the inventory work (folder, host, compute resource);
-	// the datastore then becomes a VMFS one on the LUN.
-	res := s.HostDatastoreSystem.CreateLocalDatastore(ctx, &types.CreateLocalDatastore{Name: name, Path: dir})
-	if f := res.Fault(); f != nil {
-		return none, f
+	dc := datacenterOf(s.Host.Parent)
+	if dc == nil {
+		return none, simulator.Fault("host without datacenter", &types.HostConfigFault{})
 	}
-	ref := res.(*methods.CreateLocalDatastoreBody).Res.Returnval
-	ds := simulator.Map.Get(ref).(*simulator.Datastore)
+	folder, ok := simulator.Map.Get(dc.DatastoreFolder).(*simulator.Folder)
+	if !ok {
+		return none, simulator.Fault("datacenter without datastore folder", &types.HostConfigFault{})
+	}
 	volUUID := strings.ReplaceAll(uuid.New().String(), "-", "")[:24]
 	capacity := d.Capacity - 2048*int64(d.BlockSize)
-	simulator.Map.WithLock(ds, func() {
-		ds.Info = &types.VmfsDatastoreInfo{
-			DatastoreInfo: types.DatastoreInfo{Name: name, Url: dir, FreeSpace: capacity,
-				MaxFileSize: 62 << 40, MaxVirtualDiskCapacity: 62 << 40},
-			MaxPhysicalRDMFileSize: 64 << 40, MaxVirtualRDMFileSize: 62 << 40,
-			Vmfs: &types.HostVmfsVolume{
-				HostFileSystemVolume: types.HostFileSystemVolume{Type: "VMFS", Name: name, Capacity: capacity},
-				BlockSizeMb:          1, BlockSize: 1024, MaxBlocks: 63963136, MajorVersion: 6, Version: "6.82",
-				Uuid:   volUUID,
-				Extent: []types.HostScsiDiskPartition{{DiskName: canonical, Partition: 1}},
-				Ssd:    types.NewBool(true), Local: types.NewBool(false),
-			},
-		}
-		ds.Summary.Type = "VMFS"
-		ds.Summary.Capacity = capacity
-		ds.Summary.FreeSpace = capacity
-		ds.Summary.MultipleHostAccess = types.NewBool(true)
+	// Built here rather than through vcsim's CreateLocalDatastore, whose moid would be the
+	// directory path: this one gets a vCenter-like "datastore-NN". vcsim keeps VM files in Url.
+	ds := &simulator.Datastore{}
+	ds.Self.Type = "Datastore"
+	ds.Name = name
+	ds.Info = &types.VmfsDatastoreInfo{
+		DatastoreInfo: types.DatastoreInfo{Name: name, Url: dir, FreeSpace: capacity,
+			MaxFileSize: 62 << 40, MaxVirtualDiskCapacity: 62 << 40},
+		MaxPhysicalRDMFileSize: 64 << 40, MaxVirtualRDMFileSize: 62 << 40,
+		Vmfs: &types.HostVmfsVolume{
+			HostFileSystemVolume: types.HostFileSystemVolume{Type: "VMFS", Name: name, Capacity: capacity},
+			BlockSizeMb:          1, BlockSize: 1024, MaxBlocks: 63963136, MajorVersion: 6, Version: "6.82",
+			Uuid:   volUUID,
+			Extent: []types.HostScsiDiskPartition{{DiskName: canonical, Partition: 1}},
+			Ssd:    types.NewBool(true), Local: types.NewBool(false),
+		},
+	}
+	ds.Summary = types.DatastoreSummary{Name: name, Url: dir, Capacity: capacity, FreeSpace: capacity,
+		Type: "VMFS", Accessible: true, MultipleHostAccess: types.NewBool(true),
+		MaintenanceMode: string(types.DatastoreSummaryMaintenanceModeStateNormal)}
+	ds.Capability = types.DatastoreCapability{DirectoryHierarchySupported: true,
+		PerFileThinProvisioningSupported: true, RawDiskMappingsSupported: true,
+		StorageIORMSupported: types.NewBool(true), TopLevelDirectoryCreateSupported: types.NewBool(true)}
+	simulator.Map.WithLock(folder, func() {
+		ds.Parent = &folder.Self
+		simulator.Map.Put(ds) // assigns datastore-NN
+		folder.ChildEntity = append(folder.ChildEntity, ds.Self)
 	})
+	ref := ds.Self
+	ds.Summary.Datastore = &ref
+	simulator.Map.AddReference(dc, &dc.Datastore, ref)
+	browser := &simulator.HostDatastoreBrowser{}
+	browser.Datastore = []types.ManagedObjectReference{ref}
+	ds.Browser = simulator.Map.Put(browser).Reference()
 	prov.mu.Lock()
 	prov.luns[canonical] = lunUse{Datastore: ref, Name: name}
 	prov.dsLUN[ref.Value] = canonical
 	prov.mu.Unlock()
 	for _, h := range hostsSeeing(canonical) {
-		if h.Name != s.hostName() {
-			mountOn(h, ds)
-		}
+		mountOn(h, ds)
 	}
 	if record {
 		lab.RecordWrite(s.hostName(), canonical, "datastore", "create "+name)
@@ -483,7 +497,22 @@ func (s *provDatastoreSystem) createVmfs(ctx *simulator.Context, canonical, name
 	return ref, nil
 }
 
-// mountOn adds a datastore to another host: its datastore list, its compute resource's, and
+// datacenterOf walks up from an inventory object to its datacenter.
+func datacenterOf(ref *types.ManagedObjectReference) *simulator.Datacenter {
+	for i := 0; ref != nil && i < 64; i++ {
+		switch o := simulator.Map.Get(*ref).(type) {
+		case *simulator.Datacenter:
+			return o
+		case mo.Entity:
+			ref = o.Entity().Parent
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+// mountOn adds a datastore to a host: its datastore list, its compute resource's, and
 // the datastore's host mounts.
 func mountOn(h *Host, ds *simulator.Datastore) {
 	hs := hostSystemOf(h)
