@@ -28,7 +28,7 @@ def lab(sim):
     return sim.reset()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def sim_env(sim):
     """os.environ plus the simulator's ESXPATH_* variables, for running the CLI as a subprocess."""
     env = dict(os.environ)

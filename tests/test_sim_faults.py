@@ -80,6 +80,14 @@ def test_reset_fault_drops_the_connection(si, lab):
     ss.RescanAllHba()  # a new connection works
 
 
+def test_pending_faults_can_be_dropped(si, lab):
+    lab.post("/faults", {"method": "RescanAllHba", "count": 100, "fault": "SystemError"})
+    assert lab.get("/faults")["faults"][0]["count"] == 100
+    lab.post("/faults/reset")
+    assert lab.get("/faults") == {"faults": []}
+    storage(si, "esx01").RescanAllHba()
+
+
 def test_bad_fault_requests(lab):
     for body in ({"method": "RescanAllHba", "fault": "Boom"}, {"fault": "SystemError"},
                  {"method": "RescanAllHba", "fault": "SystemError", "host": "esx99"}):

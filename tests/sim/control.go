@@ -37,6 +37,12 @@ func controlHandler() http.Handler {
 		}
 		return map[string]interface{}{"faults": out}, nil
 	})
+	post("/faults/reset", func(*http.Request) (interface{}, error) {
+		mw.mu.Lock()
+		mw.faults = nil
+		mw.mu.Unlock()
+		return ok(), nil
+	})
 	post("/latency", postLatency)
 	post("/sessions/expire", func(*http.Request) (interface{}, error) {
 		return map[string]int{"expired": mw.expireAll()}, nil
