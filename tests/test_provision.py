@@ -314,3 +314,14 @@ def test_task_wait_survives_an_expired_session(lab, session, caplog):
     assert expired and all(r.ok for r in results), results
     assert "reopening the property collector" in caplog.text  # the old one died with the session
     assert sorted(read_vms(session)) == ["fio-SSD-RAID6-1", "fio-SSD-RAID6-2"]
+
+
+def test_search_index_finds_provisioned_vms(lab, session):
+    provision(session, ProvisionOptions(size_bytes=GIB, create_datastores=True, datastores=("SSD-RAID6-1",)))
+    si = session.content.searchIndex
+    vm = si.FindByInventoryPath("DC0/vm/fio-SSD-RAID6-1")
+    assert isinstance(vm, vim.VirtualMachine) and vm.name == "fio-SSD-RAID6-1"
+    dc = si.FindByInventoryPath("DC0")
+    assert si.FindChild(dc.vmFolder, "fio-SSD-RAID6-1") == vm
+    assert si.FindByInventoryPath("DC0/vm/nope") is None
+    assert si.FindByInventoryPath("DC0/host/storage-cluster") is not None

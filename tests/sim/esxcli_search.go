@@ -140,8 +140,14 @@ func (s *searchIndex) FindByDatastorePath(req *types.FindByDatastorePath) soap.H
 }
 
 // FindByInventoryPath and FindChild walk the inventory tree, not the registry: vcsim's are safe.
+// The VM folders are provision_vm.go's wrappers, which vcsim's walk does not descend into.
 func (s *searchIndex) FindByInventoryPath(req *types.FindByInventoryPath) soap.HasFault {
-	return s.inner.FindByInventoryPath(req)
+	return provFindByInventoryPath(req, s.FindChild)
 }
 
-func (s *searchIndex) FindChild(req *types.FindChild) soap.HasFault { return s.inner.FindChild(req) }
+func (s *searchIndex) FindChild(req *types.FindChild) soap.HasFault {
+	if body := provFindChild(req); body != nil {
+		return body
+	}
+	return s.inner.FindChild(req)
+}

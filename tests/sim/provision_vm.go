@@ -13,10 +13,12 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/vmware/govmomi/simulator"
+	"github.com/vmware/govmomi/simulator/vpx"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
@@ -244,5 +246,39 @@ func (t *zeroTask) CancelTask(ctx *simulator.Context, req *types.CancelTask) soa
 	}
 	t.cancel()
 	body.Res = &types.CancelTaskResponse{}
+	return body
+}
+
+// provFindChild answers SearchIndex.FindChild for a wrapped VM folder, which vcsim's type
+// switch does not recognise; nil for every other entity (vcsim's answer is right for those).
+func provFindChild(req *types.FindChild) soap.HasFault {
+	f, ok := simulator.Map.Get(req.Entity).(*provFolder)
+	if !ok {
+		return nil
+	}
+	body := &methods.FindChildBody{Res: new(types.FindChildResponse)}
+	if m := simulator.Map.FindByName(req.Name, f.ChildEntity); m != nil {
+		ref := m.Reference()
+		body.Res.Returnval = &ref
+	}
+	return body
+}
+
+// provFindByInventoryPath is vcsim's FindByInventoryPath walk with findChild (which must
+// consult provFindChild) at every step, so "DC0/vm/<name>" works through the wrapped folder.
+func provFindByInventoryPath(req *types.FindByInventoryPath, findChild func(*types.FindChild) soap.HasFault) soap.HasFault {
+	body := &methods.FindByInventoryPathBody{Res: new(types.FindByInventoryPathResponse)}
+	path := strings.FieldsFunc(req.InventoryPath, func(c rune) bool { return c == '/' })
+	if len(path) == 0 {
+		return body
+	}
+	o := &vpx.ServiceContent.RootFolder
+	for _, name := range path {
+		o = findChild(&types.FindChild{Entity: *o, Name: name}).(*methods.FindChildBody).Res.Returnval
+		if o == nil {
+			break
+		}
+	}
+	body.Res.Returnval = o
 	return body
 }
