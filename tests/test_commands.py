@@ -264,7 +264,7 @@ def test_runner_missing_textfile_dir_is_a_config_error(tmp_path, bin_dir):
 def test_failover_usage_errors(tmp_path, bin_dir):
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
     for args, text in ((["--resource", "x"], "--to NODE is required"),
-                       (["--to", "storage2", "--tool", "heartbeat"], "--tool takes crm or pcs"),
+                       (["--to", "storage2", "--tool", "heartbeat"], "--tool takes crm, pcs or crm_resource"),
                        (["--to", "storage2", "--to-tpg", "two"], "--to-tpg takes a number"),
                        (["--to", "storage2", "--bogus"], "unknown argument '--bogus'"),
                        (["--to"], "--to needs a value")):
@@ -310,15 +310,21 @@ def ops(tmp_path, bin_dir, sim_env, lab):
     """PATH with the checkout's esxpath, fake crm and pcs that move the simulator's master, and
     the simulator's credentials in the environment."""
     write_exe(bin_dir / "esxpath", f'#!/bin/sh\nexec "{sys.executable}" -m esxpath "$@"\n')
-    for tool in ("crm", "pcs"):
+    for tool in ("crm", "pcs", "crm_resource"):
         write_exe(bin_dir / tool, f"""#!{sys.executable}
 import json, os, sys, urllib.request
 args = sys.argv[1:]
 with open(os.environ["FAKE_CLUSTER_LOG"], "a", encoding="utf-8") as fh:
     fh.write(json.dumps([{tool!r}] + args) + "\\n")
-if args[:2] == ["resource", "move"] and os.environ.get("FAKE_MOVE") != "noop":
+if args[:2] == ["resource", "move"]:
+    node = args[3]
+elif args[:1] == ["--move"]:
+    node = args[args.index("-N") + 1]
+else:
+    node = None
+if node and os.environ.get("FAKE_MOVE") != "noop":
     req = urllib.request.Request(os.environ["FAKE_CONTROL"] + "/failover", method="POST",
-                                 data=json.dumps({{"active": args[3]}}).encode(),
+                                 data=json.dumps({{"active": node}}).encode(),
                                  headers={{"Content-Type": "application/json"}})
     urllib.request.urlopen(req, timeout=30).read()
 """)
@@ -384,13 +390,16 @@ def test_gate_refuses_when_a_host_lacks_paths_to_the_new_master(lab, ops):
 @pytest.mark.parametrize("tool,move", [
     ("crm", ["crm", "resource", "move", "ms_scst", "storage2"]),
     ("pcs", ["pcs", "resource", "move", "ms_scst", "storage2", "--promoted"]),
+    ("crm_resource", ["crm_resource", "--move", "-r", "ms_scst", "-N", "storage2", "--promoted"]),
 ])
 def test_happy_path_moves_waits_reports_and_clears(lab, ops, tool, move):
     make_compliant(ops, lab)
     proc = failover(ops, "--to", "storage2", "--tool", tool, "--timeout", "60",
                     "--interval", "0.5", "--clear")
     assert proc.returncode == 0, explain(proc)
-    assert cluster_calls(ops) == [move, [tool, "resource", "clear", "ms_scst"]]
+    clear = {"crm_resource": ["crm_resource", "--clear", "-r", "ms_scst"]}.get(
+        tool, [tool, "resource", "clear", "ms_scst"])
+    assert cluster_calls(ops) == [move, clear]
     assert ao_groups(lab) == {2}
     assert "gate passed: every host has live paths to TPG 2 (storage2)" in proc.stderr
     timings, timeline = proc.stdout.split("Timeline (esxpath watch", 1)
