@@ -124,7 +124,8 @@ def _classify_connect_error(exc: BaseException, endpoint: Endpoint) -> Exception
     if isinstance(exc, ssl.SSLCertVerificationError):
         return TlsError(_tls_message(exc, endpoint))
     if isinstance(exc, ssl.SSLError):
-        return TlsError(f"{endpoint.display}: TLS handshake failed: {exc.reason or exc}")
+        return TlsError(f"{endpoint.display}: TLS handshake failed ({exc.reason or exc}); "
+                        "is this the HTTPS port of a vCenter or ESXi?")
     if isinstance(exc, socket.gaierror):
         return ConnectionFailed(f"{endpoint.host}: cannot resolve host name ({exc.strerror or exc})")
     if isinstance(exc, ConnectionRefusedError):
