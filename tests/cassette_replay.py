@@ -42,8 +42,9 @@ def esxpath(args: list[str], env: dict, timeout: float = 120) -> subprocess.Comp
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
 
 
-def replay(name: str, argv: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
-    return esxpath(["--replay", str(CASSETTES / f"{name}.yaml"), *argv], clean_env(), timeout)
+def replay(name: str, argv: list[str], timeout: float = 120,
+           directory: Path = CASSETTES) -> subprocess.CompletedProcess:
+    return esxpath(["--replay", str(directory / f"{name}.yaml"), *argv], clean_env(), timeout)
 
 
 def normalize(stdout: str) -> str:

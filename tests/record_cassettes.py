@@ -6,13 +6,16 @@ resets the lab, brings it into the scenario's state through the control API (and
 scenario needs a configured estate, an unrecorded `esxpath apply`), runs
 `esxpath --record cassettes/<name>.yaml <argv>` as a subprocess, checks the exit code, replays the
 cassette at once (it must give the same output), and writes cassettes/expected.json with each
-cassette's argv, exit code and stdout. The offline tests (tests/test_offline_cassettes.py)
-replay the cassettes against that file. With NAMEs, only those are re-recorded.
+cassette's argv, exit code and stdout. Nothing in cassettes/ changes unless every scenario
+recorded and replayed. The offline tests (tests/test_offline_cassettes.py) replay the cassettes
+against that file. With NAMEs, only those are re-recorded.
 """
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,10 +82,10 @@ def prepare(lab: SimLab, env: dict, scenario: Scenario) -> None:
                                  f"{proc.returncode}:\n{proc.stderr}")
 
 
-def record(lab: SimLab, scenario: Scenario) -> dict:
+def record(lab: SimLab, scenario: Scenario, directory: Path) -> dict:
     env = clean_env(**{k: v for k, v in lab.env.items() if k.startswith("ESXPATH_")})
     prepare(lab, env, scenario)
-    path = CASSETTES / f"{scenario.name}.yaml"
+    path = directory / f"{scenario.name}.yaml"
     proc = esxpath(["--record", str(path), *scenario.argv], {**env, **scenario.env})
     problems = []
     if proc.returncode != scenario.exit:
@@ -92,13 +95,13 @@ def record(lab: SimLab, scenario: Scenario) -> dict:
     if not path.exists():
         problems.append("no cassette written")
     if not problems:
-        again = replay(scenario.name, scenario.argv)
+        again = replay(scenario.name, scenario.argv, directory=directory)
         if (again.returncode, normalize(again.stdout)) != (proc.returncode, normalize(proc.stdout)):
             problems.append(f"replay differs: exit {again.returncode}\n{again.stdout}\n{again.stderr}")
     if problems:
         raise SystemExit(f"{scenario.name}: " + "; ".join(problems)
                          + f"\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}")
-    print(f"recorded {path.relative_to(CASSETTES.parent)} (exit {proc.returncode})", file=sys.stderr)
+    print(f"recorded {scenario.name} (exit {proc.returncode})", file=sys.stderr)
     return {"argv": scenario.argv, "exit": proc.returncode, "stdout": proc.stdout,
             "stderr_contains": scenario.stderr_contains}
 
@@ -110,16 +113,21 @@ def main(names: list[str]) -> int:
         raise SystemExit(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     expected = json.loads(EXPECTED.read_text()) if names and EXPECTED.exists() else {}
     CASSETTES.mkdir(exist_ok=True)
+    # Recorded into a scratch directory first: a failed run leaves cassettes/ as it was.
+    staging = Path(tempfile.mkdtemp(prefix=".recording-", dir=CASSETTES.parent))
     lab = SimLab()
     lab.start()
     try:
         for scenario in chosen:
-            expected[scenario.name] = record(lab, scenario)
+            expected[scenario.name] = record(lab, scenario, staging)
+        if not names:  # a full run drops cassettes of scenarios that no longer exist
+            for stale in set(p.stem for p in CASSETTES.glob("*.yaml")) - set(expected):
+                (CASSETTES / f"{stale}.yaml").unlink()
+        for scenario in chosen:
+            shutil.move(staging / f"{scenario.name}.yaml", CASSETTES / f"{scenario.name}.yaml")
     finally:
         lab.stop()
-    if not names:  # a full run drops cassettes of scenarios that no longer exist
-        for stale in set(p.stem for p in CASSETTES.glob("*.yaml")) - set(expected):
-            (CASSETTES / f"{stale}.yaml").unlink()
+        shutil.rmtree(staging, ignore_errors=True)
     EXPECTED.write_text(json.dumps(dict(sorted(expected.items())), indent=1) + "\n")
     print(f"wrote {len(chosen)} cassette(s) and {EXPECTED.relative_to(CASSETTES.parent)}",
           file=sys.stderr)
