@@ -2,7 +2,7 @@
 
 What esxcli knows and the typed API does not (RR limit, TPG state per path, SATP rules) comes
 from here. A command `storage nmp device list` is the managed object
-`ha-cli-handler-storage-nmp-device`, method `vim.EsxCLI.storage.nmp.device.list`; every option
+`ha-cli-handler-storage-nmp-device`, method `vim.EsxCLI.storage.nmp.device.List`; every option
 is one SoapArgument whose value is the option serialized as a SOAP element, exactly as
 Broadcom's esxcli client sends it (same names, same order, same version string).
 """
@@ -19,9 +19,9 @@ from .parse import parse_esxcli_fault, parse_esxcli_response
 from .session import Session, is_transient
 
 _REFLECT = "vmodl.reflect.version.version1"
-# ExecuteSoap's version: the vim version ManagedMethodExecuter came with (vim.version.version9,
-# vSphere 5.5). Broadcom's client pins it because hosts check it and may be older than vCenter;
-# its option values carry the same versionId.
+# ExecuteSoap's version, pinned as Broadcom's client pins it (its MME_COMPATIBLE_VIM_VERSION,
+# vim.version.version9 = vim25/5.5): hosts check this version and may be older than vCenter.
+# The option values carry the same versionId.
 EXECUTE_VERSION = "urn:vim25/5.5"
 ARGUMENT_VERSION_ID = "5.5"
 _HOST_REFLECT = "vim.version.version7"  # HostSystem.Retrieve* exist since vSphere 5.1
@@ -73,7 +73,8 @@ def _declare_types() -> None:
 _declare_types()
 _MME = VmomiSupport.GetVmodlType("vmodl.reflect.ManagedMethodExecuter")
 _SoapArgument = VmomiSupport.GetVmodlType("vmodl.reflect.ManagedMethodExecuter.SoapArgument")
-_RETRIEVE_MME = VmomiSupport.GetVmodlType("vim.EsxpathHostReflect")._methodInfo["RetrieveManagedMethodExecuter"]
+_RETRIEVE_MME = VmomiSupport.GetVmodlType("vim.EsxpathHostReflect")._methodInfo[
+    "RetrieveManagedMethodExecuter"]
 
 
 # Options per command in the order the host declares them (the order esxcli sends them), and

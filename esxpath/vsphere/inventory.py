@@ -30,7 +30,6 @@ from .parse import (
     adapter_from_key,
     as_list,
     format_wwn,
-    parse_bool,
     parse_path_tpg,
     parse_rr_device_config,
     parse_tpgs,
@@ -275,6 +274,10 @@ def _read_host(session: Session, raw: _RawHost, selector: Selector | None, esxcl
                 connection_state=state)
     if state != "connected":
         return Host(**base, error=f"host is {state} in vCenter")
+    storage_system = raw.props.get("configManager.storageSystem")
+    if storage_system is not None:  # writes.py needs it; saves a round trip per host there
+        with session.cache_lock:
+            session.cache[("storage_system", raw.moid)] = storage_system
     devices = _api_devices(raw.props)
     error = None
     rules: tuple[SatpRule, ...] = ()

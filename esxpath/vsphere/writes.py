@@ -29,7 +29,8 @@ log = logging.getLogger("esxpath.vsphere")
 
 
 def _storage_system(session: Session, host: Host):
-    """The host's HostStorageSystem, looked up once per host and session."""
+    """The host's HostStorageSystem: read_inventory leaves it in the session cache; else one
+    lookup per host and session."""
     key = ("storage_system", host.moid)
     with session.cache_lock:
         ss = session.cache.get(key)
