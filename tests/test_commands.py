@@ -275,7 +275,7 @@ def test_failover_usage_errors(tmp_path, bin_dir):
 def test_failover_help_documents_exit_codes():
     proc = subprocess.run([str(FAILOVER), "--help"], capture_output=True, text=True)
     assert proc.returncode == 0
-    for text in ("--dry-run", "--clear", "--to-tpg", "2 gate refused, nothing moved", "64 usage"):
+    for text in ("--dry-run", "--clear", "--to-tpg", "2   the gate refused", "5   not AO on every host", "64  usage"):
         assert text in proc.stdout
 
 
@@ -314,6 +314,14 @@ def ops(tmp_path, bin_dir, sim_env, lab):
         write_exe(bin_dir / tool, f"""#!{sys.executable}
 import json, os, sys, urllib.request
 args = sys.argv[1:]
+if args[:1] == ["--locate"]:  # read-only, not logged: the master is the node whose TPG is AO
+    st = json.load(urllib.request.urlopen(os.environ["FAKE_CONTROL"] + "/state", timeout=30))
+    paths = st["hosts"]["esx01"]["devices"]["eui.3163393161633461"]["paths"]
+    ao = {{p["tpg_id"] for p in paths if p["tpg_state"] == "AO"}}
+    for n in (1, 2):
+        role = " Promoted" if n in ao else ""
+        print(f"resource {{args[2]}} is running on: storage{{n}}{{role}}")
+    sys.exit(0)
 with open(os.environ["FAKE_CLUSTER_LOG"], "a", encoding="utf-8") as fh:
     fh.write(json.dumps([{tool!r}] + args) + "\\n")
 if args[:2] == ["resource", "move"]:
@@ -421,6 +429,15 @@ def write_env_file(path: Path, env: dict, mode: int = 0o600) -> Path:
     path.write_text("".join(f"{k}={env[k]}\n" for k in keys), encoding="utf-8")
     path.chmod(mode)
     return path
+
+
+@pytest.mark.sim
+def test_failover_to_the_current_master_is_refused(lab, ops):
+    make_compliant(ops, lab)
+    proc = failover(ops, "--to", "storage1", "--tool", "pcs")
+    assert proc.returncode == 2, explain(proc)
+    assert "storage1 is the master of ms_scst already: nothing to fail over" in proc.stderr
+    assert cluster_calls(ops) == [] and ao_groups(lab) == {1}
 
 
 @pytest.mark.sim
