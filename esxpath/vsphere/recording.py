@@ -16,6 +16,7 @@ import contextlib
 import os
 import re
 import threading
+from unittest import mock
 
 from ..errors import ConfigError, EsxpathError, ExitStatus
 from .scrub import Scrubber
@@ -142,6 +143,25 @@ def _thread_safe_force_reset(original):
     return force_reset
 
 
+def vcr_config(mode: str, scrubber: Scrubber, custom_patches=()):
+    """vcrpy settings. vcrpy runs decode_compressed_response before our hooks, so a gzipped
+    answer from a real vCenter is scrubbed as text, not skipped as binary."""
+    import vcr
+    from vcr.record_mode import RecordMode
+
+    config = vcr.VCR(
+        record_mode=RecordMode.ALL if mode == "record" else RecordMode.NONE,
+        match_on=("method", "path", "soap"),
+        before_record_request=scrubber.request,
+        before_record_response=scrubber.response,
+        decode_compressed_response=True,
+        custom_patches=custom_patches,
+        record_on_exception=True,
+    )
+    config.register_matcher("soap", soap_matcher)
+    return config
+
+
 @contextlib.contextmanager
 def recording(path: str, mode: str):
     """Record ("record": a fresh file) or replay ("replay": no network) the vSphere traffic
@@ -150,9 +170,8 @@ def recording(path: str, mode: str):
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     try:
-        import vcr
+        import vcr.patch
         from vcr import stubs
-        from vcr.record_mode import RecordMode
     except ImportError as exc:
         raise ConfigError(f"--{mode} needs vcrpy: pip install vcrpy ({exc})") from exc
     if mode == "replay" and not os.path.isfile(path):
@@ -164,21 +183,8 @@ def recording(path: str, mode: str):
         if not os.path.isdir(parent):
             raise ConfigError(f"cannot record to {path}: no directory {parent}")
 
-    scrubber = Scrubber()
-    config = vcr.VCR(
-        record_mode=RecordMode.ALL if mode == "record" else RecordMode.NONE,
-        match_on=("method", "path", "soap"),
-        before_record_request=scrubber.request,
-        before_record_response=scrubber.response,
-        decode_compressed_response=True,
-        custom_patches=_custom_patches(stubs),
-        record_on_exception=True,
-    )
-    config.register_matcher("soap", soap_matcher)
+    config = vcr_config(mode, Scrubber(), _custom_patches(stubs))
     lock, misses = threading.Lock(), []
-    from unittest import mock
-
-    import vcr.patch
     with mock.patch.object(vcr.patch, "force_reset", _thread_safe_force_reset(vcr.patch.force_reset)), \
             config.use_cassette(path, allow_playback_repeats=False) as cassette:
         _serialized(cassette, lock, misses, replaying=(mode == "replay"))

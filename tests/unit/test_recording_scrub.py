@@ -188,3 +188,41 @@ def test_cookie_values_go_attributes_stay(value):
     out = Scrubber().cookie(value)
     assert "abc123def" not in out and REDACTED in out
     assert out.split(";", 1)[1] == value.split(";", 1)[1]
+
+
+def test_gzipped_answers_are_decoded_before_they_are_scrubbed():
+    import gzip
+
+    from esxpath.vsphere.recording import vcr_config
+    hooks = vcr_config("record", Scrubber()).get_merged_config(path="unused.yaml")
+    resp = login_response()
+    resp["body"]["string"] = gzip.compress(resp["body"]["string"])
+    resp["headers"]["Content-Encoding"] = ["gzip"]
+    out = hooks["before_record_response"](resp)
+    assert "Content-Encoding" not in out["headers"]
+    text = scrubbed_text(out)
+    assert "<key>REDACTED</key>" in text
+    for secret in (SESSION_KEY, USER, COOKIE):
+        assert secret not in text
+    req = hooks["before_record_request"](login_request())
+    assert PASSWORD not in scrubbed_text(req) and xml_escape(PASSWORD) not in scrubbed_text(req)
+
+
+def test_recording_refuses_a_missing_cassette_and_unknown_modes(tmp_path):
+    from esxpath.errors import ConfigError
+    from esxpath.vsphere.recording import recording
+    with pytest.raises(ConfigError, match="no cassette"):
+        with recording(str(tmp_path / "missing.yaml"), "replay"):
+            pass
+    with pytest.raises(ValueError):
+        with recording(str(tmp_path / "x.yaml"), "rewind"):
+            pass
+
+
+def test_recording_starts_a_fresh_file(tmp_path):
+    from esxpath.vsphere.recording import recording
+    path = tmp_path / "old.yaml"
+    path.write_text("interactions: [stale]\n")
+    with recording(str(path), "record"):
+        pass  # nothing sent: vcrpy writes nothing, and the stale file is gone
+    assert not path.exists()
