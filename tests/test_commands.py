@@ -324,6 +324,9 @@ if args[:1] == ["--locate"]:  # read-only, not logged: the master is the node wh
     sys.exit(0)
 with open(os.environ["FAKE_CLUSTER_LOG"], "a", encoding="utf-8") as fh:
     fh.write(json.dumps([{tool!r}] + args) + "\\n")
+verb = "move" if "move" in args or "--move" in args else "clear"
+if os.environ.get("FAKE_FAIL") == verb:
+    sys.exit("fake {tool}: " + verb + " failed")
 if args[:2] == ["resource", "move"]:
     node = args[3]
 elif args[:1] == ["--move"]:
@@ -474,6 +477,20 @@ def test_gate_that_cannot_verify_moves_nothing(lab, ops, tmp_path):
     assert proc.returncode == 78, explain(proc)
     assert "mode 644 gives group/others access" in proc.stderr
     assert cluster_calls(ops) == [] and ao_groups(lab) == {1}
+
+
+@pytest.mark.sim
+def test_failed_move_and_failed_clear(lab, ops):
+    make_compliant(ops, lab)
+    proc = failover(dict(ops, FAKE_FAIL="move"), "--to", "storage2", "--tool", "crm", "--clear")
+    assert proc.returncode == 4, explain(proc)
+    assert "the move failed (exit 1): crm resource move ms_scst storage2" in proc.stderr
+    assert cluster_calls(ops) == [["crm", "resource", "move", "ms_scst", "storage2"]]
+    proc = failover(dict(ops, FAKE_FAIL="clear"), "--to", "storage2", "--tool", "crm", "--clear",
+                    "--no-timeline")
+    assert proc.returncode == 6, explain(proc)
+    assert "clearing the move constraint failed (exit 1)" in proc.stderr
+    assert ao_groups(lab) == {2}
 
 
 @pytest.mark.sim
