@@ -75,6 +75,15 @@ def test_replay_opens_no_network_connection(name):
         proc.stderr
 
 
+@pytest.mark.parametrize("parallel", ["1", "3", "16"])
+def test_threaded_reads_replay_the_same_whatever_the_interleaving(parallel):
+    # Recorded with 8 workers; answers are handed out per request key (host moref, esxcli
+    # command), so any thread schedule, even a sequential one, gets each host its own answers.
+    case = EXPECTED_CASES["show-json"]
+    proc = replay("show-json", [*case["argv"], "--parallel", parallel])
+    assert (proc.returncode, proc.stdout) == (case["exit"], case["stdout"]), proc.stderr
+
+
 def test_replaying_a_different_command_fails_loudly():
     proc = replay("show", ["show", "--cluster", "storage-cluster", "-o", "json"])
     assert proc.returncode == 70, (proc.returncode, proc.stderr)
