@@ -15,7 +15,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -512,7 +511,13 @@ def test_watch_prints_a_timeline_of_the_failover(lab, ops):
     proc = subprocess.Popen(["esxpath", "watch", "--cluster", *CLUSTER, "--interval", "0.3",
                              "--duration", "60", "--until-switched", "-o", "json"],
                             env=ops, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+    seen = []
+    for line in proc.stderr:  # fail over only once the first sample is in
+        seen.append(line)
+        if line.startswith("esxpath: watching 4 host(s)"):
+            break
+    else:
+        pytest.fail("watch ended before its first sample: " + "".join(seen))
     lab.post("/failover", {"active": "storage2"})
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, out + err
