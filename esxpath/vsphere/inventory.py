@@ -79,10 +79,10 @@ def _collect(session: Session) -> dict[str, tuple[object, dict]]:
     """moid -> (managed object, {property: value}) for every host, compute resource, folder and
     datacenter."""
     content = session.content
+    # Retrying a Create* at worst leaves a spare view/collector, which dies with the session.
     view = session.call(content.viewManager.CreateContainerView, content.rootFolder,
-                        [vim.HostSystem, vim.ComputeResource, vim.Folder, vim.Datacenter], True,
-                        idempotent=False)
-    collector = session.call(content.propertyCollector.CreatePropertyCollector, idempotent=False)
+                        [vim.HostSystem, vim.ComputeResource, vim.Folder, vim.Datacenter], True)
+    collector = session.call(content.propertyCollector.CreatePropertyCollector)
     try:
         spec = _filter_spec(view)
         options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=PAGE_SIZE)
