@@ -27,6 +27,8 @@ _SESSION_BLOCKS = (
                r"(?P<inner>.*?)(</(?P=tag)>)", re.S),
     re.compile(r"(<(?P<tag>[\w:]+)\b[^>]*xsi:type=\"UserSession\"[^>]*>)"
                r"(?P<inner>.*?)(</(?P=tag)>)", re.S),
+    # items of an ArrayOfUserSession (SessionManager.sessionList)
+    re.compile(r"(<(?P<tag>UserSession)\b[^>]*>)(?P<inner>.*?)(</(?P=tag)>)", re.S),
 )
 # UserSession fields: strings become REDACTED, counters 0; "key" is the session key.
 _SESSION_FIELDS = {"key": REDACTED, "userName": REDACTED, "fullName": REDACTED,

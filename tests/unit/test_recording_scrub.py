@@ -226,3 +226,15 @@ def test_recording_starts_a_fresh_file(tmp_path):
     with recording(str(path), "record"):
         pass  # nothing sent: vcrpy writes nothing, and the stale file is gone
     assert not path.exists()
+
+
+def test_other_users_sessions_in_a_session_list_are_scrubbed():
+    body = ENV.format(
+        '<RetrievePropertiesExResponse xmlns="urn:vim25"><returnval><objects><obj type="SessionManager">'
+        'SessionManager</obj><propSet><name>sessionList</name><val xsi:type="ArrayOfUserSession">'
+        '<UserSession><key>52aa-other</key><userName>VSPHERE.LOCAL\\alice</userName>'
+        '<fullName>Alice A</fullName><ipAddress>198.51.100.9</ipAddress><callCount>7</callCount></UserSession>'
+        '</val></propSet></objects></returnval></RetrievePropertiesExResponse>')
+    text = Scrubber().text(body)
+    for secret in ("52aa-other", "alice", "Alice A", "198.51.100.9"):
+        assert secret not in text
