@@ -126,6 +126,9 @@ def test_lun_add_is_claimed_by_satp_rules_and_remove(si, lab):
     assert lun_by_canonical(hosts["esx05"]["config.storageDevice"])[netapp["canonical"]][1].policy.policy == "VMW_PSP_RR"
     with pytest.raises(ControlError):
         lab.post("/lun", {"add": new})  # already there
+    with pytest.raises(ControlError) as err:  # LUN 1 on storage1 is taken
+        lab.post("/lun", {"add": dict(new, canonical="eui.3163393139393939", lun=1)})
+    assert err.value.status == 400
 
     lab.post("/lun", {"remove": new["canonical"]})
     for h in read_hosts(si).values():

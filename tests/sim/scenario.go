@@ -126,9 +126,25 @@ func (sc *Scenario) Validate() error {
 		}
 		nodes[n.Name] = true
 	}
+	canonical := map[string]bool{}
 	for _, l := range append(append([]LUNSpec{}, sc.LocalDevices...), sc.LUNs...) {
 		if err := l.validate(nodes); err != nil {
 			return err
+		}
+		if canonical[l.Canonical] {
+			return fmt.Errorf("LUN %s defined twice", l.Canonical)
+		}
+		canonical[l.Canonical] = true
+	}
+	// Two LUNs with one number on one node would share runtime names (vmhba2:C0:T0:L1).
+	numbers := map[string]string{}
+	for _, l := range sc.LUNs {
+		for _, n := range l.Nodes {
+			key := fmt.Sprintf("%s/%d", n, l.LUN)
+			if other, dup := numbers[key]; dup {
+				return fmt.Errorf("LUNs %s and %s both use LUN number %d on node %s", other, l.Canonical, l.LUN, n)
+			}
+			numbers[key] = l.Canonical
 		}
 	}
 	return nil
@@ -359,6 +375,10 @@ func (l *Lab) AddLUN(s LUNSpec) error {
 			l.mu.Unlock()
 			return errf("argument", "LUN %s already exists on %s", s.Canonical, h.Name)
 		}
+		if other := l.lunNumberUser(h, s); other != "" {
+			l.mu.Unlock()
+			return errf("argument", "LUN number %d is already used by %s on %s", s.LUN, other, h.Name)
+		}
 	}
 	for _, h := range l.Hosts {
 		if s.onHost(h.Name) {
@@ -375,6 +395,28 @@ func (l *Lab) AddLUN(s LUNSpec) error {
 		return errf("argument", "LUN %s matches no host", s.Canonical)
 	}
 	return nil
+}
+
+// lunNumberUser names the SAN device on h that has s's LUN number on one of s's nodes, or "".
+// Caller holds l.mu.
+func (l *Lab) lunNumberUser(h *Host, s LUNSpec) string {
+	tpgs := map[int]bool{}
+	for _, name := range s.Nodes {
+		if n := l.NodeByName(name); n != nil {
+			tpgs[n.TPG] = true
+		}
+	}
+	for _, d := range h.Devices {
+		if d.Local || d.LUN != s.LUN {
+			continue
+		}
+		for _, p := range d.Paths {
+			if tpgs[p.TPG] {
+				return d.Canonical
+			}
+		}
+	}
+	return ""
 }
 
 // RemoveLUN removes a LUN from every host (POST /lun remove).
