@@ -75,14 +75,23 @@ def _filter_spec(view) -> vmodl.query.PropertyCollector.FilterSpec:
     )
 
 
-def _collect(session: Session) -> dict[str, tuple[object, dict]]:
-    """moid -> (managed object, {property: value}) for every host, compute resource, folder and
-    datacenter."""
+def _collect(session: Session):
+    """({moid: (managed object, {property: value})} for every host, compute resource, folder and
+    datacenter, cleanup) -- cleanup() destroys the view and collector; it may run in parallel
+    with the per-host reads, so that it costs no wall time."""
     content = session.content
     # Retrying a Create* at worst leaves a spare view/collector, which dies with the session.
     view = session.call(content.viewManager.CreateContainerView, content.rootFolder,
                         [vim.HostSystem, vim.ComputeResource, vim.Folder, vim.Datacenter], True)
     collector = session.call(content.propertyCollector.CreatePropertyCollector)
+
+    def cleanup():
+        for destroy in (collector.DestroyPropertyCollector, view.DestroyView):
+            try:
+                session.call(destroy)
+            except Exception as exc:  # cleanup only; the server drops them with the session
+                log.debug("cleanup: %s", fault_message(exc))
+
     try:
         spec = _filter_spec(view)
         options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=PAGE_SIZE)
@@ -95,13 +104,10 @@ def _collect(session: Session) -> dict[str, tuple[object, dict]]:
             if not result.token:
                 break
             result = session.call(collector.ContinueRetrievePropertiesEx, token=result.token)
-        return objects
-    finally:
-        for destroy in (collector.DestroyPropertyCollector, view.DestroyView):
-            try:
-                session.call(destroy)
-            except Exception as exc:  # cleanup only; the server drops them with the session
-                log.debug("cleanup: %s", fault_message(exc))
+    except BaseException:
+        cleanup()
+        raise
+    return objects, cleanup
 
 
 def _locate(objects: dict, moid: str) -> tuple[str, str | None, str]:
@@ -313,17 +319,20 @@ def read_inventory(session: Session, scope: Scope, selector: Selector | None = N
     satp_rules=True adds a third esxcli call per host (`storage nmp satp rule list`).
     """
     try:
-        objects = _collect(session)
+        objects, cleanup = _collect(session)
     except Exception as exc:  # the vCenter-wide read failed: nothing can be said about any host
         err = session.translate(exc)
         if err is exc:
             raise
         raise err from exc
-    raws = _select_hosts(objects, scope)
-    if not raws:
-        return Inventory(())
-    with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(raws))),
+    try:
+        raws = _select_hosts(objects, scope)
+    except BaseException:
+        cleanup()
+        raise
+    with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(raws))) + 1,
                             thread_name_prefix="esxpath-host") as pool:
+        pool.submit(cleanup)
         hosts = list(pool.map(lambda r: _safe_read_host(session, r, selector, esxcli, satp_rules), raws))
     return Inventory(tuple(hosts))
 
