@@ -342,7 +342,8 @@ if node and os.environ.get("FAKE_MOVE") != "noop":
     env.update(PATH=f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
                PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
                FAKE_CLUSTER_LOG=str(tmp_path / "cluster.log"), FAKE_CONTROL=lab.control)
-    return env
+    yield env
+    lab.reset()  # tests that take the session `sim` as it is must not find it failed over
 
 
 def cluster_calls(env) -> list[list[str]]:
