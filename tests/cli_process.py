@@ -132,7 +132,8 @@ def assert_one_line_error(proc):
 
 
 def assert_converges(lab, env, *scope: str):
-    """apply succeeds, then a further apply writes nothing and still exits 0."""
+    """Once the fault is gone, apply succeeds, then a further apply writes nothing, exit 0."""
+    lab.post("/faults/reset")
     first = run(env, "apply", *scope, "-o", "json")
     assert first.returncode == 0, "re-run did not converge\n" + explain(first)
     lab.post("/stats/reset")
