@@ -88,6 +88,9 @@ def test_transient_fault_is_ridden_out(lab, env, command, fault):
         lab.post("/faults", body)
     proc = run(env, *COMMANDS[command])
     judge_after(lab, env, command, proc)
+    left = {f["method"] for f in lab.get("/faults")["faults"]}
+    hit = (PATH_LIST, PSP_SET, RR_SET) if command == "apply" else (PATH_LIST,)
+    assert not left & set(hit), f"faults never fired: {left & set(hit)} (test is vacuous)"
     if command == "apply":
         # a write may fail for good (then it is reported, exit 1), never silently
         assert proc.returncode in (0, 1), explain(proc)
@@ -104,7 +107,7 @@ def test_session_expires_mid_run(lab, env, command):
     """Every session dies while esxpath works (vCenter restart, idle timeout): it logs in again."""
     prepare(lab, env, command)
     lab.post("/latency", {"ms": 80})
-    proc = start(env, *COMMANDS[command])
+    proc = start(env, *COMMANDS[command], "--parallel", "1")  # hosts in turn: calls remain
     # expire once the run is under way: after its first esxcli command
     assert wait_for(lambda: sum(lab.get("/stats")["esxcli"].values()) > 0), "never started"
     lab.post("/sessions/expire")
@@ -112,6 +115,7 @@ def test_session_expires_mid_run(lab, env, command):
     proc.stdout, proc.stderr = out, err
     judge_after(lab, env, command, proc)
     assert proc.returncode == 0, explain(proc)
+    assert lab.get("/stats")["calls"].get("Login", 0) >= 2, "no second login: nothing expired"
     lab.post("/latency", {"ms": 0})
     assert_converges(lab, env, *IN_CLUSTER)
 
@@ -177,6 +181,7 @@ def test_one_rr_set_fails_once(lab, env):
     proc = run(env, *COMMANDS["apply"])
     judge_after(lab, env, "apply", proc)
     assert proc.returncode in (0, 1), explain(proc)
+    assert lab.get("/faults")["faults"] == [], "the fault never fired"
     assert_converges(lab, env, *IN_CLUSTER)
 
 
