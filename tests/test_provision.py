@@ -325,3 +325,21 @@ def test_search_index_finds_provisioned_vms(lab, session):
     assert si.FindChild(dc.vmFolder, "fio-SSD-RAID6-1") == vm
     assert si.FindByInventoryPath("DC0/vm/nope") is None
     assert si.FindByInventoryPath("DC0/host/storage-cluster") is not None
+
+
+def test_plain_datastore_destroy_frees_the_lun(lab, session):
+    snap = prov.collect(session, Scope())
+    plan = plan_provision(snap.facts, OPTS)
+    results = prov.execute_provision(session, snap, ProvisionPlan("provision", plan.datastores), OPTS)
+    assert all(r.ok for r in results)
+    ds = vim.Datastore(next(r.moid for r in results if r.name == "SSD-RAID6-1"), session.stub)
+    lab.post("/stats/reset")
+    state, _ = prov.wait_tasks(session, {"d": ds.Destroy_Task()}, 30)["d"]
+    assert state == "success"
+    assert writes(lab) == [{"host": "", "device": LUN1, "what": "datastore", "value": "destroy SSD-RAID6-1"}]
+    facts = prov.collect(session, Scope()).facts
+    assert {lf.canonical for lf in facts.luns if lf.available} == {LUN1}
+    assert [d.name for d in facts.datastores] == ["SSD-RAID6-2"]
+    for host in HOSTS:  # no host still lists it
+        dss = vim.host.DatastoreSystem(snap.datastore_system[host], session.stub)
+        assert [d.name for d in dss.datastore] == ["SSD-RAID6-2"]

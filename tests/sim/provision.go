@@ -50,6 +50,7 @@ type provisionState struct {
 	zeroRate float64            // MiB/s of eager zeroing
 	rate0    float64            // the rate at start (--zero-rate-mbps); /reset restores it
 	tasks    map[string]*zeroTask
+	removing map[string]bool // datastore moids being removed by RemoveDatastore
 	inited   bool
 }
 
@@ -59,7 +60,7 @@ type vmEntry struct {
 
 var prov = &provisionState{
 	luns: map[string]lunUse{}, dsLUN: map[string]string{}, vms: map[string]vmEntry{},
-	tasks: map[string]*zeroTask{}, zeroRate: 512,
+	tasks: map[string]*zeroTask{}, removing: map[string]bool{}, zeroRate: 512,
 }
 
 // internalContext is a vcsim call context for work done outside a SOAP request (reset,
@@ -580,37 +581,54 @@ func removeDatastore(ctx *simulator.Context, ref types.ManagedObjectReference) *
 	if len(ds.Vm) != 0 {
 		return simulator.Fault("", &types.ResourceInUse{Type: "Datastore", Name: ds.Name})
 	}
-	var hosts []*simulator.HostSystem
-	for _, m := range ds.Host {
-		if hs, ok := simulator.Map.Get(m.Key).(*simulator.HostSystem); ok {
-			hosts = append(hosts, hs)
-		}
-	}
+	prov.mu.Lock()
+	prov.removing[ref.Value] = true
+	prov.mu.Unlock()
 	var res soap.HasFault
 	simulator.Map.WithLock(ds, func() { res = ds.DestroyTask(ctx, &types.Destroy_Task{This: ref}) })
+	prov.mu.Lock()
+	delete(prov.removing, ref.Value)
+	prov.mu.Unlock()
 	if e := taskError(res.(*methods.Destroy_TaskBody).Res.Returnval); e != "" {
 		return simulator.Fault(e, &types.HostConfigFault{})
 	}
-	// vcsim's Datastore.Destroy leaves the HostDatastoreSystem's own list stale. Only the
-	// host's lock is taken: the calling host's datastore system is locked by vcsim already.
-	for _, hs := range hosts {
+	return nil
+}
+
+// forgetDatastore frees a removed datastore's LUN and fixes what vcsim's Datastore.Destroy
+// leaves stale (the HostDatastoreSystems' own lists). Only host locks are taken: the caller's
+// datastore system may be locked by vcsim already. Returns the LUN and whether the removal
+// came through RemoveDatastore (which records its own write).
+func forgetDatastore(ds *simulator.Datastore) (canonical string, explicit, ours bool) {
+	prov.mu.Lock()
+	canonical, ours = prov.dsLUN[ds.Self.Value]
+	explicit = prov.removing[ds.Self.Value]
+	if ours {
+		delete(prov.luns, canonical)
+		delete(prov.dsLUN, ds.Self.Value)
+	}
+	prov.mu.Unlock()
+	if !ours {
+		return "", false, false
+	}
+	for _, m := range ds.Host {
+		hs, ok := simulator.Map.Get(m.Key).(*simulator.HostSystem)
+		if !ok || hs.ConfigManager.DatastoreSystem == nil {
+			continue
+		}
 		if d, ok := simulator.Map.Get(*hs.ConfigManager.DatastoreSystem).(*provDatastoreSystem); ok {
 			simulator.Map.WithLock(hs, func() {
+				simulator.RemoveReference(&hs.Datastore, ds.Self)
 				d.Datastore = append([]types.ManagedObjectReference{}, hs.Datastore...)
 			})
 		}
 	}
-	prov.mu.Lock()
-	if c, ok := prov.dsLUN[ref.Value]; ok {
-		delete(prov.luns, c)
-		delete(prov.dsLUN, ref.Value)
-	}
-	prov.mu.Unlock()
 	_ = os.RemoveAll(ds.Info.GetDatastoreInfo().Url)
-	return nil
+	return canonical, explicit, true
 }
 
-// removalWatcher records VM removals (Destroy_Task, UnregisterVM) as writes.
+// removalWatcher records VM removals (Destroy_Task, UnregisterVM) as writes and frees the LUN
+// of a removed datastore.
 type removalWatcher struct{}
 
 func (removalWatcher) Reference() types.ManagedObjectReference {
@@ -619,6 +637,15 @@ func (removalWatcher) Reference() types.ManagedObjectReference {
 func (removalWatcher) PutObject(mo.Reference)                             {}
 func (removalWatcher) UpdateObject(mo.Reference, []types.PropertyChange) {}
 func (removalWatcher) RemoveObject(ref types.ManagedObjectReference) {
+	if ref.Type == "Datastore" {
+		// also a plain Datastore.Destroy_Task, which vcsim implements without us
+		if ds, ok := simulator.Map.Get(ref).(*simulator.Datastore); ok {
+			if lun, explicit, ours := forgetDatastore(ds); ours && !explicit {
+				lab.RecordWrite("", lun, "datastore", "destroy "+ds.Name)
+			}
+		}
+		return
+	}
 	if ref.Type != "VirtualMachine" {
 		return
 	}
