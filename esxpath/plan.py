@@ -101,9 +101,18 @@ def _device_changes(host: Host, dev: Device, policy: Policy) -> list[Change]:
     # A device switched to RR starts with ESXi's default limit, so it always needs the limit set.
     if will_be_rr and (current.psp != RR or not limit_compliant(current, policy)):
         out.append(Change(host.name, CHANGE_RR_LIMIT, dev.canonical_name,
-                          before=limit_text(current), after=desired_limit_text(policy),
+                          before=_limit_before(current),
+                          after=desired_limit_text(policy),
                           params=limit_params(policy)))
     return out
+
+
+def _limit_before(current: DevicePolicy) -> str:
+    """esxcli shows no RR limit for a device on another PSP: say what it will start from."""
+    text = limit_text(current)
+    if text == "unknown" and current.psp and current.psp != RR:
+        return f"RR default (now {current.psp})"
+    return text
 
 
 def _rule_changes(host: Host, selector: Selector, policy: Policy) -> list[Change]:

@@ -70,8 +70,14 @@ def groups_in_state(dev: Device, state: TpgState) -> list[int]:
     return [i for i in group_ids(dev) if dev.tpg_state(i) == state]
 
 
+# A path whose own ALUA state is unavailable (or unreported) cannot carry I/O after a
+# transition, even if the multipath layer calls it standby: never count it as a live path.
+_USABLE_TPG_STATES = (TpgState.AO, TpgState.ANO, TpgState.STANDBY)
+
+
 def live_paths(dev: Device, tpg_id: int) -> int:
-    return sum(1 for p in dev.paths if p.tpg_id == tpg_id and p.live)
+    return sum(1 for p in dev.paths
+               if p.tpg_id == tpg_id and p.live and p.tpg_state in _USABLE_TPG_STATES)
 
 
 def _fmt_counts(c: dict[str, int]) -> str:

@@ -69,8 +69,8 @@ def test_mru_estate_plans_psp_and_limit_only_for_scst_eui_devices():
 # (device psp, limit_type, iops, policy) -> expected kinds and the limit change's before text
 DEVICE_CASES = [
     pytest.param(MRU, "default", 1000, IOPS1, [CHANGE_PSP, CHANGE_RR_LIMIT], "iops 1000", id="mru"),
-    pytest.param("VMW_PSP_FIXED", None, None, IOPS1, [CHANGE_PSP, CHANGE_RR_LIMIT], "unknown",
-                 id="fixed-no-limit"),
+    pytest.param("VMW_PSP_FIXED", None, None, IOPS1, [CHANGE_PSP, CHANGE_RR_LIMIT],
+                 "RR default (now VMW_PSP_FIXED)", id="fixed-no-limit"),
     pytest.param(None, None, None, IOPS1, [CHANGE_PSP, CHANGE_RR_LIMIT], "unknown", id="psp-unknown"),
     pytest.param(RR, "iops", 1000, IOPS1, [CHANGE_RR_LIMIT], "iops 1000", id="rr-iops-1000"),
     pytest.param(RR, "default", 1000, IOPS1, [CHANGE_RR_LIMIT], "iops 1000", id="rr-default"),
