@@ -58,6 +58,7 @@ class ProvisionFacts:
     datastores: tuple[DatastoreFacts, ...] = ()
     vms: tuple[VmFacts, ...] = ()
     can_tag_datastores: bool = True  # vCenter custom attributes (False on a standalone ESXi)
+    hosts: tuple[str, ...] | None = None  # hosts in scope; None: no host scope (everything)
 
     def datastore(self, name: str) -> DatastoreFacts | None:
         return next((d for d in self.datastores if d.name == name), None)
@@ -131,7 +132,7 @@ class ActionResult:
     name: str
     action: str  # create | remove
     ok: bool
-    error: str | None = None
+    error: str | None = None  # with ok=True: a warning (e.g. created but not tagged)
     moid: str = ""
     seconds: float = 0.0
 
@@ -228,12 +229,13 @@ def _mounting(ds: DatastoreFacts, lun: LunFacts, index: int) -> str:
 
 def plan_unprovision(facts: ProvisionFacts, datastores: bool = False,
                      name_prefix: str | None = None) -> ProvisionPlan:
-    """Remove the tagged VMs (optionally only those named with name_prefix) and, with
-    datastores=True, the tagged datastores that hold nothing else."""
+    """Remove the tagged VMs on in-scope hosts (optionally only those named with name_prefix)
+    and, with datastores=True, the tagged datastores mounted in scope that hold nothing else."""
     vm_actions = []
     removed: set[str] = set()
+    in_scope = (lambda h: True) if facts.hosts is None else (lambda h: h in facts.hosts)
     for vm in sorted(facts.vms, key=lambda v: v.name):
-        if not vm.tagged:
+        if not vm.tagged or not in_scope(vm.host):
             continue
         if name_prefix is not None and not vm.name.startswith(name_prefix):
             continue
@@ -243,7 +245,7 @@ def plan_unprovision(facts: ProvisionFacts, datastores: bool = False,
     ds_actions = []
     if datastores:
         for ds in sorted(facts.datastores, key=lambda d: d.name):
-            if not ds.tagged:
+            if not ds.tagged or not any(in_scope(h) for h in ds.hosts):
                 continue
             others = [v for v in ds.vms if v not in removed]
             if others:
@@ -295,11 +297,17 @@ def render_plan(plan: ProvisionPlan, fmt: str = "table",
     if results is not None:
         lines.append("")
         lines += _columns([("WHAT", "NAME", "ACTION", "RESULT", "SECONDS")] + [
-            (r.what, r.name, r.action, "ok" if r.ok else f"FAILED: {r.error}", f"{r.seconds:.1f}")
+            (r.what, r.name, r.action, _outcome(r), f"{r.seconds:.1f}")
             for r in results])
     elif plan.writes == 0:
         lines.append(f"nothing to {plan.command}")
     return "\n".join(lines) + "\n"
+
+
+def _outcome(r: ActionResult) -> str:
+    if not r.ok:
+        return f"FAILED: {r.error}"
+    return f"ok ({r.error})" if r.error else "ok"  # ok with a warning, e.g. not tagged
 
 
 def _status(plan: ProvisionPlan, results) -> str:

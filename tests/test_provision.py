@@ -24,6 +24,7 @@ from esxpath.provisioning import (
 )
 from esxpath.vsphere import ConnectOptions, connect
 from esxpath.vsphere import provision as prov
+from esxpath.vsphere.session import RETRY_ATTEMPTS
 from simlab import ControlError, SimLab
 
 pytestmark = pytest.mark.sim
@@ -343,3 +344,50 @@ def test_plain_datastore_destroy_frees_the_lun(lab, session):
     for host in HOSTS:  # no host still lists it
         dss = vim.host.DatastoreSystem(snap.datastore_system[host], session.stub)
         assert [d.name for d in dss.datastore] == ["SSD-RAID6-2"]
+
+
+def test_tag_and_rescan_failures_are_warnings_and_the_untagged_datastore_is_kept(lab, session):
+    # as many failures as the session's retries: the calls fail for good
+    lab.post("/faults", {"method": "SetField", "count": RETRY_ATTEMPTS, "fault": "SystemError"})
+    lab.post("/faults", {"method": "RescanVmfs", "count": RETRY_ATTEMPTS, "fault": "HostCommunication",
+                         "host": "esx03"})
+    opts = ProvisionOptions(size_bytes=GIB, create_datastores=True, datastores=("SSD-RAID6-2",))
+    _, results = provision(session, opts)
+    [ds] = [r for r in results if r.what == "datastore" and r.name == "SSD-RAID6-2"]
+    assert ds.ok and "not tagged" in ds.error and "esx03: rescan failed" in ds.error, ds
+    other = [r for r in results if r.what == "datastore" and r.name == "SSD-RAID6-1"]
+    assert other and other[0].ok and other[0].error is None
+    snap = prov.collect(session, Scope())
+    assert not snap.facts.datastore("SSD-RAID6-2").tagged
+    plan = plan_unprovision(snap.facts, datastores=True)
+    assert [a.name for a in plan.datastores] == ["SSD-RAID6-1"]  # the untagged one is kept
+    assert [v.name for v in plan.vms] == ["fio-SSD-RAID6-2"]  # its VM is tagged: removed
+
+
+def test_unprovision_in_a_cluster_scope_leaves_the_standalone_host_alone(lab, session):
+    # make a tagged VM on the standalone host esx05, and one on esx01
+    provision(session)
+    snap = prov.collect(session, Scope())
+    folder = vim.Folder(snap.vm_folder["esx05"], session.stub)
+    task = folder.CreateVM_Task(config=prov._vm_spec("fio-on-esx05", "SSD-RAID6-1",
+                                                     ProvisionOptions(size_bytes=1 << 20)),
+                                pool=vim.ResourcePool(snap.resource_pool["esx05"], session.stub),
+                                host=vim.HostSystem(snap.host_moid["esx05"], session.stub))
+    assert prov.wait_tasks(session, {"t": task}, 30)["t"][0] == "success"
+    scoped = prov.collect(session, Scope(cluster="storage-cluster"))
+    plan = plan_unprovision(scoped.facts)
+    assert "fio-on-esx05" not in [v.name for v in plan.vms]
+    assert plan.vms, "the cluster's tagged VMs are in the plan"
+    results = prov.execute_unprovision(session, scoped, plan)
+    assert all(r.ok for r in results)
+    assert "fio-on-esx05" in read_vms(session)
+
+
+def test_available_disks_are_asked_of_the_next_host_when_one_fails(lab, session):
+    lab.post("/faults", {"method": "QueryAvailableDisksForVmfs", "count": RETRY_ATTEMPTS,
+                         "fault": "SystemError", "host": "esx01"})
+    lab.post("/stats/reset")
+    facts = prov.collect(session, Scope()).facts
+    assert all(lf.available for lf in facts.luns)
+    # esx01 failed every retry, esx02 answered
+    assert lab.get("/stats")["calls"]["QueryAvailableDisksForVmfs"] == RETRY_ATTEMPTS + 1

@@ -15,7 +15,7 @@ from typing import Callable
 
 from pyVmomi import vim, vmodl
 
-from ..errors import EsxpathError, TaskFailed
+from ..errors import EsxpathError, HostError, TaskFailed
 from ..model import Scope, Selector
 from ..provisioning import (
     CREATE,
@@ -180,12 +180,21 @@ def collect(session: Session, scope: Scope, selector: Selector | None = None) ->
             e["hosts"].append(h.name)
     available_on: dict[str, set[str]] = {}
 
-    def available(host: str) -> set[str]:
-        if host not in available_on:
-            dss = vim.host.DatastoreSystem(snap.datastore_system[host], session.stub)
-            disks = session.call(dss.QueryAvailableDisksForVmfs) or []
-            available_on[host] = {d.canonicalName for d in disks}
-        return available_on[host]
+    def available(hosts: tuple[str, ...]) -> set[str]:
+        """What the first host that answers offers for VMFS (the answer is SAN-wide)."""
+        error = None
+        for host in hosts:
+            if host not in available_on:
+                try:
+                    dss = vim.host.DatastoreSystem(snap.datastore_system[host], session.stub)
+                    disks = session.call(dss.QueryAvailableDisksForVmfs) or []
+                except Exception as exc:  # try the next host that sees the LUN
+                    error = f"{host}: {fault_message(exc)}"
+                    log.warning("QueryAvailableDisksForVmfs: %s", error)
+                    continue
+                available_on[host] = {d.canonicalName for d in disks}
+            return available_on[host]
+        raise HostError(hosts[0] if hosts else "?", f"cannot list disks available for VMFS ({error})")
 
     luns = []
     for canonical in sorted(seen):
@@ -194,11 +203,12 @@ def collect(session: Session, scope: Scope, selector: Selector | None = None) ->
         luns.append(LunFacts(
             canonical=canonical, vendor=d.vendor, model=d.model, capacity_bytes=d.capacity_bytes,
             hosts=hosts, datastore=ds,
-            available=bool(hosts) and ds is None and canonical in available(hosts[0])))
+            available=bool(hosts) and ds is None and canonical in available(hosts)))
     snap.facts = ProvisionFacts(
         luns=tuple(luns), datastores=tuple(sorted(datastores, key=lambda x: x.name)),
         vms=tuple(sorted(vms, key=lambda v: v.name)),
-        can_tag_datastores=session.is_vcenter and session.content.customFieldsManager is not None)
+        can_tag_datastores=session.is_vcenter and session.content.customFieldsManager is not None,
+        hosts=tuple(h.name for h in inv.hosts))
     return snap
 
 
@@ -349,17 +359,25 @@ def _create_datastore(session: Session, snap: Snapshot, action) -> ActionResult:
     spec.vmfs.volumeName = action.name
     ds = session.call(dss.CreateVmfsDatastore, spec=spec, idempotent=False)
     snap.datastore_moid[action.name] = ds._GetMoId()
-    key = _ensure_field_key(session, snap)
-    if key is not None:
-        session.call(session.content.customFieldsManager.SetField, entity=ds, key=key, value="1")
+    warnings = []
+    try:  # the datastore exists now: a failed tag is a warning, not a failed create
+        key = _ensure_field_key(session, snap)
+        if key is not None:
+            session.call(session.content.customFieldsManager.SetField, entity=ds, key=key, value="1")
+        else:
+            warnings.append("not tagged (no vCenter custom attributes): unprovision keeps it")
+    except Exception as exc:
+        warnings.append(f"not tagged ({fault_message(exc)}): unprovision keeps it")
     for host in action.rescan:
         try:
             ss = vim.host.StorageSystem(snap.storage_system[host], session.stub)
             session.call(ss.RescanVmfs)
-        except Exception as exc:  # the datastore exists; a host that misses it is reported, not fatal
-            log.warning("%s: rescan for %s failed: %s", host, action.name, fault_message(exc))
-    return ActionResult("datastore", action.name, CREATE, True, moid=ds._GetMoId(),
-                        seconds=time.monotonic() - start)
+        except Exception as exc:  # the datastore exists; a host that misses it is reported
+            warnings.append(f"{host}: rescan failed ({fault_message(exc)})")
+    for w in warnings:
+        log.warning("%s: %s", action.name, w)
+    return ActionResult("datastore", action.name, CREATE, True, "; ".join(warnings) or None,
+                        moid=ds._GetMoId(), seconds=time.monotonic() - start)
 
 
 def _find_vm(session: Session, name: str) -> tuple[object, dict] | None:

@@ -158,3 +158,25 @@ def test_render_table_and_json_agree():
     assert "nothing to provision" in render_plan(plan_provision(ProvisionFacts(), ProvisionOptions()))
     with pytest.raises(UsageError):
         render_plan(plan, "nagios")
+
+
+def test_unprovision_respects_the_host_scope():
+    facts = ProvisionFacts(
+        hosts=("esx01",),
+        datastores=(DatastoreFacts("a", "ds-a", ("eui.1",), ("esx01", "esx02"), tagged=True, vms=("fio-a",)),
+                    DatastoreFacts("b", "ds-b", ("eui.2",), ("esx02",), tagged=True, vms=("fio-b",))),
+        vms=(VmFacts("fio-a", "vm-1", ("a",), "esx01", tagged=True),
+             VmFacts("fio-b", "vm-2", ("b",), "esx02", tagged=True)))
+    plan = plan_unprovision(facts, datastores=True)
+    assert [v.name for v in plan.vms] == ["fio-a"]
+    assert [(a.kind, a.name) for a in plan.datastores] == [(REMOVE, "a")]
+    # no hosts in scope at all: nothing to remove
+    assert plan_unprovision(ProvisionFacts(hosts=(), vms=facts.vms, datastores=facts.datastores),
+                            datastores=True).writes == 0
+
+
+def test_ok_with_a_warning_is_shown():
+    plan = plan_provision(ProvisionFacts(luns=(lun(1),)), ProvisionOptions(create_datastores=True))
+    results = (ActionResult("datastore", "SSD-RAID6-1", CREATE, True, "not tagged"),)
+    assert "ok (not tagged)" in render_plan(plan, results=results)
+    assert json.loads(render_plan(plan, "json", results))["status"] == "OK"
