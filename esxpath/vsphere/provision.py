@@ -179,11 +179,14 @@ def collect(session: Session, scope: Scope, selector: Selector | None = None) ->
             e = seen.setdefault(d.canonical_name, {"dev": d, "hosts": []})
             e["hosts"].append(h.name)
     available_on: dict[str, set[str]] = {}
+    failed: set[str] = set()
 
     def available(hosts: tuple[str, ...]) -> set[str]:
         """What the first host that answers offers for VMFS (the answer is SAN-wide)."""
         error = None
         for host in hosts:
+            if host in failed:
+                continue
             if host not in available_on:
                 try:
                     dss = vim.host.DatastoreSystem(snap.datastore_system[host], session.stub)
@@ -191,6 +194,7 @@ def collect(session: Session, scope: Scope, selector: Selector | None = None) ->
                 except Exception as exc:  # try the next host that sees the LUN
                     error = f"{host}: {fault_message(exc)}"
                     log.warning("QueryAvailableDisksForVmfs: %s", error)
+                    failed.add(host)
                     continue
                 available_on[host] = {d.canonicalName for d in disks}
             return available_on[host]
