@@ -391,3 +391,26 @@ def test_available_disks_are_asked_of_the_next_host_when_one_fails(lab, session)
     assert all(lf.available for lf in facts.luns)
     # esx01 failed every retry, esx02 answered
     assert lab.get("/stats")["calls"]["QueryAvailableDisksForVmfs"] == RETRY_ATTEMPTS + 1
+
+
+def test_thin_and_lazy_zeroed_disks_keep_their_backing_and_create_at_once(lab, session):
+    snap = prov.collect(session, Scope())
+    plan = plan_provision(snap.facts, OPTS)
+    assert all(r.ok for r in prov.execute_provision(session, snap, ProvisionPlan("provision", plan.datastores), OPTS))
+    snap = prov.collect(session, Scope())
+    lab.post("/config", {"zero_rate_mbps": 1})  # would take ages if these were zeroed
+    for name, thin, eager in (("thin-vm", True, False), ("lazy-vm", False, False)):
+        spec = prov._vm_spec(name, "SSD-RAID6-1", OPTS)
+        spec.extraConfig = []
+        disk = spec.deviceChange[1].device
+        disk.backing.thinProvisioned, disk.backing.eagerlyScrub = thin, eager
+        folder = vim.Folder(snap.vm_folder["esx01"], session.stub)
+        t0 = time.monotonic()
+        task = folder.CreateVM_Task(config=spec, pool=vim.ResourcePool(snap.resource_pool["esx01"], session.stub))
+        assert prov.wait_tasks(session, {"t": task}, 10)["t"][0] == "success"
+        assert time.monotonic() - t0 < 2
+    vms = read_vms(session)
+    for name, thin in (("thin-vm", True), ("lazy-vm", False)):
+        [disk] = [d for d in vms[name]["config.hardware.device"] if isinstance(d, vim.vm.device.VirtualDisk)]
+        assert (disk.backing.thinProvisioned, disk.backing.eagerlyScrub) == (thin, False)
+    assert {w["value"] for w in writes(lab, "vm")} >= {"create thin-vm on SSD-RAID6-1", "create lazy-vm on SSD-RAID6-1"}
