@@ -634,7 +634,7 @@ type removalWatcher struct{}
 func (removalWatcher) Reference() types.ManagedObjectReference {
 	return types.ManagedObjectReference{Type: "esxsim", Value: "provision-removal-watcher"}
 }
-func (removalWatcher) PutObject(mo.Reference)                             {}
+func (removalWatcher) PutObject(mo.Reference)                            {}
 func (removalWatcher) UpdateObject(mo.Reference, []types.PropertyChange) {}
 func (removalWatcher) RemoveObject(ref types.ManagedObjectReference) {
 	if ref.Type == "Datastore" {
