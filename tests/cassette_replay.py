@@ -53,6 +53,16 @@ def normalize(stdout: str) -> str:
         doc = json.loads(stdout)
     except ValueError:
         return _SECONDS.sub("<seconds>", stdout)
-    if isinstance(doc, dict) and isinstance(doc.get("timings"), dict):
-        doc["timings"] = {h: (None if t is None else "<seconds>") for h, t in doc["timings"].items()}
-    return json.dumps(doc, indent=1, sort_keys=True)
+    return json.dumps(_blank_times(doc), indent=1, sort_keys=True)
+
+
+def _blank_times(value, key: str = ""):
+    """JSON: every measured duration (timings per host, a result's seconds) -> "<seconds>"."""
+    timed = key in ("timings", "seconds", "elapsed") or key.endswith("_seconds")
+    if isinstance(value, dict):
+        return {k: _blank_times(v, "seconds" if key == "timings" else k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_blank_times(v, key) for v in value]
+    if timed and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "<seconds>"
+    return value
