@@ -470,6 +470,10 @@ def watch(rt, **kw):
     return {"OK": ExitStatus.OK, "DANGER": ExitStatus.DANGER}.get(tl.status, ExitStatus.UNKNOWN)
 
 
+# Commands kept in their own module; imported last because they use the group and decorators.
+from . import cli_provision  # noqa: E402,F401  (provision, unprovision, fio-job, fio-report)
+
+
 def run(argv=None) -> int:
     """Console entry point: click's own usage errors also leave through the ExitStatus enum."""
     try:
