@@ -11,9 +11,9 @@ reset before every run), writes, and peak memory. Side by side on 8 hosts x 8 LU
   and their audit equivalent (bench/peers/esxcli_audit.sh)
   a pyVmomi script that walks host attributes (bench/peers/pyvmomi_walk.py)
 and esxpath alone at 64 x 32 and 256 x 32. The official client starts a Python process, logs in
-and rediscovers the esxcli types for every command; when a full 8-host loop would not fit the time
-budget it runs on --peer-hosts hosts and the table says "extrapolated" (linear in hosts, since
-the loop is strictly one host after another).
+and rediscovers the esxcli types for every command (about 1 s each), so its loops run on all 8
+hosts only in the full run (about 2.5 of its 5 minutes); --quick or --peer-hosts N runs them on
+N hosts and the table says "extrapolated" (linear in hosts: the loop is one host after another).
 Prints the tables and writes bench/results/latest.json.
 """
 from __future__ import annotations
@@ -72,16 +72,32 @@ def measure_esxpath(lab, env, parallel: int, label: str, latency_ms: float) -> l
     par = ["--parallel", str(parallel)]
     out = []
     fresh(lab, latency_ms)
-    out.append(run_measured("esxpath audit", esxpath_argv("audit", *par, "--format", "json"),
-                            env, lab, note=label))
+    out.append(expect(run_measured("esxpath audit", esxpath_argv(
+        "audit", *par, "--format", "json"), env, lab, note=label), rc=1))  # drift: MRU
     fresh(lab, latency_ms)
-    out.append(run_measured("esxpath apply", esxpath_argv("apply", *par, "-o", "json"),
-                            env, lab, note=label))
-    out.append(run_measured("esxpath apply (compliant)",
-                            esxpath_argv("apply", *par, "-o", "json"), env, lab, note=label))
-    out.append(run_measured("esxpath audit (compliant)",
-                            esxpath_argv("audit", *par, "--format", "json"), env, lab, note=label))
+    out.append(expect(run_measured("esxpath apply", esxpath_argv("apply", *par, "-o", "json"),
+                                   env, lab, note=label), writes=True))
+    out.append(expect(run_measured("esxpath apply (compliant)", esxpath_argv(
+        "apply", *par, "-o", "json"), env, lab, note=label), writes=False))
+    out.append(expect(run_measured("esxpath audit (compliant)", esxpath_argv(
+        "audit", *par, "--format", "json"), env, lab, note=label)))
     return out
+
+
+FAILURES: list[str] = []
+
+
+def expect(m: Measurement, rc: int = 0, writes: bool | None = None) -> Measurement:
+    """A run that did not do its job is no measurement: flag it, and fail the bench at the end."""
+    wrong = []
+    if m.rc != rc:
+        wrong.append(f"exit {m.rc}, want {rc}")
+    if writes is not None and bool(m.writes) != writes:
+        wrong.append(f"{m.writes} writes")
+    if wrong:
+        FAILURES.append(f"{m.name} ({m.note}): {'; '.join(wrong)}\n{m.stderr_tail}")
+        m.note = (m.note + "; " if m.note else "") + "UNEXPECTED " + ", ".join(wrong)
+    return m
 
 
 def scale(m: Measurement, factor: float, note: str) -> Measurement:
@@ -104,15 +120,17 @@ def measure_peers(lab, env_file: str, env, hosts: list[str], esxcli_hosts: int,
         ("pyVmomi walk audit", pyvmomi_hosts, False,
          lambda sub: [sys.executable, str(PEERS / "pyvmomi_walk.py"), *sub]),
     ]
-    for name, n, from_scenario, argv in peers:
+    for name, n, writes_expected, argv in peers:
         subset = hosts[:max(1, min(n, len(hosts)))]
         factor = len(hosts) / len(subset)
         label = (f"measured on {len(subset)} of {len(hosts)} hosts, extrapolated x{factor:g}"
                  if factor != 1 else f"measured on all {len(hosts)} hosts")
         fresh(lab, latency_ms)
-        if not from_scenario:  # the audits read a compliant estate, like esxpath audit (compliant)
-            run_measured("setup", esxpath_argv("apply"), env, lab)
-        m = run_measured(name, argv(subset), env, lab, note=label)
+        if not writes_expected:  # the audits read a compliant estate, like esxpath audit (compliant)
+            expect(run_measured("setup: esxpath apply", esxpath_argv("apply"), env, lab),
+                   writes=True)
+        m = expect(run_measured(name, argv(subset), env, lab, note=label),
+                   writes=writes_expected)
         rows.append({"measured": m.as_dict(),
                      "estate": (scale(m, factor, label) if factor != 1 else m).as_dict()})
     return rows
@@ -209,11 +227,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true",
-                    help="smaller run: peers on 1 host, esxpath alone only at 64 x 32")
+                    help="about 1 minute: esxcli loops on 2 hosts (extrapolated), no 256 x 32")
     ap.add_argument("--latency-ms", type=float, default=10, help="simulated latency per call")
     ap.add_argument("--parallel", type=int, default=8, help="esxpath --parallel")
     ap.add_argument("--peer-hosts", type=int, default=None,
-                    help="hosts the official-client loops run on (default 2, --quick 1); "
+                    help="hosts the official-client loops run on (default all 8, --quick 2); "
                          "the rest is extrapolated")
     ap.add_argument("--pyvmomi-hosts", type=int, default=None,
                     help="hosts the pyVmomi walk runs on (default all 8)")
@@ -225,7 +243,7 @@ def main(argv=None) -> int:
         return 2
     from simlab import SimLab
 
-    peer_hosts = args.peer_hosts or (1 if args.quick else 2)
+    peer_hosts = args.peer_hosts or (2 if args.quick else 8)
     sizes = [(8, 8)] + ([(64, 32)] if args.quick else [(64, 32), (256, 32)])
     started = time.perf_counter()
     result = {"schema": "esxpath-bench/1", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -259,6 +277,7 @@ def main(argv=None) -> int:
                                                     args.pyvmomi_hosts or len(names), args.latency_ms)
             finally:
                 lab.stop()
+    result["failures"] = FAILURES
     result["elapsed_s"] = round(time.perf_counter() - started, 1)
     esx8 = {m["name"]: m for m in result["sizes"][0]["esxpath"]}
     side, result["ratios"] = side_by_side(esx8, result["peers"])
@@ -280,7 +299,9 @@ def main(argv=None) -> int:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     print(f"bench: wrote {args.out}", file=sys.stderr)
-    return 0
+    for f in FAILURES:
+        print(f"bench: FAILED: {f}", file=sys.stderr)
+    return 1 if FAILURES else 0
 
 
 if __name__ == "__main__":
