@@ -19,10 +19,10 @@ pytestmark = pytest.mark.offline
 EXPECTED_CASES = load_expected() if EXPECTED.exists() else {}
 
 # What the cassettes must cover (issue 6): show, apply with writes, audit in each format,
-# check safe/unsafe/after failover, the main error paths.
+# check safe/unsafe/after failover, provision, the main error paths.
 REQUIRED = {"show", "apply", "audit-table", "audit-json", "audit-nagios", "audit-prometheus",
-            "check-safe", "check-unsafe", "check-after-failover", "error-wrong-password",
-            "error-unknown-cluster"}
+            "check-safe", "check-unsafe", "check-after-failover", "provision", "unprovision",
+            "error-wrong-password", "error-unknown-cluster"}
 
 
 def test_expected_file_lists_every_required_cassette():
