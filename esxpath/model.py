@@ -311,5 +311,9 @@ class Report:
     @property
     def status(self) -> Severity:
         """severity, raised to DRIFT when a change failed: what JSON/nagios report as status."""
-        failed = any(not r.ok for r in self.results)
-        return max(self.severity, Severity.DRIFT) if failed else self.severity
+        status = self.severity
+        if any(not r.ok for r in self.results):
+            status = max(status, Severity.DRIFT)
+        if self.plan is not None and self.plan.skipped_hosts:
+            status = max(status, Severity.UNKNOWN)  # hosts we could not read are not "done"
+        return status

@@ -90,6 +90,12 @@ def summary(report: Report) -> str:
         return f"NOT SAFE to fail over: {trouble}"
     if report.command == "apply" and report.plan is not None:
         n = len(report.plan.changes)
+        skipped = len(report.plan.skipped_hosts)
+        if skipped and not report.findings and not any(not r.ok for r in report.results):
+            done = "planned" if report.dry_run or not report.results else "applied"
+            return (f"UNKNOWN: {skipped} host{'s' * (skipped != 1)} could not be read and "
+                    f"{'were' if skipped != 1 else 'was'} left alone; {n} change"
+                    f"{'s' * (n != 1)} {done} elsewhere ({scope})")
         if status != Severity.OK:
             return f"{status.name}: {trouble}"
         if report.plan.empty:
@@ -193,7 +199,8 @@ def _plan_lines(report: Report) -> list[str]:
         return []
     out: list[str] = []
     if plan.empty:
-        out.append("Nothing to change: every in-scope device is compliant.")
+        out.append("Nothing to change on the hosts that could be read." if plan.skipped_hosts
+                   else "Nothing to change: every in-scope device is compliant.")
     else:
         title = "Plan (dry run, nothing written)" if report.dry_run else "Plan"
         out.append(f"{title}: {len(plan.changes)} change{'s' * (len(plan.changes) != 1)}")

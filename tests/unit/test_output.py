@@ -147,9 +147,10 @@ def test_table_apply_empty_plan_and_skipped_host():
     inv = edit_host(compliant(), "esx04", connection_state="disconnected")
     p = plan(inv, SEL, POL)
     out = render(Report(command="apply", inventory=inv, plan=p), "table").splitlines()
-    assert out[0] == "Nothing to change: every in-scope device is compliant."
+    assert out[0] == "Nothing to change on the hosts that could be read."
     assert "  esx04: skipped, cannot be read (disconnected)" in out
-    assert out[-1] == "OK: nothing to change (5 hosts, 2 devices)"
+    # a host that could not be read is never reported as done
+    assert out[-1].startswith("UNKNOWN: 1 host could not be read"), out[-1]
 
 
 @pytest.mark.parametrize("command,inv,last", [
@@ -304,3 +305,10 @@ def test_prometheus_label_escaping():
     m = parse_prometheus(text)
     assert series(m, "esxpath_host_up", host=nasty) == 1
     assert 'host="esx\\"01\\\\lab\\nx"' in text
+
+
+
+def test_apply_with_an_unreadable_host_is_not_ok_in_json():
+    inv = edit_host(compliant(), "esx04", connection_state="disconnected")
+    report = Report(command="apply", inventory=inv, selector=SEL, plan=plan(inv, SEL, POL))
+    assert json.loads(render(report, "json"))["status"] == "UNKNOWN"

@@ -425,3 +425,20 @@ def test_audit_never_ok_with_dead_path_or_unreadable_host(case):
         p.state not in ("active", "standby") for h in inv.hosts for d in h.devices for p in d.paths)
     if bad:
         assert worst(found) >= DANGER
+
+
+def test_check_paths_reported_unavailable_do_not_count_as_takeover_paths():
+    # TPG 2 is ANO as a group, but one of its paths reports UNAV and the other is dead:
+    # the multipath layer may still call the UNAV one "standby"; it cannot carry I/O.
+    inv = compliant()
+    d = inv.host("esx02").device(EUI1)
+    paths, first = [], True
+    for p in d.paths:
+        if p.tpg_id == 2:
+            p = replace(p, tpg_state=TpgState.UNAVAILABLE, state="standby") if first \
+                else replace(p, state="dead")
+            first = False
+        paths.append(p)
+    inv = edit_device(inv, "esx02", EUI1, paths=tuple(paths))
+    found = check(inv, SEL, POL, EXP)
+    assert (DANGER, "target-paths", "esx02", EUI1) in keys(found)
