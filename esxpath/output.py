@@ -84,6 +84,10 @@ def summary(report: Report) -> str:
     status = report.status
     scope = _scope_text(report)
     trouble = f"{_findings_text(report)} ({scope})"
+    if report.command == "check" and report.timings:  # check --after-failover
+        if status == Severity.OK:
+            return f"FAILOVER COMPLETE: the new group is AO with live paths ({scope})"
+        return f"FAILOVER NOT COMPLETE: {trouble}"
     if report.command == "check":
         if status == Severity.OK:
             return f"SAFE to fail over: {scope} verified"

@@ -312,3 +312,13 @@ def test_apply_with_an_unreadable_host_is_not_ok_in_json():
     inv = edit_host(compliant(), "esx04", connection_state="disconnected")
     report = Report(command="apply", inventory=inv, selector=SEL, plan=plan(inv, SEL, POL))
     assert json.loads(render(report, "json"))["status"] == "UNKNOWN"
+
+
+def test_after_failover_summary_does_not_call_it_a_gate():
+    done = Report(command="check", inventory=compliant(), selector=SEL,
+                  timings=tuple((h, 0.5) for h in HOSTS))
+    assert render(done, "table").splitlines()[-1].startswith("FAILOVER COMPLETE")
+    waiting = Report(command="check", inventory=compliant(), selector=SEL,
+                     timings=tuple((h, None) for h in HOSTS),
+                     findings=(Finding(Severity.DANGER, "not-ao-yet", "esx01", EUI1, "esx01: not AO"),))
+    assert render(waiting, "table").splitlines()[-1].startswith("FAILOVER NOT COMPLETE")
