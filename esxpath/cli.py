@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import sys
 import time
 
@@ -109,10 +108,7 @@ class Runtime:
                 # could not check on the way out that the replay played everything.
                 click.get_current_context().find_root().call_on_close(
                     lambda: cassette.__exit__(None, None, None))
-            prompt = None
-            if sys.stdin.isatty():
-                def prompt(text):
-                    return click.prompt(text, hide_input=True, err=True)
+            prompt = _hidden_prompt if sys.stdin.isatty() else None
             replay = self.cassette is not None and self.cassette[1] == "replay"
             if replay:  # the cassette answers: no address, user, password or CA needed
                 target = Target("https://vcenter.invalid/sdk", "replay@esxpath.invalid", "replay")
@@ -136,6 +132,10 @@ class Runtime:
                 self._session.close()
             finally:
                 self._session = None
+
+
+def _hidden_prompt(text: str) -> str:
+    return click.prompt(text, hide_input=True, err=True)
 
 
 def _env_ca():

@@ -35,3 +35,13 @@ def sim_env(sim):
     for key in ("ESXPATH_VCENTER", "ESXPATH_USER", "ESXPATH_PASSWORD", "ESXPATH_CA_FILE"):
         env[key] = sim.env[key]
     return env
+
+
+@pytest.fixture
+def session(lab):
+    """An esxpath vSphere session to the freshly reset seed lab, over verified TLS."""
+    from esxpath.vsphere import ConnectOptions, connect
+
+    s = connect(ConnectOptions(lab.url, lab.user, lab.password, ca_file=lab.ca_file, timeout=30))
+    yield s
+    s.close()

@@ -3,7 +3,7 @@ import pytest
 
 from esxpath.errors import ScopeError
 from esxpath.model import Scope, Selector, TpgState
-from esxpath.vsphere import ConnectOptions, connect, read_inventory
+from esxpath.vsphere import read_inventory
 
 pytestmark = pytest.mark.sim
 
@@ -13,13 +13,6 @@ BOOT = "mpx.vmhba32:C0:T0:L0"
 CLUSTER_HOSTS = ["esx01", "esx02", "esx03", "esx04"]
 ALL_HOSTS = CLUSTER_HOSTS + ["esx05"]
 TIB = 1 << 40
-
-
-@pytest.fixture
-def session(lab):
-    s = connect(ConnectOptions(lab.url, lab.user, lab.password, ca_file=lab.ca_file, timeout=30))
-    yield s
-    s.close()
 
 
 def short(name):

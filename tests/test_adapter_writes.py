@@ -5,19 +5,12 @@ import pytest
 from esxpath.errors import EsxcliFault
 from esxpath.model import CHANGE_PSP, CHANGE_RR_LIMIT, Change, Policy, Scope, Selector
 from esxpath.plan import plan
-from esxpath.vsphere import ConnectOptions, Esxcli, apply_changes, connect, read_inventory
+from esxpath.vsphere import Esxcli, apply_changes, read_inventory
 
 pytestmark = pytest.mark.sim
 
 SCST = ("eui.3163393161633461", "eui.3163393135336264")
 NAA = "naa.600a098038303053453f463045727a4d"
-
-
-@pytest.fixture
-def session(lab):
-    s = connect(ConnectOptions(lab.url, lab.user, lab.password, ca_file=lab.ca_file, timeout=30))
-    yield s
-    s.close()
 
 
 def short(name):

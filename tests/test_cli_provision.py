@@ -6,7 +6,6 @@ import os
 import pytest
 from click.testing import CliRunner
 
-import esxpath.cli_provision  # noqa: F401  (registers the commands on esxpath.cli.main)
 from esxpath.cli import main
 
 DATA = os.path.join(os.path.dirname(__file__), "data", "fio")

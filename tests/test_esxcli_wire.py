@@ -4,7 +4,7 @@ import pytest
 from official_esxcli import esxcli
 
 from esxpath.model import Scope
-from esxpath.vsphere import ConnectOptions, Esxcli, connect, read_inventory
+from esxpath.vsphere import Esxcli, read_inventory
 
 pytestmark = pytest.mark.sim
 
@@ -37,13 +37,6 @@ def execute_soap_calls(lab) -> list[tuple]:
 
 def official(lab, argv):
     esxcli(lab, HOST_IP, *argv).ok()
-
-
-@pytest.fixture
-def session(lab):
-    s = connect(ConnectOptions(lab.url, lab.user, lab.password, ca_file=lab.ca_file, timeout=30))
-    yield s
-    s.close()
 
 
 @pytest.mark.parametrize("argv, command, options", COMMANDS, ids=[c[1] for c in COMMANDS])

@@ -40,13 +40,6 @@ PART_LUN = {"canonical": "eui.3163393161637777", "vendor": "SCST_BIO", "model": 
             "lun": 4, "size_gib": 100, "nodes": ["storage1", "storage2"], "partitions": True}
 
 
-@pytest.fixture
-def session(lab):
-    s = connect(ConnectOptions(lab.url, lab.user, lab.password, ca_file=lab.ca_file, timeout=30))
-    yield s
-    s.close()
-
-
 def provision(session, options=OPTS, progress=None):
     snap = prov.collect(session, Scope())
     plan = plan_provision(snap.facts, options)

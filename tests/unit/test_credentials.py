@@ -1,5 +1,4 @@
 """Where URL, user and password come from; the password never from argv."""
-import os
 
 import pytest
 

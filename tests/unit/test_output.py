@@ -10,7 +10,7 @@ from esxpath.model import (
     ChangeResult,
     Finding,
     Inventory,
-    Plan,
+
     Policy,
     Report,
     Selector,
