@@ -10,7 +10,6 @@ from esxpath.model import (
     ChangeResult,
     Finding,
     Inventory,
-
     Policy,
     Report,
     Selector,
