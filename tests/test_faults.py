@@ -211,6 +211,22 @@ def test_esxcli_read_fails_for_good_on_one_host(lab, env, command):
     assert "esx02" in proc.stdout, explain(proc)
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_inventory_read_keeps_failing(lab, env, command):
+    """vCenter answers HostCommunication to every inventory read: no retry loop forever, no
+    write, no traceback, and never exit 0; the one error line says what failed."""
+    prepare(lab, env, command)
+    lab.post("/faults", {"method": "RetrievePropertiesEx", "count": 1000,
+                         "fault": "HostCommunication"})
+    proc = run(env, *COMMANDS[command], timeout=120)
+    # vCenter unusable: 69 (connection); audit speaks Nagios, where that is 3 (unknown)
+    assert proc.returncode == (3 if command == "audit" else 69), explain(proc)
+    assert "Traceback" not in proc.stderr, explain(proc)
+    assert writes(lab) == [], writes(lab)
+    assert "HostCommunication" in proc.stderr, explain(proc)
+    assert_converges(lab, env, *IN_CLUSTER)
+
+
 # ---------------------------------------------------------------- esxpath itself dies
 
 def test_kill_9_mid_apply_then_rerun_converges(lab, env):
