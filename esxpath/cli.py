@@ -187,24 +187,26 @@ def command(monitoring=False):
             except EsxpathError as e:
                 fail(str(e))
                 status = exit_status(e, monitoring=monitoring)
-                if monitoring:
-                    _monitoring_error(kw, str(e))
+                _error_document(fn.__name__, kw, str(e), monitoring)
             except Exception as e:  # a bug: one line, the traceback only with -v
                 log.debug("unexpected error", exc_info=True)
-                fail(f"internal error: {type(e).__name__}: {e} (run with -v for details)")
+                message = f"internal error: {type(e).__name__}: {e} (run with -v for details)"
+                fail(message)
                 status = exit_status(e, monitoring=monitoring)
+                _error_document(fn.__name__, kw, message, monitoring)
             click.get_current_context().exit(int(status or ExitStatus.OK))
         return wrapper
     return deco
 
 
-def _monitoring_error(kw, message):
-    """audit could not verify: Nagios wants a status line, node_exporter a status metric."""
+def _error_document(name, kw, message, monitoring):
+    """A failed run still gives machine readers their format: JSON readers the esxpath/1
+    document, Nagios a status line, node_exporter a status metric."""
     from .output import render_error
     fmt = kw.get("fmt")
-    if fmt in ("nagios", "prometheus", "json"):
-        emit(render_error(message, fmt))
-    if kw.get("prom_file"):
+    if fmt == "json" or (monitoring and fmt in ("nagios", "prometheus")):
+        emit(render_error(message, fmt, command=name))
+    if monitoring and kw.get("prom_file"):
         from .promfile import write_atomic
         write_atomic(kw["prom_file"], render_error(message, "prometheus"))
 
@@ -302,7 +304,7 @@ def apply(rt, **kw):
         report = Report(command="apply", inventory=inv, selector=selector, plan=the_plan,
                         dry_run=kw["dry_run"])
         emit(render(report, kw["fmt"]))
-        return ExitStatus.UNKNOWN if the_plan.skipped_hosts else ExitStatus.OK
+        return exit_status(severity=report.status)
     if kw["fmt"] == "table":
         click.echo(f"esxpath: applying {len(the_plan.changes)} change(s)", err=True)
     from .vsphere import apply_changes
@@ -312,9 +314,8 @@ def apply(rt, **kw):
     report = Report(command="apply", inventory=after, selector=selector, plan=the_plan,
                     results=tuple(results), findings=tuple(findings))
     emit(render(report, kw["fmt"]))
-    if any(not r.ok for r in results) or findings:
-        return ExitStatus.DRIFT
-    return ExitStatus.UNKNOWN if the_plan.skipped_hosts else ExitStatus.OK
+    # a failed change is DRIFT; a host that could not be read (before or after) is UNKNOWN
+    return exit_status(severity=report.status)
 
 
 def parse_expect(text: str | None) -> dict:

@@ -51,3 +51,21 @@ def test_no_password_option_exists():
         out = esxpath(cmd, "--help").stdout
         assert "--password-file" in out
         assert "--password " not in out and "--password=" not in out
+
+
+@pytest.mark.parametrize("command", ["show", "apply", "check"])
+def test_json_readers_get_a_document_when_vcenter_is_unreachable(command):
+    import json
+    import socket
+
+    with socket.socket() as s:  # a port with nobody listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = esxpath(command, "-o", "json", env={
+        "ESXPATH_VCENTER": f"https://127.0.0.1:{port}/sdk", "ESXPATH_USER": "u",
+        "ESXPATH_PASSWORD": "p"})
+    assert r.returncode == ExitStatus.CONNECTION, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["schema"] == "esxpath/1" and doc["command"] == command
+    assert doc["status"] == "UNKNOWN" and doc["findings"][0]["code"] == "error"
+    assert "Traceback" not in r.stderr
