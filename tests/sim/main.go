@@ -80,7 +80,7 @@ func run(scPath, generate, writeSc, listen, control, envFile, certFile string, l
 	}
 	runHostHooks()
 	if latencyMS > 0 {
-		mw.setLatency(latencyRule{MS: latencyMS})
+		mw.setBaseline(latencyRule{MS: latencyMS})
 	}
 
 	password, err := randomPassword()

@@ -124,6 +124,7 @@ type middleware struct {
 	mu       sync.Mutex
 	faults   []*faultRule
 	latency  []latencyRule
+	baseline []latencyRule // from --latency-ms: /reset returns to it, as to the scenario
 	requests []reqEntry
 	known    map[string]bool // session cookies issued and still valid
 	expired  map[string]bool // session cookies expired by /sessions/expire, Logout or a fault
@@ -393,10 +394,19 @@ func (m *middleware) delay(call soapCall, host string) time.Duration {
 	return time.Duration(total * float64(time.Millisecond))
 }
 
-// clear drops faults, latency rules and the request log (POST /reset).
+// setBaseline makes a latency rule part of the start state (--latency-ms).
+func (m *middleware) setBaseline(r latencyRule) {
+	m.setLatency(r)
+	m.mu.Lock()
+	m.baseline = append(m.latency[:0:0], m.latency...)
+	m.mu.Unlock()
+}
+
+// clear drops faults and the request log and puts latency back to the start (POST /reset).
 func (m *middleware) clear() {
 	m.mu.Lock()
-	m.faults, m.latency, m.requests = nil, nil, nil
+	m.faults, m.requests = nil, nil
+	m.latency = append(m.baseline[:0:0], m.baseline...)
 	m.mu.Unlock()
 }
 
