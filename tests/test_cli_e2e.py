@@ -176,3 +176,10 @@ def test_audit_on_64_hosts_makes_no_per_device_calls():
         assert stats["writes"] == []
     finally:
         lab.stop()
+
+
+def test_debug_logging_never_shows_the_password(lab, env):
+    proc = run(env, "-vv", "apply")
+    assert proc.returncode == 0, out_err(proc)
+    assert "connected to" in proc.stderr  # the log is on
+    assert env["ESXPATH_PASSWORD"] not in proc.stderr + proc.stdout
