@@ -134,4 +134,27 @@ def test_esxcli_failure_on_one_host_is_isolated(lab, session):
     assert by_name["esx03"].connection_state == "connected"
     assert all(by_name[n].error is None for n in ALL_HOSTS if n != "esx03")
     # the typed API's view survives: devices and path states, without TPG facts
-    assert by_name["esx03"].device("eui.3163393161633461") is not None
+    dev = by_name["esx03"].device("eui.3163393161633461")
+    assert dev is not None and (dev.policy.satp, dev.policy.psp) == ("VMW_SATP_ALUA", "VMW_PSP_MRU")
+    assert len(dev.paths) == 4 and all(p.state == "active" and p.adapter for p in dev.paths)
+    assert sum(p.working for p in dev.paths) == 1
+    assert {p.tpg_state for p in dev.paths} == {TpgState.UNKNOWN}
+
+
+def test_path_states_from_esxcli_match_the_typed_api(lab, session):
+    # Paths come from esxcli (Group State, Working Paths); the typed API's multipathInfo, read
+    # with esxcli=False, must tell the same state and working flag for every path.
+    lab.post("/failover", {"active": "storage2"})
+    paths = lab.get("/state")["hosts"]["esx01"]["devices"]["eui.3163393161633461"]["paths"]
+    for p, state in zip(paths, ("dead", "standby", "unavailable")):
+        lab.post("/path", {"host": "esx01", "path": p["name"], "state": state})
+
+    def view(esxcli):
+        inv = read_inventory(session, Scope(hosts=("esx01",)), esxcli=esxcli)
+        return {(d.canonical_name, p.name): (p.state, p.working, p.adapter, p.target_wwpn)
+                for d in inv.hosts[0].devices for p in d.paths}
+
+    from_esxcli = view(True)
+    assert from_esxcli == view(False)
+    states = {v[0] for k, v in from_esxcli.items() if k[0] == "eui.3163393161633461"}
+    assert states == {"dead", "standby", "active"}

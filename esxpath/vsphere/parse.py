@@ -66,6 +66,17 @@ def parse_path_tpg(text: str | None) -> tuple[int | None, TpgState]:
     return int(m.group(1)), TpgState.parse(m.group(2))
 
 
+# esxcli `storage nmp path list` "Group State" -> the typed API's HostMultipathInfoPath.state:
+# paths of an active (optimized or not) group can carry I/O; an ALUA standby or unavailable
+# group is standby there; dead is dead. Anything else stays unknown, which counts as not live.
+_PATH_STATE_OF_GROUP = {"active": "active", "active unoptimized": "active", "standby": "standby",
+                        "unavailable": "standby", "dead": "dead"}
+
+
+def path_state_from_group(text: str | None) -> str:
+    return _PATH_STATE_OF_GROUP.get((text or "").strip().lower(), "unknown")
+
+
 def format_wwn(value: int | str | None) -> str | None:
     """A WWN as esxcli/SAN admins write it: 21:00:00:24:ff:54:09:80.
 
