@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..model import TargetPortGroup, TpgState
 
@@ -52,12 +53,14 @@ def parse_rr_device_config(text: str | None) -> RrConfig:
     )
 
 
+@lru_cache(maxsize=1024)  # few distinct texts across all devices and hosts
 def parse_tpgs(text: str | None) -> tuple[TargetPortGroup, ...]:
     """"Storage Array Type Device Config" -> target port groups, sorted by id."""
     groups = {int(i): TpgState.parse(s) for i, s in _TPG_RE.findall(text or "")}
     return tuple(TargetPortGroup(i, groups[i]) for i in sorted(groups))
 
 
+@lru_cache(maxsize=4096)  # a few distinct texts (one per target port and state), 36k paths
 def parse_path_tpg(text: str | None) -> tuple[int | None, TpgState]:
     """"Storage Array Type Path Config" `{TPG_id=1,TPG_state=AO,RTP_id=1,RTP_health=UP}`."""
     m = _TPG_RE.search(text or "")
@@ -98,7 +101,12 @@ _FC_PATH_RE = re.compile(r"^fc\.([0-9a-fA-F]+):([0-9a-fA-F]+)-fc\.([0-9a-fA-F]+)
 def target_wwpn_from_path_name(name: str | None) -> str | None:
     """`fc.<hba wwnn>:<hba wwpn>-fc.<tgt wwnn>:<tgt wwpn>-<device>` -> target WWPN, else None."""
     m = _FC_PATH_RE.match(name or "")
-    return format_wwn(m.group(4)) if m else None
+    return _wwn_of_hex(m.group(4)) if m else None
+
+
+@lru_cache(maxsize=4096)  # a fabric has few target ports; every path repeats one of them
+def _wwn_of_hex(text: str) -> str | None:
+    return format_wwn(text)
 
 
 def adapter_from_key(key: str | None) -> str:
@@ -141,30 +149,34 @@ def as_list(value: object) -> list:
 
 # ----- esxcli's escaped XML answers (the `response` / `faultDetail` of ExecuteSoap) -----
 
+_LOCAL_NAMES: dict[str, str] = {}  # "{urn:vim25}Device" -> "Device": few distinct tags, many rows
+
+
 def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = _LOCAL_NAMES[tag] = tag.rsplit("}", 1)[-1]
+    return name
 
 
 def _element_value(el: ET.Element) -> object:
-    children = list(el)
-    if not children:
-        return el.text or ""
-    return _element_dict(el)
+    return _element_dict(el) if len(el) else (el.text or "")
 
 
 def _element_dict(el: ET.Element) -> dict:
+    # the inner loop of every esxcli answer (36k path rows at 256 hosts): kept lean
     out: dict[str, object] = {}
     repeated: set[str] = set()
     for child in el:
         key = _local(child.tag)
-        value = _element_value(child)
-        if key in repeated:
+        value = _element_dict(child) if len(child) else (child.text or "")
+        if key not in out:
+            out[key] = value
+        elif key in repeated:
             out[key].append(value)
-        elif key in out:  # second occurrence: a list field
+        else:  # second occurrence: a list field
             out[key] = [out[key], value]
             repeated.add(key)
-        else:
-            out[key] = value
     return out
 
 
