@@ -158,3 +158,14 @@ def test_path_states_from_esxcli_match_the_typed_api(lab, session):
     assert from_esxcli == view(False)
     states = {v[0] for k, v in from_esxcli.items() if k[0] == "eui.3163393161633461"}
     assert states == {"dead", "standby", "active"}
+
+
+@pytest.mark.parametrize("fault, count", [("HostCommunication", 2), ("SystemError", 1), ("reset", 1)])
+def test_the_big_read_rides_out_faults_like_any_call(lab, session, fault, count):
+    # The read's answer is parsed by ElementTree (rawsoap), but faults must still come back as
+    # pyVmomi faults / connection errors, so that Session.call retries them.
+    lab.post("/faults", {"method": "RetrievePropertiesEx", "count": count, "fault": fault})
+    inv = read_inventory(session, Scope())
+    assert [short(h.name) for h in inv.hosts] == ALL_HOSTS
+    assert all(h.verifiable for h in inv.hosts)
+    assert lab.get("/stats")["calls"]["RetrievePropertiesEx"] == count + 1
