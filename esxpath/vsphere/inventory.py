@@ -337,7 +337,12 @@ def read_inventory(session: Session, scope: Scope, selector: Selector | None = N
 def _read_inventory(session, scope, selector, parallel, esxcli, satp_rules) -> Inventory:
     host_properties = HOST_PROPERTIES if esxcli else HOST_PROPERTIES + [MULTIPATH_INFO]
     try:
-        objects, cleanup = _collect(session, host_properties)
+        try:
+            objects, cleanup = _collect(session, host_properties)
+        except vmodl.fault.ManagedObjectNotFound:
+            # The view and collector belong to the session: if it expired between their
+            # creation and the read, the re-login made a new session without them. Once more.
+            objects, cleanup = _collect(session, host_properties)
     except Exception as exc:  # the vCenter-wide read failed: nothing can be said about any host
         err = session.translate(exc)
         if err is exc:
