@@ -45,3 +45,13 @@ def session(lab):
     s = connect(ConnectOptions(lab.url, lab.user, lab.password, ca_file=lab.ca_file, timeout=30))
     yield s
     s.close()
+
+
+@pytest.fixture
+def si(lab):
+    """A plain pyVmomi ServiceInstance on the reset seed lab (the simulator's own tests)."""
+    from sim_soap import connect, disconnect
+
+    si = connect(lab)
+    yield si
+    disconnect(si)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from pyVmomi import vim, vmodl
 
-from sim_soap import connect, disconnect, lun_by_canonical, read_hosts, wwn_hex
+from sim_soap import lun_by_canonical, read_hosts, wwn_hex
 from simlab import ControlError
 
 pytestmark = pytest.mark.sim
@@ -15,13 +15,6 @@ NAA = "naa.600a098038303053453f463045727a4d"
 STORAGE1 = {"21000024ff540980", "21000024ff540981"}
 STORAGE2 = {"21000024ff540932", "21000024ff540933"}
 HOSTS = ["esx01", "esx02", "esx03", "esx04", "esx05"]
-
-
-@pytest.fixture
-def si(lab):
-    si = connect(lab)
-    yield si
-    disconnect(si)
 
 
 def working_targets(h, canonical):

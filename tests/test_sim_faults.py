@@ -15,13 +15,6 @@ from simlab import ControlError
 pytestmark = pytest.mark.sim
 
 
-@pytest.fixture
-def si(lab):
-    si = connect(lab)
-    yield si
-    disconnect(si)
-
-
 def storage(si, name):
     return hosts_by_name(si)[name].configManager.storageSystem
 

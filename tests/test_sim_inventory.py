@@ -19,13 +19,6 @@ STORAGE2 = {"21000024ff540932", "21000024ff540933"}
 TIB = 1 << 40
 
 
-@pytest.fixture
-def si(lab):
-    si = connect(lab)
-    yield si
-    disconnect(si)
-
-
 def test_env_file_and_only_credentials(lab):
     assert lab.url.startswith("https://127.0.0.1:") and lab.url.endswith("/sdk")
     assert lab.user == "esxpath@vsphere.local"

@@ -4,20 +4,13 @@ from __future__ import annotations
 import pytest
 from pyVmomi import vim, vmodl
 
-from sim_soap import connect, disconnect, lun_by_canonical, read_hosts, wwn_hex
+from sim_soap import lun_by_canonical, read_hosts, wwn_hex
 
 pytestmark = pytest.mark.sim
 
 LUN1 = "eui.3163393161633461"
 LUN2 = "eui.3163393135336264"
 STORAGE1 = {"21000024ff540980", "21000024ff540981"}
-
-
-@pytest.fixture
-def si(lab):
-    si = connect(lab)
-    yield si
-    disconnect(si)
 
 
 def storage_system(si, hosts, name):
