@@ -108,20 +108,20 @@ class Runtime:
                 # could not check on the way out that the replay played everything.
                 click.get_current_context().find_root().call_on_close(
                     lambda: cassette.__exit__(None, None, None))
-            prompt = _hidden_prompt if sys.stdin.isatty() else None
-            replay = self.cassette is not None and self.cassette[1] == "replay"
-            if replay:  # the cassette answers: no address, user, password or CA needed
+            if self.cassette is not None and self.cassette[1] == "replay":
+                # the cassette answers: no address, user, password or CA needed
                 target = Target("https://vcenter.invalid/sdk", "replay@esxpath.invalid", "replay")
-                kw = {**kw, "ca_file": None, "insecure": False}
+                ca_file, insecure = None, False
             else:
+                prompt = _hidden_prompt if sys.stdin.isatty() else None
                 target = resolve(kw.get("vcenter"), kw.get("user"), kw.get("password_file"), prompt)
-            ca_file = None if replay else kw.get("ca_file") or _env_ca()
-            if kw.get("insecure"):
+                ca_file, insecure = kw.get("ca_file") or _env_ca(), bool(kw.get("insecure"))
+            if insecure:
                 click.echo("esxpath: warning: --insecure: the server certificate is NOT verified",
                            err=True)
             self._session = connect(ConnectOptions(
                 url=target.url, user=target.user, password=target.password,
-                ca_file=ca_file, insecure=bool(kw.get("insecure")),
+                ca_file=ca_file, insecure=insecure,
                 timeout=kw.get("timeout") or 60))
             click.get_current_context().call_on_close(self.close)
         return self._session
@@ -156,11 +156,10 @@ def selector_from(kw) -> Selector:
 def policy_from(kw, claim_rule=False) -> Policy:
     if kw.get("latency") and kw.get("iops") is not None:
         raise UsageError("--iops and --latency exclude each other")
+    psp = kw.get("psp") or "VMW_PSP_RR"
     if kw.get("latency"):
-        return Policy(psp=kw.get("psp") or "VMW_PSP_RR", limit_type="latency", iops=None,
-                      claim_rule=claim_rule)
-    return Policy(psp=kw.get("psp") or "VMW_PSP_RR", limit_type="iops",
-                  iops=kw.get("iops") or 1, claim_rule=claim_rule)
+        return Policy(psp=psp, limit_type="latency", iops=None, claim_rule=claim_rule)
+    return Policy(psp=psp, limit_type="iops", iops=kw.get("iops") or 1, claim_rule=claim_rule)
 
 
 def emit(text: str):
