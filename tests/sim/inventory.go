@@ -182,26 +182,21 @@ func publishView(ctx *simulator.Context, h *Host) {
 	if o == nil {
 		return
 	}
-	withLock(ctx, o.host, func() {
+	install(ctx, o.host, v, &h.pubHost, func() { o.host.Config.StorageDevice = info })
+	install(ctx, o.hss, v, &h.pubHSS, func() { o.hss.StorageDeviceInfo = info })
+}
+
+// install runs set under obj's lock unless a newer view (version > v) was already installed.
+func install(ctx *simulator.Context, obj mo.Reference, v uint64, published *uint64, set func()) {
+	withLock(ctx, obj, func() {
 		lab.Lock()
-		fresh := v >= h.pubHost
+		fresh := v >= *published
 		if fresh {
-			h.pubHost = v
+			*published = v
 		}
 		lab.Unlock()
 		if fresh {
-			o.host.Config.StorageDevice = info
-		}
-	})
-	withLock(ctx, o.hss, func() {
-		lab.Lock()
-		fresh := v >= h.pubHSS
-		if fresh {
-			h.pubHSS = v
-		}
-		lab.Unlock()
-		if fresh {
-			o.hss.StorageDeviceInfo = info
+			set()
 		}
 	})
 }
