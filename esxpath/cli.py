@@ -6,6 +6,7 @@ errors.exit_status(), the one mapping to exit codes.
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import sys
 import time
@@ -246,8 +247,17 @@ def main(ctx, verbose, record_file, replay_file):
 
 def read(rt: Runtime, kw, selector=None, **extra):
     from .vsphere import read_inventory
-    return read_inventory(rt.session(kw), scope_from(kw), selector or selector_from(kw),
-                          parallel=kw.get("parallel") or 8, **extra)
+    # The inventory (~1M objects at 256 hosts x 32 LUNs, none cyclic) lives until the command
+    # ends. With the collector paused for the read, re-enabling it starts a full pass over all
+    # of it that finds nothing: a third of audit's CPU. Freezing first keeps later passes to
+    # what is new. Only the CLI does this: it owns the process and its lifetime.
+    gc.disable()
+    try:
+        return read_inventory(rt.session(kw), scope_from(kw), selector or selector_from(kw),
+                              parallel=kw.get("parallel") or 8, **extra)
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def require_devices(inventory, selector):

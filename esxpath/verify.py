@@ -105,10 +105,9 @@ def _policy_findings(host: Host, dev: Device, policy: Policy) -> list[Finding]:
     return out
 
 
-def _path_findings(host: Host, dev: Device, exp: Expectation) -> list[Finding]:
+def _path_findings(host: Host, dev: Device, c: dict[str, int], exp: Expectation) -> list[Finding]:
     out = []
     name = dev.canonical_name
-    c = dev.counts()
     where = f"{host.name} {name}"
     if c["ao"] == 0:
         out.append(Finding(DANGER, "no-ao", host.name, name,
@@ -128,12 +127,11 @@ def _path_findings(host: Host, dev: Device, exp: Expectation) -> list[Finding]:
     return out
 
 
-def _asymmetry(hosts: list[Host], selector: Selector, names: list[str]) -> list[Finding]:
-    """Hosts whose path counts for a device differ from what most hosts see."""
+def _asymmetry(sigs_of: dict[str, dict[str, tuple]]) -> list[Finding]:
+    """Hosts whose path counts for a device differ from what most hosts see.
+    sigs_of: device name -> {host name: its path counts as a tuple of (bucket, n)}."""
     out = []
-    for name in names:
-        seen = [(h, h.device(name)) for h in hosts]
-        sigs = {h.name: tuple(d.counts().items()) for h, d in seen if d is not None and selector.matches(d)}
+    for name, sigs in sorted(sigs_of.items()):
         if len(set(sigs.values())) <= 1:
             continue
         tally = Counter(sigs.values())
@@ -152,17 +150,22 @@ def audit(inventory: Inventory, selector: Selector, policy: Policy,
     findings: list[Finding] = []
     readable = [h for h in inventory.hosts if h.verifiable]
     findings += [_unverifiable(h) for h in inventory.hosts if not h.verifiable]
-    names = _scope_names(inventory, selector)
+    # each host's in-scope devices and their path counts, worked out once (256 x 32 = 8k devices)
+    scoped = {h.name: _scoped(h, selector) for h in readable}
+    sigs_of: dict[str, dict[str, tuple]] = {}
+    for host in readable:
+        for dev in scoped[host.name]:
+            c = dev.counts()
+            sigs_of.setdefault(dev.canonical_name, {})[host.name] = tuple(c.items())
+            findings += _policy_findings(host, dev, policy)
+            findings += _path_findings(host, dev, c, exp)
+    names = sorted(sigs_of)
     if not names:
         findings.append(_empty_scope(inventory))
     for host in readable:
-        for dev in _scoped(host, selector):
-            findings += _policy_findings(host, dev, policy)
-            findings += _path_findings(host, dev, exp)
-        have = {d.canonical_name for d in _scoped(host, selector)}
-        findings += [_missing(host, n, _holders(readable, selector, n))
-                     for n in names if n not in have]
-    findings += _asymmetry(readable, selector, names)
+        have = {d.canonical_name for d in scoped[host.name]}
+        findings += [_missing(host, n, len(sigs_of[n])) for n in names if n not in have]
+    findings += _asymmetry(sigs_of)
     return _finish(findings)
 
 

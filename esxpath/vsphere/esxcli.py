@@ -15,6 +15,7 @@ from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
 from pyVmomi.VmomiSupport import F_OPTIONAL
 
 from ..errors import EsxcliFault, HostError
+from . import rawsoap
 from .parse import parse_esxcli_fault, parse_esxcli_response
 from .session import Session, is_transient
 
@@ -73,6 +74,10 @@ def _declare_types() -> None:
 _declare_types()
 _MME = VmomiSupport.GetVmodlType("vmodl.reflect.ManagedMethodExecuter")
 _SoapArgument = VmomiSupport.GetVmodlType("vmodl.reflect.ManagedMethodExecuter.SoapArgument")
+# the SoapResult's elements, as rawsoap returns them
+_RESPONSE, _FAULT = rawsoap.VIM + "response", rawsoap.VIM + "fault"
+_FAULT_MSG, _FAULT_DETAIL = rawsoap.VIM + "faultMsg", rawsoap.VIM + "faultDetail"
+
 _RETRIEVE_MME = VmomiSupport.GetVmodlType("vim.EsxpathHostReflect")._methodInfo[
     "RetrieveManagedMethodExecuter"]
 
@@ -178,24 +183,26 @@ class Esxcli:
         mme = self._executer()
 
         def execute():
-            result = mme.ExecuteSoap(moid=req.moid, version=EXECUTE_VERSION, method=req.method,
-                                     argument=args)
-            if result is not None and result.fault is not None:
-                self._raise_fault(command, result.fault)  # inside call(): transient ones retry
+            # pyVmomi's request; the answer read with ElementTree (rawsoap.py): a path list is a
+            # few hundred escaped elements, which pyVmomi's parser feeds to Python piece by piece
+            result = rawsoap.invoke(self.session.stub, mme, "ExecuteSoap", req.moid,
+                                    EXECUTE_VERSION, req.method, args)
+            fault = result.find(_FAULT) if result is not None else None
+            if fault is not None:  # inside call(): transient ones retry
+                self._raise_fault(command, fault.findtext(_FAULT_MSG), fault.findtext(_FAULT_DETAIL))
             return result
 
         result = self.session.call(execute)
         if result is None:
             return []
         try:
-            return parse_esxcli_response(result.response)
+            return parse_esxcli_response(result.findtext(_RESPONSE))
         except Exception as exc:  # a malformed answer is a host problem, not a crash
             raise EsxcliFault(self.host_name, f"esxcli {command}: unreadable answer ({exc})") from exc
 
-    def _raise_fault(self, command: str, fault) -> None:
+    def _raise_fault(self, command: str, message: str | None, detail: str | None) -> None:
         # A vSphere fault carried inside the result (e.g. the host stopped answering) keeps its
         # type, so that transient ones are retried like any other call.
-        detail = fault.faultDetail
         if detail:
             try:
                 obj = SoapAdapter.Deserialize(detail, object, stub=self.session.stub)
@@ -204,5 +211,5 @@ class Esxcli:
             if isinstance(obj, vmodl.MethodFault) and (is_transient(obj) or
                                                        isinstance(obj, vim.fault.NotAuthenticated)):
                 raise obj
-        message = parse_esxcli_fault(detail, fault.faultMsg)
+        message = parse_esxcli_fault(detail, message)
         raise EsxcliFault(self.host_name, f"esxcli {command}: {message}")

@@ -172,7 +172,7 @@ func (m *methodExecuter) ExecuteSoap(ctx *simulator.Context, req *executeSoapReq
 	if out, fault := executeOn(h, name, req); fault != nil {
 		res.Fault = fault
 	} else {
-		res.Response = out
+		res.setResponse(out)
 	}
 	return &executeSoapBody{Res: &ExecuteSoapResponse{Returnval: res}}
 }

@@ -62,9 +62,19 @@ type soapFaultResult struct {
 }
 
 // soapResult is vmodl.reflect.ManagedMethodExecuter.SoapResult: exactly one of the two is set.
+// The response document goes out through setResponse, escaped once by us: govmomi's encoder
+// escapes a string rune by rune, a third of our CPU for a 256-host audit's 35 MB of answers.
 type soapResult struct {
-	Response string           `xml:"response,omitempty"`
+	Response string           `xml:"-"`
+	Wire     string           `xml:",innerxml"` // <response>Response, escaped</response>
 	Fault    *soapFaultResult `xml:"fault,omitempty"`
+}
+
+func (r *soapResult) setResponse(doc string) {
+	r.Response, r.Wire = doc, ""
+	if doc != "" { // omitted when empty, as the encoder's omitempty did
+		r.Wire = "<response>" + escapeText(doc) + "</response>"
+	}
 }
 
 // ExecuteSoapResponse is named for the wire.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // esxcliRow is one result row: field name -> values (several for list fields).
@@ -39,10 +40,40 @@ func labFault(err error) *cliFault { return &cliFault{ErrMsg: []string{err.Error
 
 // xmlEsc escapes text for element content.
 func xmlEsc(s string) string {
+	if plainText(s) {
+		return s // the common case, without a copy
+	}
 	var b strings.Builder
 	_ = xml.EscapeText(&b, []byte(s))
 	return b.String()
 }
+
+// plainText: printable ASCII without markup characters, which xml.EscapeText leaves as is.
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '&' || c == '<' || c == '>' ||
+			c == '"' || c == '\'' {
+			return false
+		}
+	}
+	return true
+}
+
+// escapeText escapes s exactly as the encoder does (EscapeText: quotes, tab, newline and
+// carriage return as character references), in one pass for the common, ASCII case.
+func escapeText(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+			var b strings.Builder
+			_ = xml.EscapeText(&b, []byte(s))
+			return b.String()
+		}
+	}
+	return textEscaper.Replace(s)
+}
+
+var textEscaper = strings.NewReplacer(`"`, "&#34;", "'", "&#39;", "&", "&amp;", "<", "&lt;",
+	">", "&gt;", "\t", "&#x9;", "\n", "&#xA;", "\r", "&#xD;")
 
 // objOpen starts the top-level <obj> of a response or fault document.
 func objOpen(xsiType string) string {
@@ -58,7 +89,9 @@ func writeFields(b *strings.Builder, fields []cliField, row esxcliRow) {
 			vals = []string{""}
 		}
 		for _, v := range vals {
-			fmt.Fprintf(b, "<%s>%s</%s>", f.Name, xmlEsc(v), f.Name)
+			b.WriteString("<" + f.Name + ">")
+			b.WriteString(xmlEsc(v))
+			b.WriteString("</" + f.Name + ">")
 		}
 	}
 }
