@@ -74,10 +74,6 @@ def _declare_types() -> None:
 _declare_types()
 _MME = VmomiSupport.GetVmodlType("vmodl.reflect.ManagedMethodExecuter")
 _SoapArgument = VmomiSupport.GetVmodlType("vmodl.reflect.ManagedMethodExecuter.SoapArgument")
-# the SoapResult's elements, as rawsoap returns them
-_RESPONSE, _FAULT = rawsoap.VIM + "response", rawsoap.VIM + "fault"
-_FAULT_MSG, _FAULT_DETAIL = rawsoap.VIM + "faultMsg", rawsoap.VIM + "faultDetail"
-
 _RETRIEVE_MME = VmomiSupport.GetVmodlType("vim.EsxpathHostReflect")._methodInfo[
     "RetrieveManagedMethodExecuter"]
 
@@ -161,10 +157,10 @@ class Esxcli:
             mme = self.session.cache.get(key)
         if mme is None:
             host = vim.HostSystem(self.host_moid, self.session.stub)
-            mme = self.session.call(self.session.stub.InvokeMethod, host, _RETRIEVE_MME, [])
-            if mme is None:
+            ref = self.session.call(rawsoap.invoke, self.session.stub, host, _RETRIEVE_MME)
+            if ref is None or not (ref.text or "").strip():
                 raise HostError(self.host_name, "host does not offer esxcli through the API")
-            mme = _MME(mme._GetMoId(), self.session.stub)
+            mme = _MME(ref.text.strip(), self.session.stub)
             with self.session.cache_lock:
                 self.session.cache[key] = mme
         return mme
@@ -183,20 +179,20 @@ class Esxcli:
         mme = self._executer()
 
         def execute():
-            # pyVmomi's request; the answer read with ElementTree (rawsoap.py): a path list is a
-            # few hundred escaped elements, which pyVmomi's parser feeds to Python piece by piece
-            result = rawsoap.invoke(self.session.stub, mme, "ExecuteSoap", req.moid,
-                                    EXECUTE_VERSION, req.method, args)
-            fault = result.find(_FAULT) if result is not None else None
-            if fault is not None:  # inside call(): transient ones retry
-                self._raise_fault(command, fault.findtext(_FAULT_MSG), fault.findtext(_FAULT_DETAIL))
+            # pyVmomi's request, the answer read by rawsoap: a path list is one string of a few
+            # thousand escaped elements, which pyVmomi's parser hands to Python piece by piece
+            result = rawsoap.invoke_leaves(self.session.stub, mme, "ExecuteSoap", req.moid,
+                                           EXECUTE_VERSION, req.method, args)
+            if result is not None and ("faultMsg" in result or "faultDetail" in result):
+                # a SoapResult.fault; raised inside call(), so transient ones retry
+                self._raise_fault(command, result.get("faultMsg"), result.get("faultDetail"))
             return result
 
         result = self.session.call(execute)
         if result is None:
             return []
         try:
-            return parse_esxcli_response(result.findtext(_RESPONSE))
+            return parse_esxcli_response(result.get("response"))
         except Exception as exc:  # a malformed answer is a host problem, not a crash
             raise EsxcliFault(self.host_name, f"esxcli {command}: unreadable answer ({exc})") from exc
 

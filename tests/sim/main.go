@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -130,6 +131,7 @@ func run(scPath, generate, writeSc, listen, control, envFile, certFile string, l
 	go func() { log.Fatal(sdkSrv.ServeTLS(sdkLn, "", "")) }()
 	go func() { log.Fatal(ctlSrv.Serve(ctlLn)) }()
 
+	runtime.GC() // the build's garbage, before the first client rather than during (see resetLab)
 	env := strings.Join([]string{
 		"ESXPATH_VCENTER=https://" + host + "/sdk",
 		"ESXPATH_USER=" + User,

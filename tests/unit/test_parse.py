@@ -170,3 +170,25 @@ def test_esxcli_response_single_object():
 ])
 def test_esxcli_fault(detail, message, expected):
     assert parse_esxcli_fault(detail, message) == expected
+
+
+@pytest.mark.parametrize("text", [
+    # the default namespace declared on an inner element too, or only there, or as a prefix
+    '<obj xmlns="urn:vim25" xsi:type="ArrayOfDataObject" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+    '<DataObject xmlns="urn:vim25"><Device>eui.1</Device><Size>1</Size></DataObject></obj>',
+    '<obj xsi:type="ArrayOfDataObject" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+    '<DataObject xmlns="urn:vim25"><Device>eui.1</Device><Size>1</Size></DataObject></obj>',
+    '<v:obj xmlns:v="urn:vim25" xsi:type="ArrayOfDataObject" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+    '<v:DataObject><v:Device>eui.1</v:Device><v:Size>1</v:Size></v:DataObject></v:obj>',
+])
+def test_esxcli_response_field_names_whatever_the_namespaces(text):
+    assert parse_esxcli_response(text) == [{"Device": "eui.1", "Size": "1"}]
+
+
+def test_esxcli_response_nested_and_repeated_fields():
+    text = ('<obj xmlns="urn:vim25" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+            ' xsi:type="ArrayOfDataObject"><DataObject><Name>r</Name>'
+            '<Opt><Key>a</Key><Value>1</Value></Opt><Opt><Key>b</Key><Value></Value></Opt>'
+            '<Empty/></DataObject></obj>')
+    assert parse_esxcli_response(text) == [{
+        "Name": "r", "Opt": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": ""}], "Empty": ""}]
