@@ -235,3 +235,36 @@ def test_search_index_finds_each_host_by_ip_name_fqdn_and_uuid(lab):
         assert idx.FindByDnsName(None, "esx99", False) is None
     finally:
         Disconnect(si)
+
+
+@pytest.mark.parametrize("vendor", ['Q&A <"x\'>', "Ünï\tcødé"])  # the one-pass and the fallback escape
+def test_answers_carry_any_text_exactly(tmp_path, vendor):
+    """Markup, quotes, a tab and non-ASCII in a device's display name come back unchanged,
+    through the simulator's escaping (twice: into the document, then the SOAP string) and
+    esxpath's reading (expat for the envelope, ElementTree for the document)."""
+    import json
+
+    from esxpath.vsphere import ConnectOptions, connect
+    from esxpath.vsphere.esxcli import Esxcli
+    from simlab import SEED, SimLab
+
+    sc = json.loads(open(SEED).read())
+    for lun in sc["luns"]:
+        if lun["canonical"] == LUN1:
+            lun["vendor"] = vendor
+    path = tmp_path / "lab-text.json"
+    path.write_text(json.dumps(sc))
+    want = f"{vendor} Fibre Channel Disk ({LUN1})"
+    with SimLab().start(path) as other:
+        s = connect(ConnectOptions(other.url, other.user, other.password, ca_file=other.ca_file))
+        try:
+            host = other.get("/state")["hosts"]["esx01"]["moid"]
+            got = {r["Device"]: r for r in Esxcli(s, host).run("storage nmp device list")}
+            assert got[LUN1]["DeviceDisplayName"] == want
+            raw = Soap(other)
+            doc, fault = raw.execute(mme_of(raw, other, "esx01"), "ha-cli-handler-storage-nmp-device",
+                                     "vim.EsxCLI.storage.nmp.device.List")
+            assert fault is None
+            assert {r["Device"]: r for r in rows(doc)}[LUN1]["DeviceDisplayName"] == want
+        finally:
+            s.close()
