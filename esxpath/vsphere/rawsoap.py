@@ -1,4 +1,5 @@
-"""A SOAP call sent by pyVmomi's stub whose answer is parsed with ElementTree, not pyVmomi.
+"""A SOAP call sent by pyVmomi's stub whose answer is read without pyVmomi: with ElementTree
+(invoke) or, for an answer that is mostly one big string, with expat (invoke_leaves).
 
 Why: pyVmomi's deserializer runs Python callbacks and builds a Python object for every XML
 element. For a big answer (the inventory read: ~280k elements at 256 hosts x 32 LUNs) that is
