@@ -17,6 +17,12 @@ from .fio import DEFAULT_DEVICE, read_reports, render_fio, write_jobs
 from .provisioning import ProvisionOptions, parse_size, plan_provision, plan_unprovision, render_plan
 
 
+def confirm_options(f):
+    """--dry-run and --yes: what every writing command here takes before it changes anything."""
+    f = click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")(f)
+    return click.option("--dry-run", is_flag=True, help="Show the plan and write nothing.")(f)
+
+
 def _confirm(plan, kw) -> bool:
     """--yes, or ask on a terminal (the plan table on stderr); never silently proceed."""
     if kw.get("yes"):
@@ -50,8 +56,7 @@ def _finish(plan, results, fmt) -> ExitStatus:
 @click.option("--memory-mb", type=click.IntRange(128), default=2048, show_default=True)
 @click.option("--task-timeout", type=click.FloatRange(min=1), default=3600, show_default=True,
               help="Seconds to wait for the VM creates (eager zeroing of big disks takes minutes).")
-@click.option("--dry-run", is_flag=True, help="Show the plan and write nothing.")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@confirm_options
 @output_options
 @click.pass_obj
 @command()
@@ -89,8 +94,7 @@ def provision(rt, **kw):
               help="Also remove the datastores provision created (only when nothing else is on them).")
 @click.option("--name-prefix", default=None, help="Only VMs whose name starts with this.")
 @click.option("--task-timeout", type=click.FloatRange(min=1), default=600, show_default=True)
-@click.option("--dry-run", is_flag=True, help="Show the plan and write nothing.")
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@confirm_options
 @output_options
 @click.pass_obj
 @command()

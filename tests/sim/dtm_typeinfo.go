@@ -136,7 +136,7 @@ func (m *dynamicTypeManager) DynamicTypeMgrQueryTypeInfo(req *dtmQueryTypeInfoRe
 		}
 		all = out
 	}
-	return &queryTypeInfoBody{Res: &DynamicTypeMgrQueryTypeInfoResponse{Returnval: all}}
+	return &soapBody[DynamicTypeMgrQueryTypeInfoResponse]{Res: &DynamicTypeMgrQueryTypeInfoResponse{Returnval: all}}
 }
 
 // DynamicTypeMgrQueryMoInstances lists the CLI info object and one handler per application.
@@ -155,5 +155,5 @@ func (m *dynamicTypeManager) DynamicTypeMgrQueryMoInstances(req *dtmQueryMoInsta
 		}
 		out = append(out, mi)
 	}
-	return &queryMoInstancesBody{Res: &DynamicTypeMgrQueryMoInstancesResponse{Returnval: out}}
+	return &soapBody[DynamicTypeMgrQueryMoInstancesResponse]{Res: &DynamicTypeMgrQueryMoInstancesResponse{Returnval: out}}
 }

@@ -68,13 +68,13 @@ func registerEsxcli(host, hostMoid string) {
 // RetrieveManagedMethodExecuter is HostSystem.RetrieveManagedMethodExecuter.
 func (p *esxcliHostProxy) RetrieveManagedMethodExecuter(req *retrieveManagedMethodExecuterRequest) soap.HasFault {
 	ref := mmeRef(p.Self.Value)
-	return &retrieveMMEBody{Res: &RetrieveManagedMethodExecuterResponse{Returnval: &ref}}
+	return &soapBody[RetrieveManagedMethodExecuterResponse]{Res: &RetrieveManagedMethodExecuterResponse{Returnval: &ref}}
 }
 
 // RetrieveDynamicTypeManager is HostSystem.RetrieveDynamicTypeManager.
 func (p *esxcliHostProxy) RetrieveDynamicTypeManager(req *retrieveDynamicTypeManagerRequest) soap.HasFault {
 	ref := dtmRef(p.Self.Value)
-	return &retrieveDTMBody{Res: &RetrieveDynamicTypeManagerResponse{Returnval: &ref}}
+	return &soapBody[RetrieveDynamicTypeManagerResponse]{Res: &RetrieveDynamicTypeManagerResponse{Returnval: &ref}}
 }
 
 var retrieveThis = regexp.MustCompile(`(<(?:[\w-]+:)?_this\b[^>]*\btype=")HostSystem(")`)
@@ -158,14 +158,14 @@ func (c *esxcliCall) flag(name string) bool {
 func (m *methodExecuter) ExecuteSoap(ctx *simulator.Context, req *executeSoapRequest) soap.HasFault {
 	h := lab.HostByMoid(m.hostMoid)
 	if h == nil {
-		return &executeSoapBody{Fault_: simulator.Fault("host not found", &types.ManagedObjectNotFound{
+		return &soapBody[ExecuteSoapResponse]{Fault_: simulator.Fault("host not found", &types.ManagedObjectNotFound{
 			Obj: types.ManagedObjectReference{Type: "HostSystem", Value: m.hostMoid}})}
 	}
 	lab.Lock()
 	name, connected := h.Name, h.Connected
 	lab.Unlock()
 	if !connected {
-		return &executeSoapBody{Fault_: simulator.Fault("The operation is not allowed in the current connection state of the host.",
+		return &soapBody[ExecuteSoapResponse]{Fault_: simulator.Fault("The operation is not allowed in the current connection state of the host.",
 			&types.HostNotConnected{})}
 	}
 	res := &soapResult{}
@@ -174,7 +174,7 @@ func (m *methodExecuter) ExecuteSoap(ctx *simulator.Context, req *executeSoapReq
 	} else {
 		res.setResponse(out)
 	}
-	return &executeSoapBody{Res: &ExecuteSoapResponse{Returnval: res}}
+	return &soapBody[ExecuteSoapResponse]{Res: &ExecuteSoapResponse{Returnval: res}}
 }
 
 // executeOn dispatches by moid and method name and returns the response document or a fault.

@@ -164,41 +164,14 @@ type dtmAllTypeInfo struct {
 	DataTypeInfo    []dtmDataTypeInfo    `xml:"dataTypeInfo,omitempty"`
 }
 
-// Response bodies: vcsim reads the Res field by name and the fault through Fault().
-type retrieveMMEBody struct {
-	Res    *RetrieveManagedMethodExecuterResponse
+// soapBody is a method's response body: vcsim reads the Res field by name (the element is named
+// after Res's type) and the fault through Fault().
+type soapBody[R any] struct {
+	Res    *R
 	Fault_ *soap.Fault
 }
 
-func (b *retrieveMMEBody) Fault() *soap.Fault { return b.Fault_ }
-
-type retrieveDTMBody struct {
-	Res    *RetrieveDynamicTypeManagerResponse
-	Fault_ *soap.Fault
-}
-
-func (b *retrieveDTMBody) Fault() *soap.Fault { return b.Fault_ }
-
-type executeSoapBody struct {
-	Res    *ExecuteSoapResponse
-	Fault_ *soap.Fault
-}
-
-func (b *executeSoapBody) Fault() *soap.Fault { return b.Fault_ }
-
-type queryTypeInfoBody struct {
-	Res    *DynamicTypeMgrQueryTypeInfoResponse
-	Fault_ *soap.Fault
-}
-
-func (b *queryTypeInfoBody) Fault() *soap.Fault { return b.Fault_ }
-
-type queryMoInstancesBody struct {
-	Res    *DynamicTypeMgrQueryMoInstancesResponse
-	Fault_ *soap.Fault
-}
-
-func (b *queryMoInstancesBody) Fault() *soap.Fault { return b.Fault_ }
+func (b *soapBody[R]) Fault() *soap.Fault { return b.Fault_ }
 
 func init() {
 	// Request element names -> Go types, so vcsim can decode the requests.
