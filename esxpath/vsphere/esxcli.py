@@ -171,9 +171,18 @@ class Esxcli:
     def run(self, command: str, **options) -> list[dict] | str:
         """Rows (list of dicts; repeated fields as lists) or a set command's scalar ("true").
 
-        Raises EsxcliFault for esxcli errors (unknown device, bad option); vSphere faults and
-        connection errors propagate after Session.call's retries.
+        Raises EsxcliFault for esxcli errors (unknown device, bad option) and for an answer that
+        is not XML; vSphere faults and connection errors propagate after Session.call's retries.
         """
+        text = self.fetch(command, **options)
+        try:
+            return parse_esxcli_response(text)
+        except Exception as exc:  # a malformed answer is a host problem, not a crash
+            raise EsxcliFault(self.host_name, f"esxcli {command}: unreadable answer ({exc})") from exc
+
+    def fetch(self, command: str, **options) -> str | None:
+        """The command's answer document (ExecuteSoap's `response`), not yet parsed; None when
+        the host answered nothing. Faults are raised as by run()."""
         req = self.request(command, **options)
         args = [_SoapArgument(name=n, val=v) for n, v in req.arguments]
         mme = self._executer()
@@ -189,12 +198,7 @@ class Esxcli:
             return result
 
         result = self.session.call(execute)
-        if result is None:
-            return []
-        try:
-            return parse_esxcli_response(result.get("response"))
-        except Exception as exc:  # a malformed answer is a host problem, not a crash
-            raise EsxcliFault(self.host_name, f"esxcli {command}: unreadable answer ({exc})") from exc
+        return result.get("response") if result is not None else None
 
     def _raise_fault(self, command: str, message: str | None, detail: str | None) -> None:
         # A vSphere fault carried inside the result (e.g. the host stopped answering) keeps its

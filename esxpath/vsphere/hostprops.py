@@ -4,54 +4,20 @@ RetrievePropertiesEx goes out through rawsoap (pyVmomi's request, ElementTree's 
 256 hosts x 32 LUNs, `config.storageDevice.scsiLun` alone is ~280k XML elements, which pyVmomi
 turns into objects in ~3 s of CPU and ElementTree parses in ~0.15 s. Values come back as
 pyVmomi would give them for managed objects (parent, configManager.storageSystem) and plain
-strings for simple properties; the storage properties become the small records below.
+strings for simple properties; the storage properties become the small records of records.py.
 """
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import NamedTuple
 
 from pyVmomi import vim
 
 from . import rawsoap
 from .rawsoap import VIM, data_type, managed_object
+from .records import ApiPath, LogicalUnit, Lun
 
 SCSI_LUN = "config.storageDevice.scsiLun"
 MULTIPATH_INFO = "config.storageDevice.multipathInfo"
-
-
-class Lun(NamedTuple):
-    """A vim.host.ScsiLun: what Device takes from it."""
-
-    key: str
-    uuid: str
-    canonical_name: str
-    display_name: str
-    vendor: str
-    model: str
-    is_disk: bool  # a vim.host.ScsiDisk, or lunType "disk"
-    capacity_bytes: int
-    is_local: bool
-
-
-class ApiPath(NamedTuple):
-    """A vim.host.MultipathInfo.Path."""
-
-    name: str
-    adapter: str  # adapter key, e.g. key-vim.host.FibreChannelHba-vmhba2
-    state: str
-    working: bool
-    target_wwpn: int | None  # FC transport portWorldWideName (a signed 64-bit long)
-
-
-class LogicalUnit(NamedTuple):
-    """A vim.host.MultipathInfo.LogicalUnit."""
-
-    id: str
-    lun: str  # the ScsiLun key
-    psp: str | None
-    satp: str | None
-    paths: tuple[ApiPath, ...]
 
 
 def retrieve(session, collector, spec, options) -> dict[str, tuple[object, dict]]:

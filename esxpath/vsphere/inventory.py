@@ -3,7 +3,9 @@
 Round trips: one RetrievePropertiesEx (plus ContinueRetrievePropertiesEx while the server pages)
 collects the hosts and, in the same collection, the compute resources, folders and datacenters
 they sit in. Then each host gets one `storage nmp device list` and one `storage nmp path list`
-in a bounded thread pool; a host that fails gets Host.error and never stops the others.
+in a bounded thread pool; a host that fails gets Host.error and never stops the others. From
+HELPER_MIN_HOSTS hosts on, those answers are decoded in a helper process (helper.py), and each
+thread goes on to its next host's calls meanwhile.
 
 What comes from where: devices (vendor, model, size, uuid) from the typed API's scsiLun; policy,
 TPGs and paths (state from Group State, working from Working Paths) from esxcli, which must be
@@ -17,34 +19,20 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Callable
 
 from pyVmomi import vim, vmodl
 
 from ..errors import EsxpathError, ScopeError
-from ..model import (
-    Device,
-    DevicePolicy,
-    Host,
-    Inventory,
-    Path,
-    SatpRule,
-    Scope,
-    Selector,
-    TpgState,
-)
+from ..model import Device, DevicePolicy, Host, Inventory, Path, SatpRule, Scope, Selector
 from .esxcli import Esxcli
-from .hostprops import MULTIPATH_INFO, SCSI_LUN, LogicalUnit, Lun, retrieve
+from .esxcli_devices import DEVICE_LIST, PATH_LIST, UnreadableAnswer, devices_from_esxcli
+from .helper import HELPER_MIN_HOSTS, DecodeHelper
+from .hostprops import MULTIPATH_INFO, SCSI_LUN, retrieve
+from .parse import adapter_from_key, as_list, format_wwn, target_wwpn_from_path_name
 from .rawsoap import gc_paused
-from .parse import (
-    adapter_from_key,
-    as_list,
-    format_wwn,
-    parse_path_tpg,
-    parse_rr_device_config,
-    parse_tpgs,
-    path_state_from_group,
-    target_wwpn_from_path_name,
-)
+from .records import LogicalUnit, Lun
 from .session import Session, fault_message
 
 log = logging.getLogger("esxpath.vsphere")
@@ -209,51 +197,6 @@ def _api_devices(props: dict, units: list[LogicalUnit] | None) -> list[Device]:
             for lun in props.get(SCSI_LUN) or [] if lun.is_disk]
 
 
-def _device_from_esxcli(lun: Lun, dev_row: dict | None, path_rows: list[dict]) -> Device:
-    """A device from the typed API's ScsiLun, with its policy, TPGs and paths from esxcli."""
-    dev_row = dev_row or {}
-    psp = dev_row.get("PathSelectionPolicy")
-    rr = parse_rr_device_config(dev_row.get("PathSelectionPolicyDeviceConfig")) \
-        if psp == "VMW_PSP_RR" else None
-    policy = DevicePolicy(
-        satp=dev_row.get("StorageArrayType"),
-        psp=psp,
-        limit_type=rr.limit_type if rr else None,
-        iops=rr.iops if rr else None,
-        bytes=rr.bytes if rr else None,
-        use_ano=rr.use_ano if rr else None,
-    )
-    tpgs = parse_tpgs(dev_row.get("StorageArrayTypeDeviceConfig"))
-    working = set(as_list(dev_row.get("WorkingPaths")))  # runtime names
-    paths = []
-    for row in path_rows:
-        name = row.get("Path") or ""
-        runtime = row.get("RuntimeName") or ""
-        tpg_id, tpg_state = parse_path_tpg(row.get("StorageArrayTypePathConfig"))
-        if tpg_id is not None and tpg_state == TpgState.UNKNOWN:
-            tpg_state = next((g.state for g in tpgs if g.id == tpg_id), TpgState.UNKNOWN)
-        paths.append(Path(
-            name=name, runtime_name=runtime, adapter=adapter_from_key(runtime),
-            state=path_state_from_group(row.get("GroupState")), working=runtime in working,
-            tpg_id=tpg_id, tpg_state=tpg_state, target_wwpn=target_wwpn_from_path_name(name)))
-    return Device(
-        canonical_name=lun.canonical_name, vendor=lun.vendor.strip(), model=lun.model.strip(),
-        display_name=dev_row.get("DeviceDisplayName") or lun.display_name,
-        # SetMultipathLunPolicy's lunId: the multipath LogicalUnit id, on ESXi the ScsiLun uuid
-        uuid=lun.uuid, capacity_bytes=lun.capacity_bytes, is_local=lun.is_local,
-        policy=policy, tpgs=tpgs, paths=tuple(paths))
-
-
-def _esxcli_devices(cli: Esxcli, props: dict) -> list[Device]:
-    dev_rows = {r.get("Device"): r for r in _rows(cli.run("storage nmp device list"))}
-    paths_of: dict[str, list[dict]] = {}
-    for r in _rows(cli.run("storage nmp path list")):
-        paths_of.setdefault(r.get("Device"), []).append(r)
-    return [_device_from_esxcli(lun, dev_rows.get(lun.canonical_name),
-                                paths_of.get(lun.canonical_name, []))
-            for lun in props.get(SCSI_LUN) or [] if lun.is_disk]
-
-
 def _multipath_info(session: Session, host_moid: str) -> list[LogicalUnit] | None:
     """One host's multipathInfo, for a host whose esxcli failed; None if that fails too.
     The session's own collector is fine here: a one-object read keeps no state and never pages."""
@@ -280,40 +223,69 @@ def _satp_rule(row: dict) -> SatpRule:
 
 
 def _read_host(session: Session, raw: _RawHost, selector: Selector | None, esxcli: bool,
-               satp_rules: bool) -> Host:
+               satp_rules: bool, helper: DecodeHelper | None = None) -> Callable[[], Host]:
+    """One host's reads; the returned finish() makes its Host. With a helper, the esxcli
+    answers are decoded there meanwhile: this thread goes on to the next host's calls."""
     name = raw.props.get("name") or raw.moid
     state = str(raw.props.get("runtime.connectionState") or "unknown")
     base = dict(name=name, moid=raw.moid, datacenter=raw.datacenter, cluster=raw.cluster,
                 connection_state=state)
     if state != "connected":
-        return Host(**base, error=f"host is {state} in vCenter")
+        return _done(Host(**base, error=f"host is {state} in vCenter"))
     storage_system = raw.props.get("configManager.storageSystem")
     if storage_system is not None:  # writes.py needs it; saves a round trip per host there
         with session.cache_lock:
             session.cache[("storage_system", raw.moid)] = storage_system
-    error = None
-    rules: tuple[SatpRule, ...] = ()
     if not esxcli:
-        devices = _api_devices(raw.props, raw.props.get(MULTIPATH_INFO))
-    else:
-        devices = None
+        return _done(_host(base, _api_devices(raw.props, raw.props.get(MULTIPATH_INFO)), selector))
+    try:
+        cli = Esxcli(session, raw.moid, name)
+        luns = raw.props.get(SCSI_LUN) or []
+        answers = cli.fetch(DEVICE_LIST), cli.fetch(PATH_LIST)
+    except Exception as exc:
+        return _done(_without_esxcli(session, raw, base, selector, _esxcli_error(name, exc)))
+    decoded = helper.submit(luns, *answers) if helper else partial(devices_from_esxcli, luns, *answers)
+    rules: tuple[SatpRule, ...] = ()
+    error = None
+    if satp_rules:
         try:
-            cli = Esxcli(session, raw.moid, name)
-            devices = _esxcli_devices(cli, raw.props)
-            if satp_rules:
-                rules = tuple(_satp_rule(r) for r in _rows(cli.run("storage nmp satp rule list")))
-        except EsxpathError as exc:
-            error = str(exc).removeprefix(f"{name}: ")
-        except Exception as exc:  # a vSphere fault or a dropped connection: this host only
-            error = f"esxcli failed: {fault_message(exc)}"
-        if error:
+            rules = tuple(_satp_rule(r) for r in _rows(cli.run("storage nmp satp rule list")))
+        except Exception as exc:  # the devices are known; only the rules are missing
+            error = _esxcli_error(name, exc)
             log.warning("%s: %s", name, error)
-        if devices is None:  # the typed API's view survives: path states, without TPG facts
-            devices = _api_devices(raw.props, _multipath_info(session, raw.moid))
+
+    def finish() -> Host:
+        try:
+            devices = decoded()
+        except UnreadableAnswer as exc:  # a malformed answer is a host problem, not a crash
+            return _without_esxcli(session, raw, base, selector, str(exc))
+        return _host(base, devices, selector, error=error, satp_rules=rules)
+
+    return finish
+
+
+def _esxcli_error(name: str, exc: Exception) -> str:
+    if isinstance(exc, EsxpathError):
+        return str(exc).removeprefix(f"{name}: ")
+    return f"esxcli failed: {fault_message(exc)}"  # a vSphere fault or a dropped connection
+
+
+def _without_esxcli(session: Session, raw: _RawHost, base: dict, selector: Selector | None,
+                    error: str) -> Host:
+    """A host whose esxcli failed: the typed API's view survives (path states, no TPG facts)."""
+    log.warning("%s: %s", base["name"], error)
+    devices = _api_devices(raw.props, _multipath_info(session, raw.moid))
+    return _host(base, devices, selector, error=error)
+
+
+def _host(base: dict, devices: list[Device], selector: Selector | None, **extra) -> Host:
     if selector is not None:
         devices = [d for d in devices if selector.matches(d)]
-    return Host(**base, devices=tuple(sorted(devices, key=lambda d: d.canonical_name)),
-                error=error, satp_rules=rules)
+    return Host(**base, devices=tuple(sorted(devices, key=lambda d: d.canonical_name)), **extra)
+
+
+def _done(host: Host) -> Callable[[], Host]:
+    return lambda: host
 
 
 def _rows(result) -> list[dict]:
@@ -321,20 +293,23 @@ def _rows(result) -> list[dict]:
 
 
 def read_inventory(session: Session, scope: Scope, selector: Selector | None = None,
-                   parallel: int = 8, esxcli: bool = True, satp_rules: bool = False) -> Inventory:
+                   parallel: int = 8, esxcli: bool = True, satp_rules: bool = False,
+                   decode_helper: bool | None = None) -> Inventory:
     """The hosts in scope with their devices and paths (only devices the selector matches).
 
     Raises ScopeError for an unknown datacenter/cluster/host; per-host trouble lands in Host.error.
     satp_rules=True adds a third esxcli call per host (`storage nmp satp rule list`).
+    decode_helper: decode esxcli answers in a helper process (helper.py); None: from
+    HELPER_MIN_HOSTS hosts in scope on. The result is the same either way.
     """
     # The read allocates a few hundred thousand objects, none cyclic, and keeps most of them:
     # with the cyclic GC on, its collections rescan the growing inventory again and again
     # (20% of the per-host phase at 256 hosts). What cycles do arise are collected afterwards.
     with gc_paused():
-        return _read_inventory(session, scope, selector, parallel, esxcli, satp_rules)
+        return _read_inventory(session, scope, selector, parallel, esxcli, satp_rules, decode_helper)
 
 
-def _read_inventory(session, scope, selector, parallel, esxcli, satp_rules) -> Inventory:
+def _read_inventory(session, scope, selector, parallel, esxcli, satp_rules, decode_helper) -> Inventory:
     host_properties = HOST_PROPERTIES if esxcli else HOST_PROPERTIES + [MULTIPATH_INFO]
     try:
         try:
@@ -353,19 +328,38 @@ def _read_inventory(session, scope, selector, parallel, esxcli, satp_rules) -> I
     except BaseException:
         cleanup()
         raise
-    with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(raws))) + 1,
-                            thread_name_prefix="esxpath-host") as pool:
-        pool.submit(cleanup)
-        hosts = list(pool.map(lambda r: _safe_read_host(session, r, selector, esxcli, satp_rules), raws))
+    if decode_helper is None:
+        decode_helper = len(raws) >= HELPER_MIN_HOSTS
+    helper = DecodeHelper.start() if esxcli and decode_helper and raws else None
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(raws))) + 1,
+                                thread_name_prefix="esxpath-host") as pool:
+            pool.submit(cleanup)
+            reads = pool.map(lambda r: _reading(session, r, selector, esxcli, satp_rules, helper), raws)
+            hosts = [_finished(raw, finish) for raw, finish in zip(raws, reads)]  # as reads go on
+    finally:
+        if helper is not None:
+            helper.close()
     return Inventory(tuple(hosts))
 
 
-def _safe_read_host(session, raw, selector, esxcli, satp_rules) -> Host:
+def _reading(session, raw, selector, esxcli, satp_rules, helper) -> Callable[[], Host]:
     try:
-        return _read_host(session, raw, selector, esxcli, satp_rules)
+        return _read_host(session, raw, selector, esxcli, satp_rules, helper)
     except Exception as exc:  # never let one host abort the others
-        name = raw.props.get("name") or raw.moid
-        log.warning("%s: %s", name, fault_message(exc))
-        return Host(name=name, moid=raw.moid, datacenter=raw.datacenter, cluster=raw.cluster,
-                    connection_state=str(raw.props.get("runtime.connectionState") or "unknown"),
-                    error=fault_message(exc).removeprefix(f"{name}: "))
+        return _done(_failed(raw, exc))
+
+
+def _finished(raw: _RawHost, finish: Callable[[], Host]) -> Host:
+    try:
+        return finish()
+    except Exception as exc:
+        return _failed(raw, exc)
+
+
+def _failed(raw: _RawHost, exc: Exception) -> Host:
+    name = raw.props.get("name") or raw.moid
+    log.warning("%s: %s", name, fault_message(exc))
+    return Host(name=name, moid=raw.moid, datacenter=raw.datacenter, cluster=raw.cluster,
+                connection_state=str(raw.props.get("runtime.connectionState") or "unknown"),
+                error=fault_message(exc).removeprefix(f"{name}: "))
