@@ -3,7 +3,7 @@ import pytest
 
 from esxpath.errors import ScopeError
 from esxpath.model import Scope, Selector, TpgState
-from esxpath.vsphere import read_inventory
+from esxpath.vsphere import inventory, read_inventory
 
 pytestmark = pytest.mark.sim
 
@@ -173,3 +173,52 @@ def test_the_big_read_rides_out_faults_like_any_call(lab, session, fault, count,
     assert [short(h.name) for h in inv.hosts] == ALL_HOSTS
     assert all(h.verifiable for h in inv.hosts)
     assert lab.get("/stats")["calls"]["RetrievePropertiesEx"] == reads
+
+
+def test_a_paged_collection_reads_the_same(lab, session, monkeypatch):
+    # vCenter answers a big collection in pages (ContinueRetrievePropertiesEx); the seed lab is
+    # read again two objects per page, so that every page boundary is crossed
+    whole = read_inventory(session, Scope())
+    monkeypatch.setattr(inventory, "PAGE_SIZE", 2)
+    lab.post("/stats/reset")
+    paged = read_inventory(session, Scope())
+    stats = lab.get("/stats")
+    calls = stats["calls"]
+    assert calls.get("RetrievePropertiesEx") == 1 and calls.get("ContinueRetrievePropertiesEx", 0) >= 4
+    # every host read once, its reads started from its page (location filled in at the end)
+    assert stats["esxcli"] == {"storage nmp device list": 5, "storage nmp path list": 5}
+    assert paged == whole and len(paged.hosts) == 5
+
+
+@pytest.mark.parametrize("fault", ["NotAuthenticated", "reset"])
+def test_a_collection_broken_midway_is_read_again_without_reading_a_host_twice(
+        lab, session, monkeypatch, fault):
+    # NotAuthenticated on the second page: the re-login makes a new session, whose collector
+    # does not know the token, so the whole collection is read again; hosts whose reads began
+    # from the first pages must not be read a second time
+    whole = read_inventory(session, Scope())
+    monkeypatch.setattr(inventory, "PAGE_SIZE", 2)
+    lab.post("/stats/reset")
+    lab.post("/faults", {"method": "ContinueRetrievePropertiesEx", "count": 1, "fault": fault})
+    again = read_inventory(session, Scope())
+    assert lab.get("/faults")["faults"] == [], "the fault never fired"
+    stats = lab.get("/stats")
+    assert stats["esxcli"] == {"storage nmp device list": 5, "storage nmp path list": 5}
+    assert again == whole
+
+
+@pytest.mark.parametrize("scope, hosts", [
+    (Scope(cluster="storage-cluster"), CLUSTER_HOSTS),
+    (Scope(hosts=("esx05", "esx02")), ["esx02", "esx05"]),
+])
+def test_a_paged_collection_never_reads_a_host_outside_the_scope(lab, session, monkeypatch,
+                                                                  scope, hosts):
+    # reads start page by page only when every host is in scope; a scoped read waits for the
+    # whole collection (clusters and names may come on later pages)
+    monkeypatch.setattr(inventory, "PAGE_SIZE", 2)
+    lab.post("/stats/reset")
+    inv = read_inventory(session, scope)
+    assert [short(h.name) for h in inv.hosts] == hosts
+    esxcli_hosts = {short(r["host"]) for r in lab.get("/requests")["requests"] if r.get("esxcli")}
+    assert esxcli_hosts == set(hosts)
+    assert lab.get("/stats")["esxcli"]["storage nmp path list"] == len(hosts)

@@ -20,19 +20,24 @@ SCSI_LUN = "config.storageDevice.scsiLun"
 MULTIPATH_INFO = "config.storageDevice.multipathInfo"
 
 
-def retrieve(session, collector, spec, options) -> dict[str, tuple[object, dict]]:
-    """{moid: (managed object, {property: value})} over every page of the answer."""
+def retrieve(session, collector, spec, options, on_page=None) -> dict[str, tuple[object, dict]]:
+    """{moid: (managed object, {property: value})} over every page of the answer; on_page(page)
+    sees each page's part of it as soon as it is read."""
     stub = session.stub
     objects: dict[str, tuple[object, dict]] = {}
     result = session.call(rawsoap.invoke, stub, collector, "RetrievePropertiesEx", [spec], options)
     while result is not None:
+        page = {}
         for oc in result.iterfind(VIM + "objects"):
             props = {}
             for ps in oc.iterfind(VIM + "propSet"):
                 name = ps.findtext(VIM + "name")
                 props[name] = _value(name, ps.find(VIM + "val"), stub)
             obj = managed_object(oc.find(VIM + "obj"), stub)
-            objects[obj._GetMoId()] = (obj, props)
+            page[obj._GetMoId()] = (obj, props)
+        objects.update(page)
+        if on_page is not None:
+            on_page(page)
         token = result.findtext(VIM + "token")
         if not token:
             break

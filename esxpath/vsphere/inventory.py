@@ -3,8 +3,9 @@
 Round trips: one RetrievePropertiesEx (plus ContinueRetrievePropertiesEx while the server pages)
 collects the hosts and, in the same collection, the compute resources, folders and datacenters
 they sit in. Then each host gets one `storage nmp device list` and one `storage nmp path list`
-in a bounded thread pool; a host that fails gets Host.error and never stops the others. From
-HELPER_MIN_HOSTS hosts on, those answers are decoded in a helper process (helper.py), and each
+in a bounded thread pool; a host that fails gets Host.error and never stops the others. With
+every host in scope, a host's calls start as soon as its page of the collection is in. From
+HELPER_MIN_HOSTS hosts on, the answers are decoded in a helper process (helper.py), and each
 thread goes on to its next host's calls meanwhile.
 
 What comes from where: devices (vendor, model, size, uuid) from the typed API's scsiLun; policy,
@@ -17,8 +18,9 @@ and their states still show).
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Callable
 
@@ -72,10 +74,10 @@ def _filter_spec(view, host_properties: list[str]) -> vmodl.query.PropertyCollec
     )
 
 
-def _collect(session: Session, host_properties: list[str]):
+def _collect(session: Session, host_properties: list[str], on_page=None):
     """({moid: (managed object, {property: value})} for every host, compute resource, folder and
     datacenter, cleanup) -- cleanup() destroys the view and collector; it may run in parallel
-    with the per-host reads, so that it costs no wall time."""
+    with the per-host reads, so that it costs no wall time. on_page: see hostprops.retrieve."""
     content = session.content
     # Retrying a Create* at worst leaves a spare view/collector, which dies with the session.
     view = session.call(content.viewManager.CreateContainerView, content.rootFolder,
@@ -91,7 +93,7 @@ def _collect(session: Session, host_properties: list[str]):
 
     try:
         options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=PAGE_SIZE)
-        objects = retrieve(session, collector, _filter_spec(view, host_properties), options)
+        objects = retrieve(session, collector, _filter_spec(view, host_properties), options, on_page)
     except BaseException:
         cleanup()
         raise
@@ -311,13 +313,29 @@ def read_inventory(session: Session, scope: Scope, selector: Selector | None = N
 
 def _read_inventory(session, scope, selector, parallel, esxcli, satp_rules, decode_helper) -> Inventory:
     host_properties = HOST_PROPERTIES if esxcli else HOST_PROPERTIES + [MULTIPATH_INFO]
+    # --parallel is how many hosts are worked on at once: exactly this pool's size
+    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="esxpath-host") as pool:
+        reads = _HostReads(pool, session, selector, esxcli, satp_rules, decode_helper)
+        try:
+            return _read_with(session, scope, host_properties, reads)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)  # the error must not wait for all hosts
+            raise
+        finally:
+            reads.close()
+
+
+def _read_with(session, scope: Scope, host_properties: list[str], reads: _HostReads) -> Inventory:
+    # With every host in scope, a host's reads start as soon as its page of the collection is
+    # in, while vCenter serves the next pages; its location is filled in at the end.
+    on_page = reads.start_page if not (scope.datacenter or scope.cluster or scope.hosts) else None
     try:
         try:
-            objects, cleanup = _collect(session, host_properties)
+            objects, cleanup = _collect(session, host_properties, on_page)
         except vmodl.fault.ManagedObjectNotFound:
             # The view and collector belong to the session: if it expired between their
             # creation and the read, the re-login made a new session without them. Once more.
-            objects, cleanup = _collect(session, host_properties)
+            objects, cleanup = _collect(session, host_properties, on_page)
     except Exception as exc:  # the vCenter-wide read failed: nothing can be said about any host
         err = session.translate(exc)
         if err is exc:
@@ -328,22 +346,49 @@ def _read_inventory(session, scope, selector, parallel, esxcli, satp_rules, deco
     except BaseException:
         cleanup()
         raise
-    if decode_helper is None:
-        decode_helper = len(raws) >= HELPER_MIN_HOSTS
-    helper = DecodeHelper.start() if esxcli and decode_helper and raws else None
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(raws))) + 1,
-                                thread_name_prefix="esxpath-host") as pool:
-            pool.submit(cleanup)
-            reads = pool.map(lambda r: _reading(session, r, selector, esxcli, satp_rules, helper), raws)
-            hosts = [_finished(raw, finish) for raw, finish in zip(raws, reads)]  # as reads go on
-    finally:
-        if helper is not None:
-            helper.close()
-    return Inventory(tuple(hosts))
+    cleaning = threading.Thread(target=cleanup, name="esxpath-cleanup", daemon=True)
+    cleaning.start()  # beside the host reads: it costs no wall time
+    reads.start(raws)
+    hosts = tuple(_finished(raw, reads.finish_of(raw)) for raw in raws)
+    cleaning.join()
+    return Inventory(hosts)
 
 
-def _reading(session, raw, selector, esxcli, satp_rules, helper) -> Callable[[], Host]:
+class _HostReads:
+    """The per-host reads started so far (each gives a finish()), and the decode helper: started
+    from HELPER_MIN_HOSTS hosts on (decode_helper None), or always (True), or never (False)."""
+
+    def __init__(self, pool: ThreadPoolExecutor, session: Session, selector: Selector | None,
+                 esxcli: bool, satp_rules: bool, decode_helper: bool | None):
+        self.pool = pool
+        self._read = partial(_reading, session, selector=selector, esxcli=esxcli,
+                             satp_rules=satp_rules)
+        self._futures: dict[str, Future] = {}
+        self._want_helper = esxcli and decode_helper is not False
+        self._helper_min = 1 if decode_helper else HELPER_MIN_HOSTS
+        self.helper: DecodeHelper | None = None
+
+    def start(self, raws: list[_RawHost]) -> None:
+        new = [raw for raw in raws if raw.moid not in self._futures]
+        if self._want_helper and len(self._futures) + len(new) >= self._helper_min:
+            self._want_helper = False  # one attempt: if it does not start, decode here
+            self.helper = DecodeHelper.start()
+        for raw in new:
+            self._futures[raw.moid] = self.pool.submit(self._read, raw, helper=self.helper)
+
+    def start_page(self, page: dict) -> None:
+        self.start([_RawHost(moid, props) for moid, (obj, props) in page.items()
+                    if isinstance(obj, vim.HostSystem)])
+
+    def finish_of(self, raw: _RawHost) -> Callable[[], Host]:
+        return self._futures[raw.moid].result()
+
+    def close(self) -> None:
+        if self.helper is not None:
+            self.helper.close()
+
+
+def _reading(session, raw, *, selector, esxcli, satp_rules, helper) -> Callable[[], Host]:
     try:
         return _read_host(session, raw, selector, esxcli, satp_rules, helper)
     except Exception as exc:  # never let one host abort the others
@@ -351,10 +396,14 @@ def _reading(session, raw, selector, esxcli, satp_rules, helper) -> Callable[[],
 
 
 def _finished(raw: _RawHost, finish: Callable[[], Host]) -> Host:
+    """The Host, located: a read started from a page of the collection did not know where."""
     try:
-        return finish()
+        host = finish()
     except Exception as exc:
-        return _failed(raw, exc)
+        host = _failed(raw, exc)
+    if (host.datacenter, host.cluster) != (raw.datacenter, raw.cluster):
+        host = replace(host, datacenter=raw.datacenter, cluster=raw.cluster)
+    return host
 
 
 def _failed(raw: _RawHost, exc: Exception) -> Host:
