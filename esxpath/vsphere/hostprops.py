@@ -39,9 +39,9 @@ def retrieve(session, collector, spec, options, on_page=None) -> dict[str, tuple
         if on_page is not None:
             on_page(page)
         token = result.findtext(VIM + "token")
-        if not token:
-            break
-        result = session.call(rawsoap.invoke, stub, collector, "ContinueRetrievePropertiesEx", token)
+        result = None  # this page's tree (10 MB and more) goes before the next one comes
+        if token:
+            result = session.call(rawsoap.invoke, stub, collector, "ContinueRetrievePropertiesEx", token)
     return objects
 
 
