@@ -251,13 +251,12 @@ def read(rt: Runtime, kw, selector=None, **extra):
     # ends. Left in the collector's view, every full pass afterwards (verify and rendering make
     # a few) rescans all of it for nothing: ~0.3 s of CPU at that size. Frozen, later passes see
     # only what is new. Only the CLI does this: it owns the process and its lifetime.
-    gc.disable()
+    # (read_inventory itself pauses the collector while it reads.)
     try:
         return read_inventory(rt.session(kw), scope_from(kw), selector or selector_from(kw),
                               parallel=kw.get("parallel") or 8, **extra)
     finally:
         gc.freeze()
-        gc.enable()
 
 
 def require_devices(inventory, selector):

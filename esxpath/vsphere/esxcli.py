@@ -16,6 +16,7 @@ from pyVmomi.VmomiSupport import F_OPTIONAL
 
 from ..errors import EsxcliFault, HostError
 from . import rawsoap
+from .esxcli_devices import UnreadableAnswer
 from .parse import parse_esxcli_fault, parse_esxcli_response
 from .session import Session, is_transient
 
@@ -178,7 +179,7 @@ class Esxcli:
         try:
             return parse_esxcli_response(text)
         except Exception as exc:  # a malformed answer is a host problem, not a crash
-            raise EsxcliFault(self.host_name, f"esxcli {command}: unreadable answer ({exc})") from exc
+            raise EsxcliFault(self.host_name, str(UnreadableAnswer(command, str(exc)))) from exc
 
     def fetch(self, command: str, **options) -> str | None:
         """The command's answer document (ExecuteSoap's `response`), not yet parsed; None when

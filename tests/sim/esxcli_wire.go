@@ -73,7 +73,7 @@ type soapResult struct {
 func (r *soapResult) setResponse(doc string) {
 	r.Response, r.Wire = doc, ""
 	if doc != "" { // omitted when empty, as the encoder's omitempty did
-		r.Wire = "<response>" + escapeText(doc) + "</response>"
+		r.Wire = "<response>" + xmlEsc(doc) + "</response>"
 	}
 }
 

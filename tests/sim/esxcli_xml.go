@@ -38,30 +38,11 @@ func cliError(format string, a ...interface{}) *cliFault {
 // labFault turns a lab error into the CLI fault the host reports.
 func labFault(err error) *cliFault { return &cliFault{ErrMsg: []string{err.Error()}} }
 
-// xmlEsc escapes text for element content.
+// xmlEsc escapes text for element content exactly as xml.EscapeText does (quotes, tab,
+// newline and carriage return as character references). ASCII text without other control
+// characters, the common case, takes one pass, and text with nothing to escape is returned as
+// is: the escaping of a 256-host audit's 35 MB of esxcli answers was a third of our CPU.
 func xmlEsc(s string) string {
-	if plainText(s) {
-		return s // the common case, without a copy
-	}
-	var b strings.Builder
-	_ = xml.EscapeText(&b, []byte(s))
-	return b.String()
-}
-
-// plainText: printable ASCII without markup characters, which xml.EscapeText leaves as is.
-func plainText(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '&' || c == '<' || c == '>' ||
-			c == '"' || c == '\'' {
-			return false
-		}
-	}
-	return true
-}
-
-// escapeText escapes s exactly as the encoder does (EscapeText: quotes, tab, newline and
-// carriage return as character references), in one pass for the common, ASCII case.
-func escapeText(s string) string {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c >= utf8.RuneSelf || (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
 			var b strings.Builder

@@ -421,30 +421,24 @@ func writeFault(w http.ResponseWriter, kind, msg string, call soapCall) {
 	var detail string
 	switch kind {
 	case "SystemError":
-		detail = "<reason>" + xmlEscape(msg) + "</reason>"
+		detail = "<reason>" + xmlEsc(msg) + "</reason>"
 	case "NotAuthenticated":
 		t := call.ThisType
 		if t == "" {
 			t = "Folder"
 		}
 		detail = fmt.Sprintf(`<object type="%s">%s</object><privilegeId>System.View</privilegeId>`,
-			xmlEscape(t), xmlEscape(call.This))
+			xmlEsc(t), xmlEsc(call.This))
 	}
 	body := xml.Header + `<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/"` +
 		` xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"` +
 		` xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">` +
-		`<soapenv:Body><soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>` + xmlEscape(msg) +
+		`<soapenv:Body><soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>` + xmlEsc(msg) +
 		`</faultstring><detail><` + kind + `Fault xmlns="urn:vim25" xsi:type="` + kind + `">` + detail +
 		`</` + kind + `Fault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`
 	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	w.WriteHeader(http.StatusInternalServerError)
 	_, _ = io.WriteString(w, body)
-}
-
-func xmlEscape(s string) string {
-	var b strings.Builder
-	_ = xml.EscapeText(&b, []byte(s))
-	return b.String()
 }
 
 // resetConnection drops the client's TCP connection with a RST, without any HTTP answer.
