@@ -279,8 +279,9 @@ def show(rt, **kw):
     selector = selector_from(kw)
     inv = read(rt, kw, selector)
     require_devices(inv, selector)
-    emit(render(Report(command="show", inventory=inv, selector=selector), kw["fmt"]))
-    return ExitStatus.UNKNOWN if any(not h.verifiable for h in inv.hosts) else ExitStatus.OK
+    report = Report(command="show", inventory=inv, selector=selector)
+    emit(render(report, kw["fmt"]))
+    return exit_status(severity=report.status)  # UNKNOWN when a host could not be read
 
 
 @main.command(context_settings=CONTEXT)
@@ -379,41 +380,60 @@ def audit(rt, **kw):
 @vcenter_options
 @scope_options
 @click.option("--to-tpg", type=click.IntRange(min=0), metavar="ID",
-              help="Target port group that will take over (default: the one now non-optimized).")
+              help="Target port group that will take over (default: the one group now "
+                   "non-optimized). Refused if it is the active/optimized group now.")
+@click.option("--from-tpg", type=click.IntRange(min=0), metavar="ID",
+              help="With --after-failover: the group that was AO before the move (instead of "
+                   "--to-tpg); done when another group is AO.")
 @click.option("--min-paths", type=click.IntRange(min=1), default=1, show_default=True,
               help="Live paths the taking-over group needs per host and device.")
+@click.option("--allow-redundancy-loss", is_flag=True,
+              help="Accept a takeover group with fewer live paths than the host's AO paths now "
+                   "(still at least --min-paths); the output says so.")
 @click.option("--wait", type=click.FloatRange(min=0), default=0, metavar="SECONDS",
               help="Retry until safe (or, with --after-failover, converged) or the time is up.")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=2, show_default=True,
               help="Seconds between retries.")
 @click.option("--after-failover", is_flag=True,
-              help="Wait until the new group is AO with live paths on every host and device; "
-                   "report how long each host took.")
+              help="Wait until the new group (--to-tpg, or any but --from-tpg) is AO with live "
+                   "paths on every host and device; report how long each host took.")
 @output_options
 @click.pass_obj
 @command()
 def check(rt, **kw):
-    """Pre-failover gate: exit 0 only when every host keeps live paths through a failover.
+    """Pre-failover gate: exit 0 only when a failover costs no host its paths or redundancy.
 
-    Before a planned controller failover: every host in scope must be connected and verifiable,
-    every in-scope device must use VMW_PSP_RR, its AO group must be healthy, and the group that
-    will take over must have at least --min-paths live paths. Any reason is printed, one a line.
+    \b
+    Safe only if, on every connected host and in-scope device: the takeover group (--to-tpg,
+    default the one group now ANO) is not AO now; its live ANO paths are at least --min-paths
+    and at least the host's live AO paths now; the host was read completely, sees the groups as
+    the other hosts do, and the device is NMP-claimed, VMW_PSP_RR and operational.
+    Exit: 0 safe, 2 not safe (reasons printed, one a line), 3 could not verify, 64 usage.
     """
+    from .gate import REDUNDANCY_WAIVER, after_failover, check as run_check, takeover_groups
     from .output import render
-    from .verify import after_failover, check as run_check
+    after = kw["after_failover"]
+    if after and kw["to_tpg"] is None and kw["from_tpg"] is None:
+        raise UsageError("--after-failover needs --to-tpg ID (the group taking over) or "
+                         "--from-tpg ID (the group that was AO before the move)")
+    if kw["from_tpg"] is not None and not after:
+        raise UsageError("--from-tpg goes with --after-failover")
+    if kw["from_tpg"] is not None and kw["from_tpg"] == kw["to_tpg"]:
+        raise UsageError("--from-tpg and --to-tpg name the same group")
     selector = selector_from(kw)
-    exp = Expectation(min_paths=kw["min_paths"], to_tpg=kw["to_tpg"])
+    exp = Expectation(min_paths=kw["min_paths"], to_tpg=kw["to_tpg"], from_tpg=kw["from_tpg"],
+                      allow_redundancy_loss=kw["allow_redundancy_loss"])
     deadline = time.monotonic() + kw["wait"]
     start = time.monotonic()
     done_at: dict[str, float] = {}
     while True:
         inv = read(rt, kw, selector)
-        if kw["after_failover"]:
+        if after:
             findings = tuple(after_failover(inv, selector, exp))
-            bad_hosts = {f.host for f in findings}
+            bad_hosts = {f.host for f in findings if f.severity > Severity.OK}
             now = time.monotonic() - start
             for h in inv.hosts:
-                if h.name not in bad_hosts:
+                if h.name not in bad_hosts and h.verifiable:
                     done_at.setdefault(h.name, round(now, 3))
         else:
             findings = tuple(run_check(inv, selector, Policy(), exp))
@@ -422,14 +442,13 @@ def check(rt, **kw):
             break
         log.info("not yet: %d reason(s); retrying in %.1fs", len(findings), kw["interval"])
         time.sleep(min(kw["interval"], max(0.0, deadline - time.monotonic())))
-    timings = tuple((h.name, done_at.get(h.name)) for h in inv.hosts) if kw["after_failover"] else ()
+    timings = tuple((h.name, done_at.get(h.name)) for h in inv.hosts) if after else ()
+    targets = () if after else tuple(sorted(takeover_groups(inv, selector, exp).items()))
+    waivers = (REDUNDANCY_WAIVER,) if kw["allow_redundancy_loss"] and not after else ()
     report = Report(command="check", inventory=inv, selector=selector, findings=findings,
-                    timings=timings)
+                    timings=timings, targets=targets, waivers=waivers)
     emit(render(report, kw["fmt"]))
-    if safe:
-        return ExitStatus.OK
-    worst = max(f.severity for f in findings)
-    return ExitStatus.UNKNOWN if worst == Severity.UNKNOWN else ExitStatus.DANGER
+    return exit_status(severity=report.status)
 
 
 @main.command(context_settings=CONTEXT)

@@ -6,6 +6,7 @@ ever see these. Names follow what a storage admin reads in esxcli, not the vSphe
 from __future__ import annotations
 
 import fnmatch
+from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 
@@ -17,17 +18,24 @@ class TpgState(str, Enum):
     ANO = "ANO"  # active/non-optimized
     STANDBY = "STBY"
     UNAVAILABLE = "UNAV"
+    TRANSITIONING = "TRANS"  # normal for a moment during a failover
+    OFFLINE = "OFFL"  # ESOS sets it on a stopped node: the path is dead
+    LBD = "LBD"  # logical block dependent: whether I/O works depends on the block
     UNKNOWN = "UNKNOWN"
 
     @classmethod
     def parse(cls, text: str | None) -> "TpgState":
         t = (text or "").strip().upper()
-        aliases = {"STANDBY": cls.STANDBY, "UNAVAILABLE": cls.UNAVAILABLE, "OPTIMIZED": cls.AO}
+        aliases = {"STANDBY": cls.STANDBY, "UNAVAILABLE": cls.UNAVAILABLE, "OPTIMIZED": cls.AO,
+                   "TRANSITIONING": cls.TRANSITIONING, "OFFLINE": cls.OFFLINE}
         for member in cls:
             if member.value == t:
                 return member
         return aliases.get(t, cls.UNKNOWN)
 
+
+MPP_NMP = "NMP"
+MPP_HPP = "HPP"
 
 # Path.state values, from HostMultipathInfoPath.state
 PATH_ACTIVE = "active"
@@ -37,7 +45,8 @@ PATH_DEAD = "dead"
 PATH_UNKNOWN = "unknown"
 
 # Buckets a path is counted in (show, audit perfdata, JSON): the TPG state if the path is
-# alive, else "dead". Order is the display order.
+# alive, else "dead"; a state that cannot carry I/O now (TRANS, LBD, unknown) counts as
+# unavailable. Order is the display order.
 BUCKETS = ("ao", "ano", "standby", "unavailable", "dead")
 _BUCKET_OF_STATE = {
     TpgState.AO: "ao",
@@ -60,8 +69,14 @@ class Path:
 
     @property
     def live(self) -> bool:
-        """A path ESXi can send I/O down now or after an ALUA transition."""
-        return self.state not in (PATH_DEAD, PATH_DISABLED, PATH_UNKNOWN)
+        """A path ESXi can send I/O down now or after an ALUA transition. An offline group
+        (a stopped node) is as good as dead, whatever the multipath state says."""
+        return (self.state not in (PATH_DEAD, PATH_DISABLED, PATH_UNKNOWN)
+                and self.tpg_state != TpgState.OFFLINE)
+
+    def live_in(self, state: TpgState) -> bool:
+        """Live and in that ALUA state by its own report (a path is judged by itself)."""
+        return self.live and self.tpg_state == state
 
     @property
     def bucket(self) -> str:
@@ -100,6 +115,8 @@ class Device:
     policy: DevicePolicy = field(default_factory=DevicePolicy)
     tpgs: tuple[TargetPortGroup, ...] = ()
     paths: tuple[Path, ...] = ()
+    mpp: str = "NMP"  # multipathing plugin: NMP, HPP (NVMe & co: no PSP/RR, not managed)
+    operational_state: tuple[str, ...] = ("ok",)  # ScsiLun.operationalState
 
     def counts(self) -> dict[str, int]:
         """Paths per bucket (ao, ano, standby, unavailable, dead), every bucket present."""
@@ -109,23 +126,42 @@ class Device:
         return out
 
     def tpg_counts(self) -> dict[int, dict[str, int]]:
-        """Per TPG id: live paths and dead paths, plus the group's state."""
+        """Per TPG id: paths that can carry I/O now (live, AO or ANO), dead paths, and the rest
+        (standby, unavailable, transitioning: alive but not usable now)."""
         out: dict[int, dict[str, int]] = {}
         for p in self.paths:
             if p.tpg_id is None:
                 continue
-            c = out.setdefault(p.tpg_id, {"live": 0, "dead": 0})
-            c["live" if p.live else "dead"] += 1
+            c = out.setdefault(p.tpg_id, {"live": 0, "dead": 0, "other": 0})
+            if not p.live:
+                c["dead"] += 1
+            elif p.tpg_state in (TpgState.AO, TpgState.ANO):
+                c["live"] += 1
+            else:
+                c["other"] += 1
         return out
 
     def tpg_state(self, tpg_id: int) -> TpgState:
+        """The group's state as this host knows it: the device's TPG list (what the array's
+        REPORT TARGET PORT GROUPS said), else what most of the group's live paths say (all
+        paths if none is live). One path that disagrees does not decide for the group."""
         for g in self.tpgs:
             if g.id == tpg_id:
                 return g.state
-        for p in self.paths:
-            if p.tpg_id == tpg_id:
-                return p.tpg_state
-        return TpgState.UNKNOWN
+        paths = [p for p in self.paths if p.tpg_id == tpg_id]
+        votes = Counter(p.tpg_state for p in ([p for p in paths if p.live] or paths))
+        if not votes:
+            return TpgState.UNKNOWN
+        return max(votes, key=lambda s: (votes[s], s.value))
+
+    @property
+    def managed(self) -> bool:
+        """Claimed by NMP, so PSP and Round Robin limit can be set (HPP devices cannot)."""
+        return self.mpp == MPP_NMP
+
+    @property
+    def lun_ok(self) -> bool:
+        return all(s == "ok" for s in self.operational_state)
 
 
 @dataclass(frozen=True)
@@ -153,6 +189,7 @@ class Host:
     datacenter: str = ""
     cluster: str | None = None  # None: standalone host
     connection_state: str = "connected"  # connected | disconnected | notResponding
+    maintenance: bool = False  # runtime.inMaintenanceMode: connected, read and judged as usual
     devices: tuple[Device, ...] = ()
     # Set when the host could not be read completely (esxcli failed, host unreachable):
     # its devices may be partial and nothing about it may be called safe.
@@ -232,6 +269,10 @@ class Expectation:
     ano: int | None = None
     min_paths: int = 1  # check: live paths needed in the group that will take over
     to_tpg: int | None = None  # check: TPG id that will take over; None: the one now ANO
+    # check --after-failover without --to-tpg: the group that was AO before the move
+    from_tpg: int | None = None
+    # check: the takeover group may end with fewer paths than the host's AO paths now
+    allow_redundancy_loss: bool = False
 
 
 # Change kinds
@@ -303,6 +344,10 @@ class Report:
     dry_run: bool = False
     # check --after-failover / watch: seconds per host until the new group was AO (None: never)
     timings: tuple[tuple[str, float | None], ...] = ()
+    # check: per device, the TPG id the gate judged as the one taking over (None: unknown)
+    targets: tuple[tuple[str, int | None], ...] = ()
+    # check: options that weakened the rule, named in the output (e.g. --allow-redundancy-loss)
+    waivers: tuple[str, ...] = ()
 
     @property
     def severity(self) -> Severity:
@@ -310,8 +355,11 @@ class Report:
 
     @property
     def status(self) -> Severity:
-        """severity, raised to DRIFT when a change failed: what JSON/nagios report as status."""
+        """severity, raised to DRIFT when a change failed and to UNKNOWN when a host could not
+        be read: what JSON/nagios report as status, and what the exit code follows."""
         status = self.severity
+        if any(not h.verifiable for h in self.inventory.hosts):
+            status = max(status, Severity.UNKNOWN)
         if any(not r.ok for r in self.results):
             status = max(status, Severity.DRIFT)
         if self.plan is not None and self.plan.skipped_hosts:

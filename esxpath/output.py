@@ -51,9 +51,11 @@ def _totals(report: Report) -> dict[str, int]:
 
 
 def _tpg_rows(dev: Device) -> list[dict[str, Any]]:
+    """Per group: its state, paths that can carry I/O now (live AO/ANO), dead paths, and the
+    rest (alive but standby, unavailable or transitioning)."""
     counts = dev.tpg_counts()
     return [{"id": g, "state": dev.tpg_state(g).value,
-             "live": counts.get(g, {}).get("live", 0), "dead": counts.get(g, {}).get("dead", 0)}
+             **{k: counts.get(g, {}).get(k, 0) for k in ("live", "dead", "other")}}
             for g in group_ids(dev)]
 
 
@@ -90,7 +92,10 @@ def summary(report: Report) -> str:
         return f"FAILOVER NOT COMPLETE: {trouble}"
     if report.command == "check":
         if status == Severity.OK:
-            return f"SAFE to fail over: {scope} verified"
+            to = sorted({t for _, t in report.targets if t is not None})
+            group = f" to TPG {','.join(map(str, to))}" if to else ""
+            waived = f"; rule lowered by {', '.join(report.waivers)}" if report.waivers else ""
+            return f"SAFE to fail over{group}: {scope} verified{waived}"
         return f"NOT SAFE to fail over: {trouble}"
     if report.command == "apply" and report.plan is not None:
         n = len(report.plan.changes)
@@ -124,7 +129,8 @@ def _path_json(p) -> dict[str, Any]:
 
 def _device_json(d: Device) -> dict[str, Any]:
     pol = d.policy
-    return {"name": d.canonical_name, "vendor": d.vendor, "model": d.model, "satp": pol.satp,
+    return {"name": d.canonical_name, "vendor": d.vendor, "model": d.model, "mpp": d.mpp,
+            "operational_state": list(d.operational_state), "satp": pol.satp,
             "psp": pol.psp, "limit_type": pol.limit_type, "iops": pol.iops, "bytes": pol.bytes,
             "use_ano": pol.use_ano, "counts": d.counts(), "tpgs": _tpg_rows(d),
             "paths": [_path_json(p) for p in d.paths]}
@@ -138,7 +144,8 @@ def to_dict(report: Report) -> dict[str, Any]:
         "status": report.status.name,
         "dry_run": report.dry_run,
         "hosts": [{"name": h.name, "datacenter": h.datacenter, "cluster": h.cluster,
-                   "connection_state": h.connection_state, "error": h.error,
+                   "connection_state": h.connection_state, "maintenance": h.maintenance,
+                   "error": h.error,
                    "devices": [_device_json(d) for d in _devices(report, h)]}
                   for h in report.inventory.hosts],
         "findings": [{"severity": f.severity.name, "code": f.code, "host": f.host,
@@ -149,6 +156,8 @@ def to_dict(report: Report) -> dict[str, Any]:
         "results": [{"host": r.change.host, "device": r.change.device, "kind": r.change.kind,
                      "ok": r.ok, "error": r.error} for r in report.results],
         "timings": {h: t for h, t in report.timings},
+        "targets": {d: t for d, t in report.targets},
+        "waivers": list(report.waivers),
     }
 
 
@@ -166,14 +175,17 @@ def _columns(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
 def _tpg_text(dev: Device) -> str:
     parts = []
     for g in _tpg_rows(dev):
+        other = f"+{g['other']}" if g["other"] else ""
         dead = f"+{g['dead']} dead" if g["dead"] else ""
-        parts.append(f"{g['id']}={g['state']}:{g['live']}{dead}")
+        parts.append(f"{g['id']}={g['state']}:{g['live']}{other}{dead}")
     return " ".join(parts) or "-"
 
 
 def _host_line(h: Host) -> str:
     where = "/".join(x for x in (h.datacenter, h.cluster or "standalone") if x)
     line = f"{h.name} ({where}) {h.connection_state}"
+    if h.maintenance:
+        line += " (maintenance mode)"
     return f"{line}: ERROR {h.error}" if h.error else line
 
 
@@ -191,8 +203,11 @@ def _show_lines(report: Report) -> list[str]:
         for d in devs:
             c = d.counts()
             rr = limit_text(d.policy) if d.policy.psp == "VMW_PSP_RR" else "-"
-            rows.append((d.canonical_name, f"{d.vendor}/{d.model}", d.policy.satp or "?",
-                         d.policy.psp or "?", rr, *(str(c[b]) for b in BUCKETS), _tpg_text(d)))
+            psp = d.policy.psp or "?" if d.managed else f"{d.mpp}, not managed"
+            if not d.lun_ok:
+                rr += f" LUN {','.join(d.operational_state)}"
+            rows.append((d.canonical_name, f"{d.vendor}/{d.model}", d.policy.satp or "-",
+                         psp, rr, *(str(c[b]) for b in BUCKETS), _tpg_text(d)))
         out.extend(_columns(rows))
     return out
 
@@ -233,7 +248,9 @@ def _result_lines(report: Report) -> list[str]:
 
 
 def _finding_lines(report: Report) -> list[str]:
-    return [f"{f.severity.name:<7} {f.message}" for f in report.findings]
+    # a finding of severity OK is a note: worth knowing, not a reason to refuse or alert
+    return [f"{'NOTE' if f.severity == Severity.OK else f.severity.name:<7} {f.message}"
+            for f in report.findings]
 
 
 def _timing_lines(report: Report) -> list[str]:

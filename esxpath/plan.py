@@ -2,6 +2,7 @@
 
 A compliant device yields nothing, so a second apply writes nothing. Hosts that could not be
 read completely are never planned for (their state is unknown): they go to Plan.skipped_hosts.
+Devices not claimed by NMP (HPP) are never planned for: they take no NMP PSP.
 """
 from __future__ import annotations
 
@@ -26,31 +27,41 @@ RULE_DESCRIPTION = "esxpath: SCST ALUA round robin"
 
 
 def limit_text(policy: DevicePolicy) -> str:
-    """The RR limit as an admin reads it: "iops 1000", "bytes 10485760", "latency"."""
+    """The RR limit as an admin reads it: "iops 1000", "default (iops 1000)", "bytes 10485760",
+    "latency"; ", useANO=1" when Round Robin also sends I/O to the non-optimized group."""
     t = (policy.limit_type or "").lower()
-    if t in ("iops", "default"):
-        # ESXi's default RR limit is an IOPS limit (1000); show what is in effect.
-        return f"iops {policy.iops}" if policy.iops is not None else (t or "unknown")
-    if t == "bytes":
-        return f"bytes {policy.bytes}" if policy.bytes is not None else "bytes"
-    if t == "latency":
-        return "latency"
-    return "unknown"
+    if t == "iops":
+        text = f"iops {policy.iops}" if policy.iops is not None else "iops"
+    elif t == "default":  # policy=rr: ESXi's default limit, not the iops type (even at iops 1)
+        text = f"default (iops {policy.iops})" if policy.iops is not None else "default"
+    elif t == "bytes":
+        text = f"bytes {policy.bytes}" if policy.bytes is not None else "bytes"
+    elif t == "latency":
+        text = "latency"
+    else:
+        text = "unknown"
+    return text + (", useANO=1" if policy.use_ano else "")
 
 
 def desired_limit_text(policy: Policy) -> str:
     return f"iops {policy.iops}" if policy.limit_type == "iops" else policy.limit_type
 
 
-def limit_params(policy: Policy) -> tuple[tuple[str, str], ...]:
-    """esxcli `psp roundrobin deviceconfig set` options for the desired limit."""
+def limit_params(policy: Policy, use_ano_off: bool = False) -> tuple[tuple[str, str], ...]:
+    """esxcli `psp roundrobin deviceconfig set` options for the desired limit; use_ano_off adds
+    `--useano false` for a device that sends I/O to the non-optimized group too."""
+    off = (("useano", "false"),) if use_ano_off else ()
     if policy.limit_type == "iops":
-        return (("type", "iops"), ("iops", str(policy.iops)))
-    return (("type", policy.limit_type),)
+        return (("type", "iops"), ("iops", str(policy.iops))) + off
+    return (("type", policy.limit_type),) + off
 
 
 def limit_compliant(current: DevicePolicy, policy: Policy) -> bool:
-    """True when the device's RR limit already is the policy's ("default" never counts)."""
+    """True when the device's RR limit already is the policy's ("default" never counts) and RR
+    keeps to the optimized paths (useANO=1 ships I/O through the other controller: the seed
+    article's 120k -> 22k IOPS)."""
+    if current.use_ano:
+        return False
     if policy.limit_type == "iops":
         return current.limit_type == "iops" and current.iops == policy.iops
     return current.limit_type == policy.limit_type
@@ -103,7 +114,7 @@ def _device_changes(host: Host, dev: Device, policy: Policy) -> list[Change]:
         out.append(Change(host.name, CHANGE_RR_LIMIT, dev.canonical_name,
                           before=_limit_before(current),
                           after=desired_limit_text(policy),
-                          params=limit_params(policy)))
+                          params=limit_params(policy, use_ano_off=bool(current.use_ano))))
     return out
 
 
@@ -139,7 +150,8 @@ def plan(inventory: Inventory, selector: Selector, policy: Policy) -> Plan:
             skipped.append(host.name)
             continue
         for dev in host.devices:
-            if selector.matches(dev):
+            # HPP devices refuse an NMP PSP: never planned, shown as "HPP, not managed"
+            if selector.matches(dev) and dev.managed:
                 changes.extend(_device_changes(host, dev, policy))
         if policy.claim_rule:
             changes.extend(_rule_changes(host, selector, policy))

@@ -69,6 +69,7 @@ class Timeline:
     samples: int
     events: tuple[Event, ...] = ()
     hosts: tuple[HostSummary, ...] = ()
+    devices: int = 0  # in-scope devices seen on any host in any sample
 
     def host_events(self, host: str) -> tuple[Event, ...]:
         return tuple(e for e in self.events if e.host == host)
@@ -81,10 +82,11 @@ class Timeline:
 
     @property
     def status(self) -> str:
-        """UNKNOWN: a host was never readable. DANGER: a host switched groups but not on all
-        devices by the end, or ended with no AO group. Dead paths alone are reported, not judged:
-        a planned failover that stops SCST on the old master kills its paths on purpose."""
-        if any(h.never_read for h in self.hosts):
+        """UNKNOWN: nothing in scope was seen, or a host was never readable. DANGER: a host
+        switched groups but not on all devices by the end, or ended with no AO group. Dead paths
+        alone are reported, not judged: a planned failover that stops SCST on the old master
+        kills its paths on purpose."""
+        if not self.hosts or not self.devices or any(h.never_read for h in self.hosts):
             return "UNKNOWN"
         if any(h.switched and h.new_ao_after is None or h.no_ao_at_end for h in self.hosts):
             return "DANGER"
@@ -151,6 +153,7 @@ def build_timeline(samples: Sequence[tuple[float, Inventory]],
     readable_before: dict[str, bool] = {}
     series: dict[str, list[tuple[float, dict[str, frozenset[int]]]]] = {}  # AO sets per sample
     dead: dict[str, set[str]] = {}
+    seen_devices: set[str] = set()
     unreadable: dict[str, int] = {}
     errors: dict[str, str | None] = {}
 
@@ -183,12 +186,13 @@ def build_timeline(samples: Sequence[tuple[float, Inventory]],
                     else:
                         events += _diff_device(t, name, prev[dname], devs[dname])
             last[name] = devs
+            seen_devices |= set(devs)
             dead[name] |= _dead(devs)
             series[name].append((t, {d: _ao(dev) for d, dev in devs.items()}))
 
     hosts = tuple(_summary(h, series[h], dead[h], unreadable[h], errors.get(h)) for h in order)
     return Timeline(started=t0, duration=round(samples[-1][0] - t0, 3), samples=len(samples),
-                    events=tuple(events), hosts=hosts)
+                    events=tuple(events), hosts=hosts, devices=len(seen_devices))
 
 
 def _summary(host: str, series: list[tuple[float, dict[str, frozenset[int]]]], dead: set[str],
@@ -246,6 +250,8 @@ def _event_text(e: Event) -> str:
 
 def _table(tl: Timeline) -> str:
     lines = [f"watched {tl.duration:.1f}s, {tl.samples} samples"]
+    if not tl.hosts or not tl.devices:
+        lines.append("nothing in scope: no host or no in-scope device was seen (UNKNOWN)")
     for h in tl.hosts:
         if h.never_read:
             lines.append(f"{h.host}: never readable ({h.error or 'no data'})")

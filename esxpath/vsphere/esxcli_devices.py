@@ -16,6 +16,7 @@ from .parse import (
 )
 from .records import Lun
 
+NOT_NMP = "not NMP"  # Device.mpp of a disk that `nmp device list` does not know
 DEVICE_LIST = "storage nmp device list"
 PATH_LIST = "storage nmp path list"
 
@@ -53,8 +54,14 @@ def devices_from_esxcli(luns: list[Lun], device_list: str | None, path_list: str
 
 
 def device_from_esxcli(lun: Lun, dev_row: dict | None, path_rows: list[dict]) -> Device:
-    """A device from the typed API's ScsiLun, with its policy, TPGs and paths from esxcli."""
-    dev_row = dev_row or {}
+    """A device from the typed API's ScsiLun, with its policy, TPGs and paths from esxcli.
+    No row in `nmp device list`: another plugin (HPP) claims it; mpp says "not NMP" until the
+    caller learns which from the typed API."""
+    if dev_row is None:
+        return Device(
+            canonical_name=lun.canonical_name, vendor=lun.vendor.strip(), model=lun.model.strip(),
+            display_name=lun.display_name, uuid=lun.uuid, capacity_bytes=lun.capacity_bytes,
+            is_local=lun.is_local, operational_state=lun.operational_state, mpp=NOT_NMP)
     psp = dev_row.get("PathSelectionPolicy")
     rr = parse_rr_device_config(dev_row.get("PathSelectionPolicyDeviceConfig")) \
         if psp == "VMW_PSP_RR" else None
@@ -84,4 +91,4 @@ def device_from_esxcli(lun: Lun, dev_row: dict | None, path_rows: list[dict]) ->
         display_name=dev_row.get("DeviceDisplayName") or lun.display_name,
         # SetMultipathLunPolicy's lunId: the multipath LogicalUnit id, on ESXi the ScsiLun uuid
         uuid=lun.uuid, capacity_bytes=lun.capacity_bytes, is_local=lun.is_local,
-        policy=policy, tpgs=tpgs, paths=tuple(paths))
+        policy=policy, tpgs=tpgs, paths=tuple(paths), operational_state=lun.operational_state)

@@ -18,6 +18,9 @@ from .records import ApiPath, LogicalUnit, Lun
 
 SCSI_LUN = "config.storageDevice.scsiLun"
 MULTIPATH_INFO = "config.storageDevice.multipathInfo"
+# props[MISSING]: {property path: fault text} for the properties vCenter could not read (the
+# object's missingSet). A missing storage property is an unreadable host, not one without LUNs.
+MISSING = "missingSet"
 
 
 def retrieve(session, collector, spec, options, on_page=None) -> dict[str, tuple[object, dict]]:
@@ -33,6 +36,10 @@ def retrieve(session, collector, spec, options, on_page=None) -> dict[str, tuple
             for ps in oc.iterfind(VIM + "propSet"):
                 name = ps.findtext(VIM + "name")
                 props[name] = _value(name, ps.find(VIM + "val"), stub)
+            missing = {m.findtext(VIM + "path") or "?": _fault_text(m.find(VIM + "fault"))
+                       for m in oc.iterfind(VIM + "missingSet")}
+            if missing:
+                props[MISSING] = missing
             obj = managed_object(oc.find(VIM + "obj"), stub)
             page[obj._GetMoId()] = (obj, props)
         objects.update(page)
@@ -57,6 +64,16 @@ def _value(name: str, val: ET.Element | None, stub):
     return val.text
 
 
+def _fault_text(fault: ET.Element | None) -> str:
+    """A LocalizedMethodFault: its message, else the fault's type name."""
+    if fault is None:
+        return "unknown fault"
+    message = (fault.findtext(VIM + "localizedMessage") or "").strip()
+    inner = fault.find(VIM + "fault")
+    kind = (inner.get(rawsoap.XSI_TYPE) or "").rpartition(":")[2] if inner is not None else ""
+    return ": ".join(x for x in (kind, message) if x) or "unknown fault"
+
+
 def _text(el: ET.Element, tag: str) -> str:
     return el.findtext(VIM + tag) or ""
 
@@ -77,7 +94,9 @@ def _lun(el: ET.Element) -> Lun:
         key=_text(el, "key"), uuid=_text(el, "uuid"), canonical_name=_text(el, "canonicalName"),
         display_name=_text(el, "displayName"), vendor=_text(el, "vendor"), model=_text(el, "model"),
         is_disk=_is(el, vim.host.ScsiDisk) or _text(el, "lunType") == "disk",
-        capacity_bytes=capacity, is_local=_bool(el, "localDisk"))
+        capacity_bytes=capacity, is_local=_bool(el, "localDisk"),
+        operational_state=tuple(e.text or "" for e in el.iterfind(VIM + "operationalState"))
+        or ("ok",))
 
 
 def _policy(el: ET.Element, tag: str) -> str | None:
@@ -96,5 +115,8 @@ def _logical_unit(el: ET.Element) -> LogicalUnit:
         paths.append(ApiPath(name=_text(p, "name"), adapter=_text(p, "adapter"),
                              state=_text(p, "state"), working=_bool(p, "isWorkingPath"),
                              target_wwpn=wwpn))
+    policy = el.find(VIM + "policy")
+    hpp = policy is not None and _is(policy, vim.host.MultipathInfo.HppLogicalUnitPolicy)
     return LogicalUnit(id=_text(el, "id"), lun=_text(el, "lun"), psp=_policy(el, "policy"),
-                       satp=_policy(el, "storageArrayTypePolicy"), paths=tuple(paths))
+                       satp=_policy(el, "storageArrayTypePolicy"), paths=tuple(paths),
+                       mpp="HPP" if hpp else "NMP")

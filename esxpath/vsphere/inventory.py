@@ -29,9 +29,9 @@ from pyVmomi import vim, vmodl
 from ..errors import EsxpathError, ScopeError
 from ..model import Device, DevicePolicy, Host, Inventory, Path, SatpRule, Scope, Selector
 from .esxcli import Esxcli
-from .esxcli_devices import DEVICE_LIST, PATH_LIST, UnreadableAnswer, devices_from_esxcli
+from .esxcli_devices import DEVICE_LIST, NOT_NMP, PATH_LIST, UnreadableAnswer, devices_from_esxcli
 from .helper import HELPER_MIN_HOSTS, DecodeHelper
-from .hostprops import MULTIPATH_INFO, SCSI_LUN, retrieve
+from .hostprops import MISSING, MULTIPATH_INFO, SCSI_LUN, retrieve
 from .parse import adapter_from_key, as_list, format_wwn, target_wwpn_from_path_name
 from .rawsoap import gc_paused
 from .records import LogicalUnit, Lun
@@ -43,6 +43,7 @@ HOST_PROPERTIES = [
     "name",
     "parent",
     "runtime.connectionState",
+    "runtime.inMaintenanceMode",
     SCSI_LUN,
     "configManager.storageSystem",
 ]
@@ -190,6 +191,8 @@ def _device_from_api(lun: Lun, lu: LogicalUnit | None) -> Device:
         is_local=lun.is_local,
         policy=DevicePolicy(satp=lu.satp if lu else None, psp=lu.psp if lu else None),
         paths=tuple(paths),
+        mpp=lu.mpp if lu else "NMP",
+        operational_state=lun.operational_state,
     )
 
 
@@ -231,9 +234,15 @@ def _read_host(session: Session, raw: _RawHost, selector: Selector | None, esxcl
     name = raw.props.get("name") or raw.moid
     state = str(raw.props.get("runtime.connectionState") or "unknown")
     base = dict(name=name, moid=raw.moid, datacenter=raw.datacenter, cluster=raw.cluster,
-                connection_state=state)
+                connection_state=state,
+                maintenance=str(raw.props.get("runtime.inMaintenanceMode")).lower() == "true")
     if state != "connected":
         return _done(Host(**base, error=f"host is {state} in vCenter"))
+    unreadable = {k: v for k, v in (raw.props.get(MISSING) or {}).items()
+                  if k.startswith("config.storageDevice")}
+    if unreadable:  # vCenter could not read it: unverifiable, not a host without LUNs
+        why = "; ".join(f"{k} unreadable ({v})" for k, v in sorted(unreadable.items()))
+        return _done(Host(**base, error=why))
     storage_system = raw.props.get("configManager.storageSystem")
     if storage_system is not None:  # writes.py needs it; saves a round trip per host there
         with session.cache_lock:
@@ -261,9 +270,22 @@ def _read_host(session: Session, raw: _RawHost, selector: Selector | None, esxcl
             devices = decoded()
         except UnreadableAnswer as exc:  # a malformed answer is a host problem, not a crash
             return _without_esxcli(session, raw, base, selector, str(exc))
-        return _host(base, devices, selector, error=error, satp_rules=rules)
+        return _host(base, _plugins_named(session, raw.moid, devices, selector), selector,
+                     error=error, satp_rules=rules)
 
     return finish
+
+
+def _plugins_named(session: Session, host_moid: str, devices: list[Device],
+                   selector: Selector | None) -> list[Device]:
+    """Disks that `nmp device list` does not know are claimed by another plugin; the typed API
+    says which (HPP). One extra read, only on a host that has such a disk in scope."""
+    odd = [d for d in devices if d.mpp == NOT_NMP and (selector is None or selector.matches(d))]
+    if not odd:
+        return devices
+    units = {lu.id: lu for lu in _multipath_info(session, host_moid) or []}
+    return [replace(d, mpp=units[d.uuid].mpp if d.uuid in units and units[d.uuid].mpp != "NMP"
+                    else d.mpp) if d in odd else d for d in devices]
 
 
 def _esxcli_error(name: str, exc: Exception) -> str:

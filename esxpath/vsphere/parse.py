@@ -70,10 +70,11 @@ def parse_path_tpg(text: str | None) -> tuple[int | None, TpgState]:
 
 
 # esxcli `storage nmp path list` "Group State" -> the typed API's HostMultipathInfoPath.state:
-# paths of an active (optimized or not) group can carry I/O; an ALUA standby or unavailable
-# group is standby there; dead is dead. Anything else stays unknown, which counts as not live.
+# paths of an active (optimized or not) group can carry I/O; an ALUA standby, unavailable or
+# transitioning group is standby there (alive, not usable now); dead is dead. Anything else
+# stays unknown, which counts as not live.
 _PATH_STATE_OF_GROUP = {"active": "active", "active unoptimized": "active", "standby": "standby",
-                        "unavailable": "standby", "dead": "dead"}
+                        "unavailable": "standby", "transitioning": "standby", "dead": "dead"}
 
 
 def path_state_from_group(text: str | None) -> str:

@@ -17,6 +17,7 @@ class Lun(NamedTuple):
     is_disk: bool  # a vim.host.ScsiDisk, or lunType "disk"
     capacity_bytes: int
     is_local: bool
+    operational_state: tuple[str, ...] = ("ok",)
 
 
 class ApiPath(NamedTuple):
@@ -37,3 +38,4 @@ class LogicalUnit(NamedTuple):
     psp: str | None
     satp: str | None
     paths: tuple[ApiPath, ...]
+    mpp: str = "NMP"  # "HPP" when the policy is a HostMultipathInfoHppLogicalUnitPolicy

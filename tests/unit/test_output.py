@@ -17,7 +17,8 @@ from esxpath.model import (
 )
 from esxpath.output import render, render_error
 from esxpath.plan import plan
-from esxpath.verify import audit, check
+from esxpath.gate import check
+from esxpath.verify import audit
 
 from factory import EUI1, EUI2, HOSTS, MPX, NAA, compliant, edit_host, lab, set_paths
 
@@ -42,12 +43,13 @@ def apply_report(results: bool = True, dry_run: bool = False) -> Report:
 
 # ---------------------------------------------------------------- json
 
-TOP = {"schema", "command", "status", "dry_run", "hosts", "findings", "plan", "results", "timings"}
-HOST = {"name", "datacenter", "cluster", "connection_state", "error", "devices"}
-DEVICE = {"name", "vendor", "model", "satp", "psp", "limit_type", "iops", "bytes", "use_ano",
-          "counts", "tpgs", "paths"}
+TOP = {"schema", "command", "status", "dry_run", "hosts", "findings", "plan", "results", "timings",
+       "targets", "waivers"}
+HOST = {"name", "datacenter", "cluster", "connection_state", "maintenance", "error", "devices"}
+DEVICE = {"name", "vendor", "model", "mpp", "operational_state", "satp", "psp", "limit_type",
+          "iops", "bytes", "use_ano", "counts", "tpgs", "paths"}
 COUNTS = {"ao", "ano", "standby", "unavailable", "dead"}
-TPG = {"id", "state", "live", "dead"}
+TPG = {"id", "state", "live", "dead", "other"}
 PATH = {"name", "runtime_name", "adapter", "state", "working", "tpg_id", "tpg_state"}
 FINDING = {"severity", "code", "host", "device", "message"}
 CHANGE = {"host", "device", "kind", "before", "after"}
@@ -86,8 +88,8 @@ def test_json_values():
     assert [d["name"] for d in esx03["devices"]] == [EUI1, EUI2]  # NAA and local disk are out of scope
     dev = esx03["devices"][1]
     assert dev["counts"] == {"ao": 2, "ano": 0, "standby": 0, "unavailable": 0, "dead": 2}
-    assert dev["tpgs"] == [{"id": 1, "state": "AO", "live": 2, "dead": 0},
-                           {"id": 2, "state": "ANO", "live": 0, "dead": 2}]
+    assert dev["tpgs"] == [{"id": 1, "state": "AO", "live": 2, "dead": 0, "other": 0},
+                           {"id": 2, "state": "ANO", "live": 0, "dead": 2, "other": 0}]
     assert dev["psp"] == "VMW_PSP_RR" and dev["limit_type"] == "iops" and dev["iops"] == 1
     assert dev["paths"][0]["runtime_name"] == "vmhba2:C0:T0:L2" and dev["paths"][0]["tpg_state"] == "AO"
     assert {f["severity"] for f in doc["findings"]} == {"DANGER", "DRIFT"}
@@ -133,7 +135,7 @@ def test_table_show_rows_per_host_and_device():
 def test_table_apply_plan_lines_and_summary():
     out = render(apply_report(), "table")
     assert f"  esx01 {EUI1}: VMW_PSP_MRU -> VMW_PSP_RR" in out.splitlines()
-    assert f"  esx01 {EUI1}: iops 1000 -> iops 1" in out.splitlines()
+    assert f"  esx01 {EUI1}: default (iops 1000) -> iops 1" in out.splitlines()
     assert "Applied 16 of 20 changes on 5 hosts, 4 failed" in out
     assert f"  FAILED esx02 {EUI1} psp: SystemError" in out.splitlines()
     assert out.splitlines()[-1].startswith("DRIFT: 4 failed changes")

@@ -1,7 +1,7 @@
 """Table-driven tests of the esxcli/vSphere text parsers, on the strings real hosts print."""
 import pytest
 
-from esxpath.model import TargetPortGroup, TpgState
+from esxpath.model import Path, TargetPortGroup, TpgState
 from esxpath.vsphere.parse import (
     RrConfig,
     adapter_from_key,
@@ -13,6 +13,7 @@ from esxpath.vsphere.parse import (
     parse_path_tpg,
     parse_rr_device_config,
     parse_tpgs,
+    path_state_from_group,
     target_wwpn_from_path_name,
 )
 
@@ -192,3 +193,25 @@ def test_esxcli_response_nested_and_repeated_fields():
             '<Empty/></DataObject></obj>')
     assert parse_esxcli_response(text) == [{
         "Name": "r", "Opt": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": ""}], "Empty": ""}]
+
+
+@pytest.mark.parametrize("text,state", [
+    ("{TPG_id=1,TPG_state=TRANS,RTP_id=1,RTP_health=UP}", TpgState.TRANSITIONING),
+    ("{TPG_id=1,TPG_state=OFFL,RTP_id=1,RTP_health=DOWN}", TpgState.OFFLINE),
+    ("{TPG_id=1,TPG_state=LBD,RTP_id=1,RTP_health=UP}", TpgState.LBD),
+    ("{TPG_id=0,TPG_state=AO,RTP_id=1,RTP_health=UP}", TpgState.AO),
+])
+def test_alua_states_beyond_ao_ano_are_parsed_not_unknown(text, state):
+    tpg_id, parsed = parse_path_tpg(text)
+    assert parsed == state and tpg_id in (0, 1)
+
+
+def test_offline_path_is_dead_and_transitioning_is_alive_but_not_usable():
+    offline = Path("p1", "vmhba2:C0:T0:L1", "vmhba2", state=path_state_from_group("dead"),
+                   tpg_id=1, tpg_state=TpgState.OFFLINE)
+    trans = Path("p2", "vmhba2:C0:T1:L1", "vmhba2", state=path_state_from_group("transitioning"),
+                 tpg_id=2, tpg_state=TpgState.TRANSITIONING)
+    assert (offline.live, offline.bucket) == (False, "dead")
+    assert (trans.live, trans.bucket) == (True, "unavailable")
+    # even a multipath state of "active" does not make an offline group's path live
+    assert not Path("p3", "r", "a", state="active", tpg_id=1, tpg_state=TpgState.OFFLINE).live

@@ -20,7 +20,8 @@ from esxpath.model import (
 from esxpath.plan import plan
 from esxpath.verify import verify_applied
 
-from factory import EUI1, EUI2, HOSTS, MPX, NAA, SCST, compliant, edit_host, edit_policy, lab
+from factory import (EUI1, EUI2, HOSTS, MPX, NAA, SCST, compliant, edit_device, edit_host, edit_policy,
+                     lab)
 
 RR, MRU = "VMW_PSP_RR", "VMW_PSP_MRU"
 SEL = Selector()
@@ -63,18 +64,18 @@ def test_mru_estate_plans_psp_and_limit_only_for_scst_eui_devices():
     limit = [c for c in p.changes if c.kind == CHANGE_RR_LIMIT]
     assert {(c.before, c.after, c.params) for c in psp} == {(MRU, RR, (("psp", RR),))}
     assert {(c.before, c.after, c.params) for c in limit} == {
-        ("iops 1000", "iops 1", (("type", "iops"), ("iops", "1")))}
+        ("default (iops 1000)", "iops 1", (("type", "iops"), ("iops", "1")))}
 
 
 # (device psp, limit_type, iops, policy) -> expected kinds and the limit change's before text
 DEVICE_CASES = [
-    pytest.param(MRU, "default", 1000, IOPS1, [CHANGE_PSP, CHANGE_RR_LIMIT], "iops 1000", id="mru"),
+    pytest.param(MRU, "default", 1000, IOPS1, [CHANGE_PSP, CHANGE_RR_LIMIT], "default (iops 1000)", id="mru"),
     pytest.param("VMW_PSP_FIXED", None, None, IOPS1, [CHANGE_PSP, CHANGE_RR_LIMIT],
                  "RR default (now VMW_PSP_FIXED)", id="fixed-no-limit"),
     pytest.param(None, None, None, IOPS1, [CHANGE_PSP, CHANGE_RR_LIMIT], "unknown", id="psp-unknown"),
     pytest.param(RR, "iops", 1000, IOPS1, [CHANGE_RR_LIMIT], "iops 1000", id="rr-iops-1000"),
-    pytest.param(RR, "default", 1000, IOPS1, [CHANGE_RR_LIMIT], "iops 1000", id="rr-default"),
-    pytest.param(RR, "default", 1, IOPS1, [CHANGE_RR_LIMIT], "iops 1", id="rr-default-type-not-iops"),
+    pytest.param(RR, "default", 1000, IOPS1, [CHANGE_RR_LIMIT], "default (iops 1000)", id="rr-default"),
+    pytest.param(RR, "default", 1, IOPS1, [CHANGE_RR_LIMIT], "default (iops 1)", id="rr-default-type-not-iops"),
     pytest.param(RR, "bytes", 1000, IOPS1, [CHANGE_RR_LIMIT], "bytes 10485760", id="rr-bytes"),
     pytest.param(RR, "latency", None, IOPS1, [CHANGE_RR_LIMIT], "latency", id="rr-latency-want-iops"),
     pytest.param(RR, None, None, IOPS1, [CHANGE_RR_LIMIT], "unknown", id="rr-limit-unread"),
@@ -227,3 +228,19 @@ def test_verify_applied_device_gone():
     found = verify_applied(after, p)
     assert {(f.host, f.device) for f in found} == {("esx02", EUI1)}
     assert all("device gone" in f.message for f in found)
+
+
+def test_use_ano_is_not_compliant_and_apply_turns_it_off():
+    # RR with useANO=1 sends I/O through the non-optimized controller (the article's collapse)
+    inv = edit_policy(compliant(), "esx02", EUI1, use_ano=True)
+    p = plan(inv, Selector(), Policy())
+    assert [(c.host, c.device, c.kind, c.before, c.params) for c in p.changes] == [
+        ("esx02", EUI1, CHANGE_RR_LIMIT, "iops 1, useANO=1",
+         (("type", "iops"), ("iops", "1"), ("useano", "false")))]
+
+
+def test_hpp_devices_are_never_planned():
+    inv = edit_device(lab(), "esx01", EUI1, mpp="HPP")
+    p = plan(inv, Selector(), Policy())
+    assert not [c for c in p.changes if (c.host, c.device) == ("esx01", EUI1)]
+    assert [c for c in p.changes if (c.host, c.device) == ("esx01", EUI2)]

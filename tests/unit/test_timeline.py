@@ -159,8 +159,16 @@ def test_path_dead_event_details():
 
 
 def test_empty():
+    # nothing watched is not "OK": watch over an empty scope exits UNKNOWN (3)
     tl = build_timeline([])
-    assert (tl.samples, tl.hosts, tl.events, tl.status) == (0, (), (), "OK")
+    assert (tl.samples, tl.hosts, tl.events, tl.status) == (0, (), (), "UNKNOWN")
+
+
+def test_hosts_without_in_scope_devices_are_unknown_not_ok():
+    samples = [(0.0, inv(host("esx01"))), (1.0, inv(host("esx01")))]
+    tl = build_timeline(samples)
+    assert (tl.devices, tl.status) == (0, "UNKNOWN")
+    assert "nothing in scope" in render_timeline(tl)
 
 
 def test_render_table_and_json_agree():
