@@ -273,7 +273,7 @@ def _table(tl: Timeline) -> str:
 
 
 def timeline_dict(tl: Timeline, inventory: Inventory | None = None) -> dict:
-    """The esxpath/1 JSON envelope (CONTRACTS.md) with the timeline per host."""
+    """The esxpath/1 JSON envelope (docs/json.md) with the timeline per host."""
     last = {h.name: h for h in (inventory.hosts if inventory else ())}
     hosts = []
     for s in tl.hosts:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Seed lab facts (CONTRACTS.md): the SCST LUNs esxpath may write, the cluster hosts.
+# Seed lab facts (tests/sim/scenarios/seed-lab.json): the SCST LUNs esxpath may write, the cluster hosts.
 SCST = ("eui.3163393161633461", "eui.3163393135336264")
 CLUSTER = "storage-cluster"
 CLUSTER_HOSTS = ("esx01", "esx02", "esx03", "esx04")

@@ -14,7 +14,7 @@ import pytest
 
 from cassette_replay import CASSETTES, clean_env, esxpath
 
-USER = "esxpath@vsphere.local"  # the simulator's fixed user (CONTRACTS.md)
+USER = "esxpath@vsphere.local"  # the simulator's fixed user (tests/sim/README.md)
 LEAKS = [
     re.compile(r"<(?:\w+:)?password\b[^>]*>(?!REDACTED<)[^<]"),
     re.compile(r"<(?:\w+:)?userName\b[^>]*>(?!REDACTED<)[^<]"),

@@ -110,6 +110,7 @@ def _wrapper_env(env, tmp_path):
 
 
 def test_2_wrapper_refuses_the_ao_group_and_weakening_pass_through_options(lab, env, tmp_path):
+    load(lab, compliant_lab())
     wenv = _wrapper_env(env, tmp_path)
     proc = _wrapper(wenv, "--to", "storage2", "--to-tpg", "1", "--tool", "crm")
     assert proc.returncode == 2, out_err(proc)

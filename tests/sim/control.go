@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"log"
 	"net/http"
-	"runtime"
-	"sort"
 	"strings"
 )
 
@@ -28,6 +26,9 @@ func controlHandler() http.Handler {
 	post("/path", postPath)
 	post("/lun", postLUN)
 	post("/host", postHost)
+	post("/host-alua", postHostALUA)
+	post("/lun-state", postLunState)
+	post("/load", postLoad)
 	post("/faults", postFaults)
 	get("/faults", func(*http.Request) (interface{}, error) {
 		mw.mu.Lock()
@@ -136,7 +137,7 @@ func postFailover(r *http.Request) (interface{}, error) {
 	return nodesState(), nil
 }
 
-// postNode sets one storage node's ALUA state (beyond the contract: STBY/UNAV tests).
+// postNode sets one storage node's ALUA state (AO|ANO|STBY|UNAV|TRANS|OFFL).
 func postNode(r *http.Request) (interface{}, error) {
 	var req struct {
 		Name  string `json:"name"`
@@ -204,25 +205,6 @@ func postLUN(r *http.Request) (interface{}, error) {
 	return nil, badRequest{fmt.Errorf(`want {"add": {...}} or {"remove": "<canonical>"}`)}
 }
 
-func postHost(r *http.Request) (interface{}, error) {
-	var req struct {
-		Name       string `json:"name"`
-		Connection string `json:"connection"`
-	}
-	if err := readJSON(r, &req); err != nil {
-		return nil, err
-	}
-	switch req.Connection {
-	case "connected", "disconnected":
-	default:
-		return nil, badRequest{fmt.Errorf("connection must be connected or disconnected")}
-	}
-	if err := setConnection(req.Name, req.Connection == "connected"); err != nil {
-		return nil, err
-	}
-	return map[string]string{"name": req.Name, "connection": req.Connection}, nil
-}
-
 func postFaults(r *http.Request) (interface{}, error) {
 	var req faultRule
 	if err := readJSON(r, &req); err != nil {
@@ -247,109 +229,6 @@ func postLatency(r *http.Request) (interface{}, error) {
 	}
 	mw.setLatency(req)
 	return ok(), nil
-}
-
-// resetLab returns to the scenario: lab state, connections, datastores/VMs, faults, latency,
-// stats and the request log. Sessions stay valid.
-func resetLab() error {
-	if err := lab.Load(scenario); err != nil {
-		return err
-	}
-	lab.Lock()
-	var names []string
-	for _, h := range lab.Hosts {
-		names = append(names, h.Name)
-	}
-	lab.Unlock()
-	for _, n := range names {
-		if err := setConnection(n, true); err != nil {
-			return err
-		}
-	}
-	lab.PublishAll()
-	if err := resetProvision(scenario); err != nil {
-		return err
-	}
-	for _, f := range resetHooks {
-		f()
-	}
-	mw.clear()
-	lab.ResetStats()
-	// The replaced lab is garbage now: collect it here rather than in the middle of the next
-	// client's calls (hundreds of MB at 256 hosts, with the GC target main.go sets).
-	runtime.GC()
-	return nil
-}
-
-// Shapes of GET /state.
-type statePath struct {
-	Name       string `json:"name"`
-	Runtime    string `json:"runtime"`
-	Adapter    string `json:"adapter"`
-	State      string `json:"state"`       // typed API: active|standby|dead
-	GroupState string `json:"group_state"` // esxcli: active|active unoptimized|standby|unavailable|dead
-	TPGID      int    `json:"tpg_id"`
-	TPGState   string `json:"tpg_state"`
-	Working    bool   `json:"working"`
-}
-
-type stateDevice struct {
-	Vendor    string      `json:"vendor"`
-	Model     string      `json:"model"`
-	UUID      string      `json:"uuid"`
-	Local     bool        `json:"local"`
-	PSP       string      `json:"psp"`
-	SATP      string      `json:"satp"`
-	LimitType string      `json:"limit_type"`
-	IOPS      int         `json:"iops"`
-	Bytes     int64       `json:"bytes"`
-	UseANO    bool        `json:"use_ano"`
-	Paths     []statePath `json:"paths"`
-}
-
-type stateHost struct {
-	Moid       string                 `json:"moid"`
-	Connection string                 `json:"connection"`
-	Cluster    string                 `json:"cluster"`
-	Devices    map[string]stateDevice `json:"devices"`
-	SatpRules  []SatpRule             `json:"satp_rules"`
-}
-
-func labState() map[string]interface{} {
-	lab.Lock()
-	hosts := map[string]stateHost{}
-	for _, h := range lab.Hosts {
-		sh := stateHost{Moid: h.Moid, Connection: "connected", Cluster: h.Cluster,
-			Devices: map[string]stateDevice{}, SatpRules: append([]SatpRule{}, h.SatpRules...)}
-		if !h.Connected {
-			sh.Connection = "disconnected"
-		}
-		for _, d := range h.Devices {
-			sd := stateDevice{Vendor: d.Vendor, Model: d.Model, UUID: d.UUID, Local: d.Local,
-				PSP: d.PSP, SATP: d.SATP, LimitType: d.RR.LimitType, IOPS: d.RR.IOPS,
-				Bytes: d.RR.Bytes, UseANO: d.RR.UseANO, Paths: []statePath{}}
-			for _, p := range d.Paths {
-				sd.Paths = append(sd.Paths, statePath{Name: p.Name, Runtime: p.Runtime,
-					Adapter: p.Adapter, State: lab.PathState(p), GroupState: lab.GroupState(p),
-					TPGID: p.TPG, TPGState: lab.TPGState(p), Working: lab.IsWorking(d, p)})
-			}
-			sh.Devices[d.Canonical] = sd
-		}
-		hosts[h.Name] = sh
-	}
-	nodes := []map[string]interface{}{}
-	for _, n := range lab.Nodes {
-		var ports []string
-		for _, p := range n.Ports {
-			ports = append(ports, colonWWN(p.WWPN))
-		}
-		nodes = append(nodes, map[string]interface{}{"name": n.Name, "group": n.Group,
-			"tpg_id": n.TPG, "state": n.State, "ports": ports})
-	}
-	lab.Unlock()
-	sort.Slice(nodes, func(i, j int) bool { return nodes[i]["name"].(string) < nodes[j]["name"].(string) })
-	dss, vms := provisionStateView()
-	return map[string]interface{}{"hosts": hosts, "nodes": nodes, "datastores": dss, "vms": vms}
 }
 
 // colonWWN prints 21:00:00:24:ff:54:09:80.

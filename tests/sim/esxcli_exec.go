@@ -162,11 +162,11 @@ func (m *methodExecuter) ExecuteSoap(ctx *simulator.Context, req *executeSoapReq
 			Obj: types.ManagedObjectReference{Type: "HostSystem", Value: m.hostMoid}})}
 	}
 	lab.Lock()
-	name, connected := h.Name, h.Connected
+	name := h.Name
+	kind, msg := connectionFault(h)
 	lab.Unlock()
-	if !connected {
-		return &soapBody[ExecuteSoapResponse]{Fault_: simulator.Fault("The operation is not allowed in the current connection state of the host.",
-			&types.HostNotConnected{})}
+	if kind != "" {
+		return &soapBody[ExecuteSoapResponse]{Fault_: simulator.Fault(msg, connectionFaultObject(kind))}
 	}
 	res := &soapResult{}
 	if out, fault := executeOn(h, name, req); fault != nil {

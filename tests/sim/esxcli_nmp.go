@@ -203,9 +203,9 @@ func runDeviceList(c *esxcliCall) (*esxcliResult, *cliFault) {
 	name := c.str("device")
 	c.lab.Lock()
 	defer c.lab.Unlock()
-	devs := c.host.Devices
+	devs := c.host.NMPDevices() // HPP devices are not NMP's (hpp.go)
 	if name != "" {
-		d := c.host.Device(name)
+		d := c.host.NMPDevice(name)
 		if d == nil {
 			return nil, unknownDevice(name)
 		}
@@ -214,7 +214,7 @@ func runDeviceList(c *esxcliCall) (*esxcliResult, *cliFault) {
 	res := &esxcliResult{}
 	for _, d := range devs {
 		var working []string
-		for _, p := range c.lab.WorkingPaths(d) {
+		for _, p := range c.host.WorkingPaths(d) {
 			working = append(working, p.Runtime)
 		}
 		res.Rows = append(res.Rows, esxcliRow{
@@ -224,10 +224,10 @@ func runDeviceList(c *esxcliCall) (*esxcliResult, *cliFault) {
 			"IsLocalSASDevice":                      {"false"},
 			"IsUSB":                                 {"false"},
 			"PathSelectionPolicy":                   {d.PSP},
-			"PathSelectionPolicyDeviceConfig":       {c.lab.pspDeviceConfig(d)},
+			"PathSelectionPolicyDeviceConfig":       {c.lab.pspDeviceConfig(c.host, d)},
 			"PathSelectionPolicyDeviceCustomConfig": {""},
 			"StorageArrayType":                      {d.SATP},
-			"StorageArrayTypeDeviceConfig":          {c.lab.satpDeviceConfig(d)},
+			"StorageArrayTypeDeviceConfig":          {c.lab.satpDeviceConfig(c.host, d)},
 			"WorkingPaths":                          working,
 		})
 	}
@@ -235,8 +235,8 @@ func runDeviceList(c *esxcliCall) (*esxcliResult, *cliFault) {
 }
 
 // pspDeviceConfig renders "Path Selection Policy Device Config" (caller holds l.mu).
-func (l *Lab) pspDeviceConfig(d *Device) string {
-	working := l.WorkingPaths(d)
+func (l *Lab) pspDeviceConfig(h *Host, d *Device) string {
+	working := h.WorkingPaths(d)
 	current := ""
 	if len(working) > 0 {
 		current = working[0].Runtime
@@ -261,19 +261,16 @@ func (l *Lab) pspDeviceConfig(d *Device) string {
 	}
 }
 
-// satpDeviceConfig renders "Storage Array Type Device Config" (caller holds l.mu).
-func (l *Lab) satpDeviceConfig(d *Device) string {
+// satpDeviceConfig renders "Storage Array Type Device Config": one {TPG_id,TPG_state} per
+// target port group, in the state h sees the group in (its own view, else the node's; path
+// overrides are per path and do not show here). Caller holds l.mu.
+func (l *Lab) satpDeviceConfig(h *Host, d *Device) string {
 	if d.SATP != SATPALUA {
 		return fmt.Sprintf("SATP %s does not support device configuration.", d.SATP)
 	}
 	var tpgs strings.Builder
-	for _, id := range d.TPGIDs() {
-		for _, p := range d.Paths {
-			if p.TPG == id {
-				fmt.Fprintf(&tpgs, "{TPG_id=%d,TPG_state=%s}", id, l.TPGState(p))
-				break
-			}
-		}
+	for _, n := range d.TPGNodes() {
+		fmt.Fprintf(&tpgs, "{TPG_id=%d,TPG_state=%s}", n.TPG, h.NodeState(n))
 	}
 	return "{implicit_support=on; explicit_support=off; explicit_allow=on; alua_followover=on; " +
 		"action_OnRetryErrors=off; " + tpgs.String() + "}"
@@ -298,9 +295,9 @@ func runPathList(c *esxcliCall) (*esxcliResult, *cliFault) {
 	devName, pathName := c.str("device"), c.str("path")
 	c.lab.Lock()
 	defer c.lab.Unlock()
-	devs := c.host.Devices
+	devs := c.host.NMPDevices()
 	if devName != "" {
-		d := c.host.Device(devName)
+		d := c.host.NMPDevice(devName)
 		if d == nil {
 			return nil, unknownDevice(devName)
 		}
@@ -316,11 +313,11 @@ func runPathList(c *esxcliCall) (*esxcliResult, *cliFault) {
 				"ArrayPriority":                 {"0"},
 				"Device":                        {d.Canonical},
 				"DeviceDisplayName":             {d.DisplayName},
-				"GroupState":                    {c.lab.GroupState(p)},
+				"GroupState":                    {c.host.GroupState(p)},
 				"Path":                          {p.Name},
-				"PathSelectionPolicyPathConfig": {c.lab.pspPathConfig(d, p)},
+				"PathSelectionPolicyPathConfig": {c.lab.pspPathConfig(c.host, d, p)},
 				"RuntimeName":                   {p.Runtime},
-				"StorageArrayTypePathConfig":    {c.lab.satpPathConfig(d, p)},
+				"StorageArrayTypePathConfig":    {c.lab.satpPathConfig(c.host, d, p)},
 			})
 		}
 	}
@@ -330,21 +327,22 @@ func runPathList(c *esxcliCall) (*esxcliResult, *cliFault) {
 	return res, nil
 }
 
-// satpPathConfig renders "Storage Array Type Path Config" (caller holds l.mu).
-func (l *Lab) satpPathConfig(d *Device, p *Path) string {
-	if d.SATP != SATPALUA || p.TPG == 0 {
+// satpPathConfig renders "Storage Array Type Path Config"; the target port is DOWN when the
+// path is dead (dead or offline override, OFFL group). Caller holds l.mu.
+func (l *Lab) satpPathConfig(h *Host, d *Device, p *Path) string {
+	if d.SATP != SATPALUA || !p.ALUA() {
 		return fmt.Sprintf("SATP %s does not support path configuration.", d.SATP)
 	}
 	health := "UP"
-	if p.Override == "dead" {
+	if h.GroupState(p) == "dead" {
 		health = "DOWN"
 	}
 	return fmt.Sprintf("{TPG_id=%d,TPG_state=%s,RTP_id=%d,RTP_health=%s}",
-		p.TPG, l.TPGState(p), l.rtpID(p.TargetWWPN), health)
+		p.Node.TPG, h.TPGState(p), l.rtpID(p.TargetWWPN), health)
 }
 
 // pspPathConfig renders "Path Selection Policy Path Config" (caller holds l.mu).
-func (l *Lab) pspPathConfig(d *Device, p *Path) string {
+func (l *Lab) pspPathConfig(h *Host, d *Device, p *Path) string {
 	if d.PSP != PSPFixed {
 		return fmt.Sprintf("PSP %s does not support path configuration.", d.PSP)
 	}
@@ -354,14 +352,14 @@ func (l *Lab) pspPathConfig(d *Device, p *Path) string {
 		}
 		return "no"
 	}
-	return fmt.Sprintf("{current: %s; preferred: %s}", yesNo(l.IsWorking(d, p)), yesNo(len(d.Paths) > 0 && d.Paths[0] == p))
+	return fmt.Sprintf("{current: %s; preferred: %s}", yesNo(h.IsWorking(d, p)), yesNo(len(d.Paths) > 0 && d.Paths[0] == p))
 }
 
 func runDeviceSet(c *esxcliCall) (*esxcliResult, *cliFault) {
 	dev, psp := c.str("device"), c.str("psp")
 	if c.flag("default") {
 		c.lab.Lock()
-		d := c.host.Device(dev)
+		d := c.host.NMPDevice(dev)
 		if d != nil {
 			psp = satpDefaultPSP[d.SATP] // the SATP's default, not a claim rule's
 		}
@@ -386,7 +384,7 @@ func runRRGet(c *esxcliCall) (*esxcliResult, *cliFault) {
 	dev := c.str("device")
 	c.lab.Lock()
 	defer c.lab.Unlock()
-	d := c.host.Device(dev)
+	d := c.host.NMPDevice(dev)
 	if d == nil {
 		return nil, unknownDevice(dev)
 	}

@@ -20,6 +20,9 @@ import (
 type vcHost struct {
 	host *simulator.HostSystem
 	hss  *simulator.HostStorageSystem
+	// Versions of the lab view installed on each (guarded by the lab lock). Kept here, not on
+	// the lab Host, so that a late publish of a Host replaced by /reset or /load loses too.
+	pubHost, pubHSS uint64
 }
 
 // vc maps host names to vcsim objects; written once at start, read-only afterwards.
@@ -116,21 +119,7 @@ func setupHost(name, domain, ip string, ref types.ManagedObjectReference) error 
 		return fmt.Errorf("host %s: %s is not a HostSystem", name, ref)
 	}
 	lab.SetHostMoid(name, ref.Value)
-	net := hs.Config.Network
-	dns := &types.HostDnsConfig{HostName: name, DomainName: domain}
-	net.DnsConfig = dns
-	stacks := append([]types.HostNetStackInstance{}, net.NetStackInstance...)
-	for i := range stacks {
-		stacks[i].DnsConfig = &types.HostDnsConfig{HostName: name, DomainName: domain}
-	}
-	net.NetStackInstance = stacks
-	vnics := append([]types.HostVirtualNic{}, net.Vnic...)
-	if len(vnics) > 0 && vnics[0].Spec.Ip != nil {
-		ipcfg := *vnics[0].Spec.Ip
-		ipcfg.IpAddress = ip
-		vnics[0].Spec.Ip = &ipcfg
-	}
-	net.Vnic = vnics
+	setHostNetwork(hs, name, domain, ip)
 
 	hss, ok := simulator.Map.Get(*hs.ConfigManager.StorageSystem).(*simulator.HostStorageSystem)
 	if !ok {
@@ -147,6 +136,25 @@ func setupHost(name, domain, ip string, ref types.ManagedObjectReference) error 
 		}
 	}
 	return nil
+}
+
+// setHostNetwork sets a host's DNS name/domain and first vnic IP (what SearchIndex.FindByIp and
+// FindByDnsName match). The caller holds hs's vcsim lock or owns hs (inventory building).
+func setHostNetwork(hs *simulator.HostSystem, name, domain, ip string) {
+	net := hs.Config.Network
+	net.DnsConfig = &types.HostDnsConfig{HostName: name, DomainName: domain}
+	stacks := append([]types.HostNetStackInstance{}, net.NetStackInstance...)
+	for i := range stacks {
+		stacks[i].DnsConfig = &types.HostDnsConfig{HostName: name, DomainName: domain}
+	}
+	net.NetStackInstance = stacks
+	vnics := append([]types.HostVirtualNic{}, net.Vnic...)
+	if len(vnics) > 0 && vnics[0].Spec.Ip != nil {
+		ipcfg := *vnics[0].Spec.Ip
+		ipcfg.IpAddress = ip
+		vnics[0].Spec.Ip = &ipcfg
+	}
+	net.Vnic = vnics
 }
 
 // runHostHooks calls the registered HostHooks for every host.
@@ -182,8 +190,8 @@ func publishView(ctx *simulator.Context, h *Host) {
 	if o == nil {
 		return
 	}
-	install(ctx, o.host, v, &h.pubHost, func() { o.host.Config.StorageDevice = info })
-	install(ctx, o.hss, v, &h.pubHSS, func() { o.hss.StorageDeviceInfo = info })
+	install(ctx, o.host, v, &o.pubHost, func() { o.host.Config.StorageDevice = info })
+	install(ctx, o.hss, v, &o.pubHSS, func() { o.hss.StorageDeviceInfo = info })
 }
 
 // install runs set under obj's lock unless a newer view (version > v) was already installed.
@@ -202,25 +210,3 @@ func install(ctx *simulator.Context, obj mo.Reference, v uint64, published *uint
 }
 
 func init() { publishHook = publishView }
-
-// setConnection sets a host's runtime.connectionState as vCenter shows it.
-func setConnection(name string, connected bool) error {
-	o := vc.hosts[name]
-	h := lab.HostByName(name)
-	if o == nil || h == nil {
-		return errf("host", "unknown host %q", name)
-	}
-	lab.Lock()
-	h.Connected = connected
-	lab.Unlock()
-	state, status := types.HostSystemConnectionStateDisconnected, types.ManagedEntityStatusGray
-	if connected {
-		state, status = types.HostSystemConnectionStateConnected, types.ManagedEntityStatusGreen
-	}
-	simulator.Map.WithLock(o.host, func() {
-		o.host.Runtime.ConnectionState = state
-		o.host.Summary.OverallStatus = status
-		o.host.OverallStatus = status
-	})
-	return nil
-}

@@ -3,23 +3,29 @@
 // State model (everything below is guarded by Lab.mu; take it through the exported methods):
 //
 //	Lab
-//	  Nodes      storage nodes (SCST controllers, other arrays): name, failover group, TPG id,
-//	             ALUA state (AO|ANO|STBY|UNAV), target ports (WWNN/WWPN). Shared by all hosts:
-//	             a failover changes the TPG state seen by every host.
+//	  Nodes      storage nodes (SCST controllers, other arrays): name, failover group, TPG id
+//	             (any int, 0 included), ALUA state (AO|ANO|STBY|UNAV|TRANS|OFFL), target ports
+//	             (WWNN/WWPN). Shared by all hosts: a failover changes the state every host sees,
+//	             except where a host has its own view of the node (Host.ALUA).
 //	  Hosts      by name and by moid (host-NN); each Host holds
-//	    Name, Moid, Cluster ("" = standalone), DNS name/domain, vnic IP, Connected
+//	    Name, Moid, Cluster ("" = standalone), DNS name/domain, vnic IP,
+//	    Connection (connected|disconnected|notResponding), Maintenance, StorageUnreadable,
+//	    ALUA       node name -> ALUA state this host sees ("stuck" view; wins over Node.State)
 //	    HBAs       device (vmhba2), FC node/port WWN (0 for local block HBAs)
 //	    Devices    ordered; canonical name, vendor, model, display name, uuid, capacity, local,
-//	               LUN number, SATP, PSP, RR config {LimitType default|iops|bytes|latency,
-//	               IOPS, Bytes, UseANO}, Paths (name, runtime name, adapter, target WWNN/WWPN,
-//	               target number, TPG id (0 = not ALUA), Override "" or dead|standby|unavailable)
+//	               LUN number, MPP (NMP|HPP), SATP, PSP (HPP: path selection scheme), RR config
+//	               {LimitType default|iops|bytes|latency, IOPS, Bytes, UseANO}, OpState
+//	               (ScsiLun.operationalState), Paths (name, runtime name, adapter, target
+//	               WWNN/WWPN, target number, Node (nil = not ALUA), Override "" or
+//	               dead|standby|unavailable|transitioning|offline)
 //	    SatpRules  claim rules (system + user), consulted when a LUN appears
 //	  writes / calls / esxcli counters for GET /stats
 //
-// Derived views, always computed from that state: GroupState(path) ("active", "active
-// unoptimized", "standby", "unavailable", "dead"), TPGState (AO/ANO/STBY/UNAV), WorkingPaths(dev)
-// (MRU: one AO path; RR: the AO paths, plus ANO with useANO; FIXED: the preferred path), and the
-// typed vSphere view (types.HostStorageDeviceInfo) that Publish installs on the host.
+// Derived views, always computed from that state (alua.go): Host.TPGState(path) with the
+// precedence path override > host view > node state; Host.GroupState(path) ("active", "active
+// unoptimized", "standby", "unavailable", "transitioning", "dead"); Host.WorkingPaths(dev) (MRU:
+// one AO path; RR: the AO paths, plus ANO with useANO; FIXED: the preferred path); and the typed
+// vSphere view (types.HostStorageDeviceInfo, view.go) that Publish installs on the host.
 //
 // Locking: vcsim locks one managed object per SOAP call, then our code takes Lab.mu. So Lab.mu is
 // never held while taking a vcsim object lock: mutators change state under Lab.mu, build the new
@@ -28,7 +34,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 
@@ -72,8 +77,8 @@ type TargetPort struct {
 type StorageNode struct {
 	Name  string
 	Group string // failover group: /failover flips the states of nodes in one group
-	TPG   int
-	State string // AO | ANO | STBY | UNAV
+	TPG   int    // target port group id; 0 is a valid id
+	State string // AO | ANO | STBY | UNAV | TRANS | OFFL
 	Ports []TargetPort
 }
 
@@ -123,9 +128,12 @@ type Path struct {
 	TargetWWNN uint64
 	TargetWWPN uint64
 	Target     int
-	TPG        int    // 0: device is not ALUA (local disk)
-	Override   string // "" or dead | standby | unavailable (set by POST /path)
+	Node       *StorageNode // the node (target port group) behind the port; nil: not ALUA (local disk)
+	Override   string       // "" or dead | standby | unavailable | transitioning | offline (POST /path)
 }
+
+// ALUA tells whether the path belongs to a target port group.
+func (p *Path) ALUA() bool { return p.Node != nil }
 
 // Device is one SCSI device as one host sees it.
 type Device struct {
@@ -138,9 +146,11 @@ type Device struct {
 	BlockSize   int32
 	Local       bool
 	LUN         int
-	SATP        string
-	PSP         string
+	MPP         string // MPPNMP or MPPHPP (hpp.go)
+	SATP        string // "" for HPP devices
+	PSP         string // NMP: VMW_PSP_*; HPP: path selection scheme (FIXED, LB-RR, ...)
 	RR          RRConfig
+	OpState     []string // ScsiLun.operationalState; nil = ["ok"]
 	Paths       []*Path
 }
 
@@ -162,20 +172,25 @@ type SatpRule struct {
 
 // Host is one ESXi host with its own storage view.
 type Host struct {
-	Name      string
-	Moid      string
-	Cluster   string
-	DNSName   string
-	Domain    string
-	IP        string
-	Connected bool
-	HBAs      []*HBA
-	Devices   []*Device
-	SatpRules []SatpRule
+	Name    string
+	Moid    string
+	Cluster string
+	DNSName string
+	Domain  string
+	IP      string
+	// Connection is vCenter's runtime.connectionState: ConnConnected, ConnDisconnected or
+	// ConnNotResponding (hoststate.go).
+	Connection        string
+	Maintenance       bool
+	StorageUnreadable bool              // config.storageDevice* reads come back in missingSet
+	ALUA              map[string]string // node name -> state this host sees (POST /host-alua)
+	HBAs              []*HBA
+	Devices           []*Device
+	SatpRules         []SatpRule
 
-	version uint64 // bumped on every change; publish installs only newer views
-	pubHost uint64 // version installed on the HostSystem
-	pubHSS  uint64 // version installed on the HostStorageSystem
+	// version is bumped on every change, and carried over (+1) when /reset or /load replaces the
+	// Host, so publish installs only newer views (vcHost keeps the installed versions).
+	version uint64
 }
 
 // Write is one state-changing call, for GET /stats.
@@ -294,16 +309,6 @@ func (h *Host) HBA(device string) *HBA {
 	return nil
 }
 
-// node returns the storage node owning a TPG id (caller holds l.mu).
-func (l *Lab) node(tpg int) *StorageNode {
-	for _, n := range l.Nodes {
-		if n.TPG == tpg {
-			return n
-		}
-	}
-	return nil
-}
-
 // NodeByName returns a storage node (caller holds l.mu).
 func (l *Lab) NodeByName(name string) *StorageNode {
 	for _, n := range l.Nodes {
@@ -324,132 +329,6 @@ func (l *Lab) nodeOfPort(wwpn uint64) *StorageNode {
 		}
 	}
 	return nil
-}
-
-// TPGState returns the ALUA state of a path's target port group as esxcli prints it
-// (AO, ANO, STBY, UNAV); a path override of standby/unavailable wins. "" for non-ALUA paths.
-// Caller holds l.mu.
-func (l *Lab) TPGState(p *Path) string {
-	if p.TPG == 0 {
-		return ""
-	}
-	switch p.Override {
-	case "standby":
-		return "STBY"
-	case "unavailable":
-		return "UNAV"
-	}
-	if n := l.node(p.TPG); n != nil {
-		return n.State
-	}
-	return "UNAV"
-}
-
-// GroupState is esxcli's "Group State" of a path: active, active unoptimized, standby,
-// unavailable, or dead for a dead path. Caller holds l.mu.
-func (l *Lab) GroupState(p *Path) string {
-	if p.Override == "dead" {
-		return "dead"
-	}
-	if p.TPG == 0 {
-		if p.Override == "standby" || p.Override == "unavailable" {
-			return p.Override
-		}
-		return "active"
-	}
-	switch l.TPGState(p) {
-	case "AO":
-		return "active"
-	case "ANO":
-		return "active unoptimized"
-	case "STBY":
-		return "standby"
-	default:
-		return "unavailable"
-	}
-}
-
-// PathState is the typed API's HostMultipathInfoPath.state: active for paths that can carry
-// I/O (AO and ANO groups), standby, dead; an ALUA-unavailable path reports standby.
-// Caller holds l.mu.
-func (l *Lab) PathState(p *Path) string {
-	switch l.GroupState(p) {
-	case "active", "active unoptimized":
-		return "active"
-	case "dead":
-		return "dead"
-	default:
-		return "standby"
-	}
-}
-
-// WorkingPaths returns the paths the PSP sends I/O down (caller holds l.mu):
-// RR: every AO path (plus ANO paths when useANO), falling back to ANO when no AO path is live;
-// MRU: the first AO path, else the first ANO; FIXED: the first path (preferred) when usable,
-// else as MRU.
-func (l *Lab) WorkingPaths(d *Device) []*Path {
-	var ao, ano []*Path
-	for _, p := range d.Paths {
-		switch l.GroupState(p) {
-		case "active":
-			ao = append(ao, p)
-		case "active unoptimized":
-			ano = append(ano, p)
-		}
-	}
-	first := func() []*Path {
-		if len(ao) > 0 {
-			return ao[:1]
-		}
-		if len(ano) > 0 {
-			return ano[:1]
-		}
-		return nil
-	}
-	switch d.PSP {
-	case PSPRR:
-		if d.RR.UseANO {
-			return append(append([]*Path{}, ao...), ano...)
-		}
-		if len(ao) > 0 {
-			return ao
-		}
-		return ano
-	case PSPFixed:
-		if len(d.Paths) > 0 {
-			switch l.GroupState(d.Paths[0]) {
-			case "active", "active unoptimized":
-				return d.Paths[:1]
-			}
-		}
-		return first()
-	default:
-		return first()
-	}
-}
-
-// IsWorking tells whether p is one of d's working paths (caller holds l.mu).
-func (l *Lab) IsWorking(d *Device, p *Path) bool {
-	for _, w := range l.WorkingPaths(d) {
-		if w == p {
-			return true
-		}
-	}
-	return false
-}
-
-// TPGIDs returns the distinct TPG ids of a device's paths, ascending (caller holds l.mu).
-func (d *Device) TPGIDs() []int {
-	seen := map[int]bool{}
-	var ids []int
-	for _, p := range d.Paths {
-		if p.TPG != 0 && !seen[p.TPG] {
-			seen[p.TPG] = true
-			ids = append(ids, p.TPG)
-		}
-	}
-	sort.Ints(ids)
-	return ids
 }
 
 // ValidPSP tells whether a host knows the PSP name.
@@ -500,7 +379,7 @@ func (l *Lab) SetPSP(host, dev, psp string) error { return l.SetPSPCtx(nil, host
 // the running method already holds.
 func (l *Lab) SetPSPCtx(ctx *simulator.Context, host, dev, psp string) error {
 	l.mu.Lock()
-	h, d, err := l.lookup(host, dev)
+	h, d, err := l.lookupNMP(host, dev)
 	if err == nil && !ValidPSP(psp) {
 		err = errf("argument", "Invalid PSP name %q; valid: %s", psp, strings.Join(ValidPSPs, ", "))
 	}
@@ -530,7 +409,7 @@ type RRChange struct {
 // VMW_PSP_RR. Giving --iops without --type selects the iops limit (bytes likewise).
 func (l *Lab) SetRR(host, dev string, ch RRChange) error {
 	l.mu.Lock()
-	h, d, err := l.lookup(host, dev)
+	h, d, err := l.lookupNMP(host, dev)
 	if err != nil {
 		l.mu.Unlock()
 		return err
@@ -780,101 +659,3 @@ func (l *Lab) PublishAll() {
 
 // publishHook installs a host's view in vcsim; nil until the inventory exists.
 var publishHook func(ctx *simulator.Context, h *Host)
-
-// Connected tells whether a host is connected to vCenter (unknown names count as connected).
-func (l *Lab) Connected(host string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if h := l.byName[host]; h != nil {
-		return h.Connected
-	}
-	return true
-}
-
-// Failover makes node the AO target port group and every other node of its failover group
-// ANO, on every host, as a Pacemaker master move does. Paths keep their overrides.
-func (l *Lab) Failover(node string) error {
-	l.mu.Lock()
-	n := l.NodeByName(node)
-	if n == nil {
-		l.mu.Unlock()
-		return errf("argument", "unknown storage node %q", node)
-	}
-	for _, o := range l.Nodes {
-		if o.Group != n.Group {
-			continue
-		}
-		if o == n {
-			o.State = "AO"
-		} else {
-			o.State = "ANO"
-		}
-	}
-	for _, h := range l.Hosts {
-		h.version++
-	}
-	l.mu.Unlock()
-	l.PublishAll()
-	return nil
-}
-
-// SetNodeState sets one node's ALUA state (AO|ANO|STBY|UNAV) on every host.
-func (l *Lab) SetNodeState(node, state string) error {
-	if !validTPGState(state) {
-		return errf("argument", "state %q not AO|ANO|STBY|UNAV", state)
-	}
-	l.mu.Lock()
-	n := l.NodeByName(node)
-	if n == nil {
-		l.mu.Unlock()
-		return errf("argument", "unknown storage node %q", node)
-	}
-	n.State = state
-	for _, h := range l.Hosts {
-		h.version++
-	}
-	l.mu.Unlock()
-	l.PublishAll()
-	return nil
-}
-
-// SetPathState overrides one path's state on one host: dead, standby or unavailable, or
-// active to clear the override (the path then follows its TPG again). path is a path name or
-// a runtime name; device, when given, restricts the search to that device. It returns the
-// names of the changed paths.
-func (l *Lab) SetPathState(host, path, device, state string) ([]string, error) {
-	override := state
-	switch state {
-	case "active":
-		override = ""
-	case "dead", "standby", "unavailable":
-	default:
-		return nil, errf("argument", "state %q not dead|active|standby|unavailable", state)
-	}
-	l.mu.Lock()
-	h := l.byName[host]
-	if h == nil {
-		l.mu.Unlock()
-		return nil, errf("host", "unknown host %q", host)
-	}
-	var changed []string
-	for _, d := range h.Devices {
-		if device != "" && d.Canonical != device {
-			continue
-		}
-		for _, p := range d.Paths {
-			if p.Name == path || p.Runtime == path {
-				p.Override = override
-				changed = append(changed, p.Name)
-			}
-		}
-	}
-	if len(changed) == 0 {
-		l.mu.Unlock()
-		return nil, errf("argument", "no path %q on %s", path, host)
-	}
-	h.version++
-	l.mu.Unlock()
-	l.Publish(h)
-	return changed, nil
-}

@@ -2,6 +2,7 @@
 //
 //	esxsim --scenario FILE --listen 127.0.0.1:0 --env-file PATH [--control 127.0.0.1:0]
 //	       [--latency-ms N] [--zero-rate-mbps N] [--generate hosts=64,luns=32] [--write-scenario F]
+//	       [--api-version 8.0.3.0]
 package main
 
 import (
@@ -78,6 +79,12 @@ func run(scPath, generate, writeSc, listen, control, envFile, certFile string, l
 		return fmt.Errorf("inventory: %w", err)
 	}
 	lab.PublishAll()
+	for _, h := range sc.Hosts { // the scenario's connection state and maintenance mode
+		if err := syncHostRuntime(h.Name); err != nil {
+			return err
+		}
+	}
+	applyAPIVersion()
 	if zeroRate > 0 {
 		prov.mu.Lock()
 		prov.zeroRate = zeroRate
@@ -119,7 +126,7 @@ func run(scPath, generate, writeSc, listen, control, envFile, certFile string, l
 	mux := http.NewServeMux()
 	mux.Handle("/sdk", mw.wrap(http.HandlerFunc(svc.ServeSDK)))
 	mux.Handle("/sdk/webService", mw.wrap(sdkAlias(svc.ServeSDK))) // esxcli's default path
-	mux.HandleFunc("/sdk/vimServiceVersions.xml", svc.ServiceVersions)
+	mux.HandleFunc("/sdk/vimServiceVersions.xml", serviceVersions(svc.ServiceVersions))
 	sdkSrv := &http.Server{
 		Handler:   mux,
 		TLSConfig: tlsConfig,

@@ -1,5 +1,5 @@
 // middleware.go: what sits in front of vcsim's /sdk handler: call counting, the request log,
-// session expiry, disconnected hosts, injected faults and latency.
+// session expiry, disconnected and not responding hosts, injected faults and latency.
 package main
 
 import (
@@ -173,9 +173,11 @@ func (m *middleware) wrap(next http.Handler) http.Handler {
 		if d := m.delay(call, host); d > 0 {
 			time.Sleep(d)
 		}
-		if host != "" && call.Method != "Fetch" && !lab.Connected(host) {
-			writeFault(w, "HostNotConnected", fmt.Sprintf("Host %s is not connected.", host), call)
-			return
+		if host != "" && call.Method != "Fetch" {
+			if kind, msg := lab.ConnectionFault(host); kind != "" {
+				writeFault(w, kind, msg, call)
+				return
+			}
 		}
 		if kind := m.takeFault(call, host); kind != "" {
 			switch kind {

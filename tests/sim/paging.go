@@ -54,13 +54,15 @@ func (pc *pagingCollector) CreatePropertyCollector(ctx *simulator.Context, c *ty
 	}}
 }
 
-// RetrievePropertiesEx is vcsim's, cut to the first maxObjects objects.
+// RetrievePropertiesEx is vcsim's, cut to the first maxObjects objects (unreadable storage
+// properties moved to missingSet first, see unreadable.go).
 func (pc *pagingCollector) RetrievePropertiesEx(ctx *simulator.Context, r *types.RetrievePropertiesEx) soap.HasFault {
 	res := pc.PropertyCollector.RetrievePropertiesEx(ctx, r)
 	body, ok := res.(*methods.RetrievePropertiesExBody)
 	if !ok || body.Res == nil || body.Res.Returnval == nil {
 		return res
 	}
+	filterUnreadable(body.Res.Returnval.Objects) // unreadable.go, before the answer is paged
 	max := int(r.Options.MaxObjects)
 	result := body.Res.Returnval
 	if max <= 0 || len(result.Objects) <= max {

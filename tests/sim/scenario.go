@@ -2,7 +2,6 @@
 package main
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -29,6 +28,20 @@ type HostSpec struct {
 	IP      string              `json:"ip"`
 	HBAs    []HBASpec           `json:"hbas"`
 	Zoning  map[string][]string `json:"zoning,omitempty"` // overrides Scenario.Zoning per HBA
+	// Host state at load (hoststate.go, alua.go).
+	Maintenance       bool              `json:"maintenance,omitempty"`
+	Connection        string            `json:"connection,omitempty"` // connected (default) | disconnected | notResponding
+	StorageUnreadable bool              `json:"storage_unreadable,omitempty"`
+	ALUA              map[string]string `json:"alua,omitempty"`  // node name -> state this host sees
+	Paths             []PathSpec        `json:"paths,omitempty"` // path overrides, as POST /path
+}
+
+// PathSpec overrides one host's path at load: Path is a path or runtime name, State as POST
+// /path (dead|standby|unavailable|transitioning|offline|active).
+type PathSpec struct {
+	Device string `json:"device,omitempty"`
+	Path   string `json:"path"`
+	State  string `json:"state"`
 }
 
 // HBASpec is one FC HBA.
@@ -43,7 +56,7 @@ type NodeSpec struct {
 	Name  string   `json:"name"`
 	Group string   `json:"group,omitempty"`
 	TPGID int      `json:"tpg_id"`
-	State string   `json:"state"` // AO | ANO | STBY | UNAV
+	State string   `json:"state"` // AO | ANO | STBY | UNAV | TRANS | OFFL
 	Ports []string `json:"ports"` // target WWPNs; WWNN = WWPN with its first two bytes set to 20:00
 }
 
@@ -71,6 +84,11 @@ type LUNSpec struct {
 	Hosts         []string `json:"hosts,omitempty"`      // omitted: every host
 	VMFS          string   `json:"vmfs,omitempty"`       // already holds this VMFS datastore (provision.go)
 	Partitions    bool     `json:"partitions,omitempty"` // has partitions but no VMFS (provision.go)
+	// MPP is the multipath plugin: "NMP" (default) or "HPP" (hpp.go; psp is then an HPP path
+	// selection scheme, default LB-RR; satp, rr and a VMW_PSP_* psp are ignored).
+	MPP string `json:"mpp,omitempty"`
+	// OperationalState is ScsiLun.operationalState on every host (default ["ok"]).
+	OperationalState []string `json:"operational_state,omitempty"`
 }
 
 // LoadScenario reads and validates a scenario file.
@@ -99,25 +117,13 @@ func (sc *Scenario) Validate() error {
 	if len(sc.Hosts) == 0 {
 		return fmt.Errorf("no hosts")
 	}
-	seen := map[string]bool{}
-	for _, h := range sc.Hosts {
-		if h.Name == "" || seen[h.Name] {
-			return fmt.Errorf("host name %q empty or duplicate", h.Name)
-		}
-		seen[h.Name] = true
-		for _, a := range h.HBAs {
-			if _, err := parseWWN(a.WWNN); err != nil {
-				return fmt.Errorf("host %s %s: %w", h.Name, a.Device, err)
-			}
-			if _, err := parseWWN(a.WWPN); err != nil {
-				return fmt.Errorf("host %s %s: %w", h.Name, a.Device, err)
-			}
-		}
-	}
 	nodes := map[string]bool{}
 	for _, n := range sc.StorageNodes {
+		if n.Name == "" || nodes[n.Name] {
+			return fmt.Errorf("storage node name %q empty or duplicate", n.Name)
+		}
 		if !validTPGState(n.State) {
-			return fmt.Errorf("node %s: state %q not AO|ANO|STBY|UNAV", n.Name, n.State)
+			return fmt.Errorf("node %s: state %q not %s", n.Name, n.State, tpgStates)
 		}
 		for _, p := range n.Ports {
 			if _, err := parseWWN(p); err != nil {
@@ -125,6 +131,16 @@ func (sc *Scenario) Validate() error {
 			}
 		}
 		nodes[n.Name] = true
+	}
+	seen := map[string]bool{}
+	for _, h := range sc.Hosts {
+		if h.Name == "" || seen[h.Name] {
+			return fmt.Errorf("host name %q empty or duplicate", h.Name)
+		}
+		seen[h.Name] = true
+		if err := h.validate(nodes); err != nil {
+			return err
+		}
 	}
 	canonical := map[string]bool{}
 	for _, l := range append(append([]LUNSpec{}, sc.LocalDevices...), sc.LUNs...) {
@@ -150,6 +166,39 @@ func (sc *Scenario) Validate() error {
 	return nil
 }
 
+func (h HostSpec) validate(nodes map[string]bool) error {
+	for _, a := range h.HBAs {
+		if _, err := parseWWN(a.WWNN); err != nil {
+			return fmt.Errorf("host %s %s: %w", h.Name, a.Device, err)
+		}
+		if _, err := parseWWN(a.WWPN); err != nil {
+			return fmt.Errorf("host %s %s: %w", h.Name, a.Device, err)
+		}
+	}
+	switch h.Connection {
+	case "", ConnConnected, ConnDisconnected, ConnNotResponding:
+	default:
+		return fmt.Errorf("host %s: connection %q not %s", h.Name, h.Connection, connections)
+	}
+	for node, state := range h.ALUA {
+		if !nodes[node] {
+			return fmt.Errorf("host %s: alua: unknown storage node %q", h.Name, node)
+		}
+		if !validTPGState(state) {
+			return fmt.Errorf("host %s: alua %s: state %q not %s", h.Name, node, state, tpgStates)
+		}
+	}
+	for _, p := range h.Paths {
+		if p.Path == "" {
+			return fmt.Errorf("host %s: paths: entry without path", h.Name)
+		}
+		if _, err := pathOverride(p.State); err != nil {
+			return fmt.Errorf("host %s: path %s: %v", h.Name, p.Path, err)
+		}
+	}
+	return nil
+}
+
 func (l LUNSpec) validate(nodes map[string]bool) error {
 	if l.Canonical == "" {
 		return fmt.Errorf("LUN without canonical name")
@@ -159,21 +208,26 @@ func (l LUNSpec) validate(nodes map[string]bool) error {
 			return fmt.Errorf("LUN %s: unknown storage node %q", l.Canonical, n)
 		}
 	}
-	if l.PSP != "" && !ValidPSP(l.PSP) {
-		return fmt.Errorf("LUN %s: invalid psp %q", l.Canonical, l.PSP)
+	switch l.MPP {
+	case "", MPPNMP:
+		if l.PSP != "" && !ValidPSP(l.PSP) {
+			return fmt.Errorf("LUN %s: invalid psp %q", l.Canonical, l.PSP)
+		}
+	case MPPHPP: // satp, rr and an NMP psp are ignored (hpp.go), so a LUN spec can flip to HPP
+		if l.PSP != "" && !validHPPScheme(l.PSP) && !ValidPSP(l.PSP) {
+			return fmt.Errorf("LUN %s: psp %q is not an HPP path selection scheme (%s)", l.Canonical,
+				l.PSP, strings.Join(ValidHPPSchemes, ", "))
+		}
+	default:
+		return fmt.Errorf("LUN %s: mpp %q not NMP or HPP", l.Canonical, l.MPP)
+	}
+	if err := validOpState(l.OperationalState); err != nil {
+		return fmt.Errorf("LUN %s: %v", l.Canonical, err)
 	}
 	if len(l.Nodes) == 0 && l.Adapter == "" {
 		return fmt.Errorf("LUN %s: needs nodes (SAN) or adapter (local)", l.Canonical)
 	}
 	return nil
-}
-
-func validTPGState(s string) bool {
-	switch s {
-	case "AO", "ANO", "STBY", "UNAV":
-		return true
-	}
-	return false
 }
 
 // parseWWN parses "21:00:00:24:ff:54:09:80" (colons optional).
@@ -190,255 +244,3 @@ func targetWWNN(wwpn uint64) uint64 { return 0x2000<<48 | wwpn&(1<<48-1) }
 
 // wwnHex prints a WWN as esxcli path names do: 16 hex digits, no colons.
 func wwnHex(v uint64) string { return fmt.Sprintf("%016x", v) }
-
-// Load (re)builds the lab state from a scenario. Host moids and host-owned object moids survive,
-// so /reset can reload the scenario under the same vcsim inventory.
-func (l *Lab) Load(sc *Scenario) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.Nodes = nil
-	for _, n := range sc.StorageNodes {
-		node := &StorageNode{Name: n.Name, Group: n.Group, TPG: n.TPGID, State: n.State}
-		for _, p := range n.Ports {
-			wwpn, _ := parseWWN(p)
-			node.Ports = append(node.Ports, TargetPort{WWNN: targetWWNN(wwpn), WWPN: wwpn})
-		}
-		l.Nodes = append(l.Nodes, node)
-	}
-	old := l.byName
-	l.Hosts = nil
-	l.byName = map[string]*Host{}
-	l.byMoid = map[string]*Host{}
-	for _, hs := range sc.Hosts {
-		h := &Host{Name: hs.Name, Cluster: hs.Cluster, DNSName: hs.Name, Domain: sc.Domain,
-			IP: hs.IP, Connected: true}
-		if prev := old[hs.Name]; prev != nil {
-			h.Moid = prev.Moid
-			h.version = prev.version + 1
-		}
-		for _, a := range hs.HBAs {
-			nwwn, _ := parseWWN(a.WWNN)
-			pwwn, _ := parseWWN(a.WWPN)
-			zone := sc.Zoning[a.Device]
-			if z, ok := hs.Zoning[a.Device]; ok {
-				zone = z
-			}
-			hba := &HBA{Device: a.Device, NodeWWN: nwwn, PortWWN: pwwn}
-			for _, t := range zone {
-				v, err := parseWWN(t)
-				if err != nil {
-					return fmt.Errorf("zoning %s: %w", a.Device, err)
-				}
-				hba.Targets = append(hba.Targets, v)
-			}
-			h.HBAs = append(h.HBAs, hba)
-		}
-		for _, r := range sc.SatpRules {
-			if r.RuleGroup == "" {
-				r.RuleGroup = "system"
-			}
-			h.SatpRules = append(h.SatpRules, r)
-		}
-		l.Hosts = append(l.Hosts, h)
-		l.byName[h.Name] = h
-		if h.Moid != "" {
-			l.byMoid[h.Moid] = h
-		}
-	}
-	for _, spec := range sc.LocalDevices {
-		for _, h := range l.Hosts {
-			if spec.onHost(h.Name) {
-				h.Devices = append(h.Devices, l.newDevice(h, spec))
-			}
-		}
-	}
-	for _, spec := range sc.LUNs {
-		for _, h := range l.Hosts {
-			if spec.onHost(h.Name) {
-				h.Devices = append(h.Devices, l.newDevice(h, spec))
-			}
-		}
-	}
-	return nil
-}
-
-func (s LUNSpec) onHost(name string) bool {
-	if len(s.Hosts) == 0 {
-		return true
-	}
-	for _, n := range s.Hosts {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
-
-// newDevice builds a host's view of a LUN: paths from the host's zoning, policy from the
-// spec or, where the spec leaves it out, from the host's SATP rules. Caller holds l.mu.
-func (l *Lab) newDevice(h *Host, s LUNSpec) *Device {
-	capacity := s.CapacityBytes
-	if capacity == 0 {
-		capacity = s.SizeGiB << 30
-	}
-	d := &Device{Canonical: s.Canonical, Vendor: s.Vendor, Model: s.Model, Capacity: capacity,
-		BlockSize: 512, LUN: s.LUN, Local: s.Adapter != ""}
-	d.UUID = deviceUUID(s)
-	if d.Local {
-		d.DisplayName = fmt.Sprintf("Local %s Disk (%s)", s.Vendor, s.Canonical)
-		if h.HBA(s.Adapter) == nil {
-			h.HBAs = append(h.HBAs, &HBA{Device: s.Adapter})
-		}
-		rt := fmt.Sprintf("%s:C0:T0:L%d", s.Adapter, s.LUN)
-		d.Paths = []*Path{{Name: rt, Runtime: rt, Adapter: s.Adapter}}
-	} else {
-		d.DisplayName = fmt.Sprintf("%s Fibre Channel Disk (%s)", s.Vendor, s.Canonical)
-		exported := map[string]bool{}
-		for _, n := range s.Nodes {
-			exported[n] = true
-		}
-		for _, a := range h.HBAs {
-			for t, wwpn := range a.Targets {
-				n := l.nodeOfPort(wwpn)
-				if n == nil || !exported[n.Name] {
-					continue
-				}
-				tw := targetWWNN(wwpn)
-				d.Paths = append(d.Paths, &Path{
-					Name: fmt.Sprintf("fc.%s:%s-fc.%s:%s-%s", wwnHex(a.NodeWWN), wwnHex(a.PortWWN),
-						wwnHex(tw), wwnHex(wwpn), s.Canonical),
-					Runtime:    fmt.Sprintf("%s:C0:T%d:L%d", a.Device, t, s.LUN),
-					Adapter:    a.Device,
-					TargetWWNN: tw, TargetWWPN: wwpn, Target: t, TPG: n.TPG,
-				})
-			}
-		}
-	}
-	satp, psp, rr := h.ClaimPolicy(s.Vendor, s.Model, s.Canonical, len(s.Nodes) > 0)
-	if s.SATP != "" {
-		satp = s.SATP
-		if s.PSP == "" {
-			psp = satpDefaultPSP[satp]
-		}
-	}
-	if s.PSP != "" {
-		psp = s.PSP
-	}
-	if s.RR != nil {
-		rr = DefaultRR()
-		if s.RR.LimitType != "" {
-			rr.LimitType = s.RR.LimitType
-		}
-		if s.RR.IOPS != 0 {
-			rr.IOPS = s.RR.IOPS
-		}
-		if s.RR.Bytes != 0 {
-			rr.Bytes = s.RR.Bytes
-		}
-		rr.UseANO = s.RR.UseANO
-	}
-	d.SATP, d.PSP, d.RR = satp, psp, rr
-	return d
-}
-
-// deviceUUID mimics ESXi's ScsiLun.uuid: 02 00 <lun> 00 00 00 + device id + model bytes.
-// It is the same on every host for the same LUN, like on ESXi.
-func deviceUUID(s LUNSpec) string {
-	id := s.Canonical
-	if i := strings.IndexByte(id, '.'); i >= 0 {
-		id = id[i+1:]
-	}
-	if _, err := hex.DecodeString(id); err != nil {
-		id = hex.EncodeToString([]byte(id))
-	}
-	model := (s.Model + "      ")[:6]
-	return fmt.Sprintf("0200%02x0000%s%s", s.LUN&0xff, id, hex.EncodeToString([]byte(model)))
-}
-
-// AddLUN adds a LUN to every host it is on (POST /lun add) and publishes those hosts.
-func (l *Lab) AddLUN(s LUNSpec) error {
-	l.mu.Lock()
-	nodes := map[string]bool{}
-	for _, n := range l.Nodes {
-		nodes[n.Name] = true
-	}
-	if err := s.validate(nodes); err != nil {
-		l.mu.Unlock()
-		return errf("argument", "%v", err)
-	}
-	var changed []*Host
-	for _, h := range l.Hosts {
-		if !s.onHost(h.Name) {
-			continue
-		}
-		if h.Device(s.Canonical) != nil {
-			l.mu.Unlock()
-			return errf("argument", "LUN %s already exists on %s", s.Canonical, h.Name)
-		}
-		if other := l.lunNumberUser(h, s); other != "" {
-			l.mu.Unlock()
-			return errf("argument", "LUN number %d is already used by %s on %s", s.LUN, other, h.Name)
-		}
-	}
-	for _, h := range l.Hosts {
-		if s.onHost(h.Name) {
-			h.Devices = append(h.Devices, l.newDevice(h, s))
-			h.version++
-			changed = append(changed, h)
-		}
-	}
-	l.mu.Unlock()
-	for _, h := range changed {
-		l.Publish(h)
-	}
-	if len(changed) == 0 {
-		return errf("argument", "LUN %s matches no host", s.Canonical)
-	}
-	return nil
-}
-
-// lunNumberUser names the SAN device on h that has s's LUN number on one of s's nodes, or "".
-// Caller holds l.mu.
-func (l *Lab) lunNumberUser(h *Host, s LUNSpec) string {
-	tpgs := map[int]bool{}
-	for _, name := range s.Nodes {
-		if n := l.NodeByName(name); n != nil {
-			tpgs[n.TPG] = true
-		}
-	}
-	for _, d := range h.Devices {
-		if d.Local || d.LUN != s.LUN {
-			continue
-		}
-		for _, p := range d.Paths {
-			if tpgs[p.TPG] {
-				return d.Canonical
-			}
-		}
-	}
-	return ""
-}
-
-// RemoveLUN removes a LUN from every host (POST /lun remove).
-func (l *Lab) RemoveLUN(canonical string) error {
-	l.mu.Lock()
-	var changed []*Host
-	for _, h := range l.Hosts {
-		for i, d := range h.Devices {
-			if d.Canonical == canonical {
-				h.Devices = append(h.Devices[:i:i], h.Devices[i+1:]...)
-				h.version++
-				changed = append(changed, h)
-				break
-			}
-		}
-	}
-	l.mu.Unlock()
-	if len(changed) == 0 {
-		return errf("device", "unknown LUN %s", canonical)
-	}
-	for _, h := range changed {
-		l.Publish(h)
-	}
-	return nil
-}

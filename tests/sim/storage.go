@@ -19,16 +19,17 @@ type StorageSystem struct {
 func (s *StorageSystem) Get() mo.Reference { return s.HostStorageSystem }
 
 // SetMultipathLunPolicy sets the PSP of the logical unit whose multipathInfo id is LunId.
-// Like a host: unknown id -> NotFound, unknown PSP -> InvalidArgument (policy.policy).
+// Like a host: unknown id -> NotFound, an HPP device -> HostConfigFault (it takes no NMP PSP),
+// unknown PSP -> InvalidArgument (policy.policy).
 func (s *StorageSystem) SetMultipathLunPolicy(ctx *simulator.Context, req *types.SetMultipathLunPolicy) soap.HasFault {
 	body := &methods.SetMultipathLunPolicyBody{}
 	policy := req.Policy.GetHostMultipathInfoLogicalUnitPolicy()
-	canonical := ""
+	canonical, hpp := "", false
 	lab.Lock()
 	if h := lab.byName[s.host]; h != nil {
 		for _, d := range h.Devices {
 			if d.UUID == req.LunId {
-				canonical = d.Canonical
+				canonical, hpp = d.Canonical, !d.IsNMP()
 			}
 		}
 	}
@@ -37,6 +38,9 @@ func (s *StorageSystem) SetMultipathLunPolicy(ctx *simulator.Context, req *types
 	case canonical == "":
 		body.Fault_ = simulator.Fault("The object or item referred to could not be found.",
 			&types.NotFound{})
+	case hpp:
+		body.Fault_ = simulator.Fault("Device "+canonical+" is claimed by HPP (High Performance Plugin), "+
+			"not NMP: it does not take an NMP path selection policy.", &types.HostConfigFault{})
 	case policy == nil || !ValidPSP(policy.Policy):
 		body.Fault_ = simulator.Fault("A specified parameter was not correct: policy.policy",
 			&types.InvalidArgument{InvalidProperty: "policy.policy"})

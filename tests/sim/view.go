@@ -73,7 +73,7 @@ func scsiDisk(d *Device) *types.HostScsiDisk {
 			Revision:         "0001",
 			ScsiLevel:        6,
 			SerialNumber:     "unavailable",
-			OperationalState: []string{"ok"},
+			OperationalState: opState(d),
 			QueueDepth:       64,
 			Capabilities:     &types.ScsiLunCapabilities{},
 			VStorageSupport:  "vStorageUnsupported",
@@ -87,23 +87,31 @@ func scsiDisk(d *Device) *types.HostScsiDisk {
 	}
 }
 
+// opState is ScsiLun.operationalState: the device's, ["ok"] when unset.
+func opState(d *Device) []string {
+	if len(d.OpState) == 0 {
+		return []string{string(types.ScsiLunStateOk)}
+	}
+	return append([]string{}, d.OpState...)
+}
+
 // multipathLun is HostMultipathInfoLogicalUnit: path state and isWorkingPath follow the PSP and
-// the ALUA states (see Lab.PathState and Lab.WorkingPaths). Caller holds l.mu.
+// the ALUA states as h sees them (see Host.PathState and Host.WorkingPaths). Caller holds l.mu.
 func (l *Lab) multipathLun(h *Host, d *Device) types.HostMultipathInfoLogicalUnit {
 	lu := types.HostMultipathInfoLogicalUnit{
 		Key: logicalUnitKey(d),
 		Id:  d.UUID,
 		Lun: scsiLunKey(d),
-		StorageArrayTypePolicy: &types.HostMultipathInfoLogicalUnitStorageArrayTypePolicy{
-			Policy: d.SATP,
-		},
+	}
+	if d.IsNMP() {
+		lu.StorageArrayTypePolicy = &types.HostMultipathInfoLogicalUnitStorageArrayTypePolicy{Policy: d.SATP}
 	}
 	working := map[*Path]bool{}
-	for _, p := range l.WorkingPaths(d) {
+	for _, p := range h.WorkingPaths(d) {
 		working[p] = true
 	}
 	for _, p := range d.Paths {
-		state := l.PathState(p)
+		state := h.PathState(p)
 		mp := types.HostMultipathInfoPath{
 			Key:           "key-vim.host.MultipathInfo.Path-" + p.Name,
 			Name:          p.Name,
@@ -126,7 +134,9 @@ func (l *Lab) multipathLun(h *Host, d *Device) types.HostMultipathInfoLogicalUni
 		lu.Path = append(lu.Path, mp)
 	}
 	base := types.HostMultipathInfoLogicalUnitPolicy{Policy: d.PSP}
-	if d.PSP == PSPFixed && len(d.Paths) > 0 {
+	if !d.IsNMP() {
+		lu.Policy = hppPolicy(d)
+	} else if d.PSP == PSPFixed && len(d.Paths) > 0 {
 		lu.Policy = &types.HostMultipathInfoFixedLogicalUnitPolicy{
 			HostMultipathInfoLogicalUnitPolicy: base, Prefer: d.Paths[0].Name,
 		}

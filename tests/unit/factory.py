@@ -1,4 +1,4 @@
-"""Builds the default lab (CONTRACTS.md) as model objects, and small edits of it, for unit tests."""
+"""Builds the default lab (tests/sim/scenarios/seed-lab.json) as model objects, and small edits of it, for unit tests."""
 from __future__ import annotations
 
 from dataclasses import replace
