@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -41,7 +42,17 @@ class ControlError(SimLabError):
 
 
 def _sources() -> list[Path]:
-    return [p for p in SIM_DIR.glob("*.go")] + [BUILD]
+    return [p for p in SIM_DIR.glob("*.go")] + [SIM_DIR / "go.mod", BUILD]
+
+
+def ensure_test_tools() -> None:
+    """fio has no pip package: tests/sim/build installs it (apt-get) in the step that installs
+    Go, so the README's test command needs nothing else. Fails loudly, never skips."""
+    if shutil.which("fio") is None:
+        proc = subprocess.run([str(BUILD)], capture_output=True, text=True)
+        if proc.returncode != 0 or shutil.which("fio") is None:
+            raise SimLabError(f"tests/sim/build did not install fio ({proc.returncode}):\n"
+                              f"{proc.stdout}{proc.stderr}")
 
 
 def ensure_built() -> Path:

@@ -25,8 +25,9 @@ def test_apply_then_reread_shows_rr_iops_1(lab, session):
     results = apply_changes(session, inv, the_plan.changes)
     assert [r.change for r in results] == list(the_plan.changes)
     assert all(r.ok for r in results), [r.error for r in results if not r.ok]
-    # only the writes themselves: executers and storage systems came with the inventory read
-    assert lab.get("/stats")["calls"] == {"SetMultipathLunPolicy": 10, "ExecuteSoap": 10}
+    # the writes, and per host one lookup of its storage system (Fetch) and of its executer
+    assert lab.get("/stats")["calls"] == {"SetMultipathLunPolicy": 10, "ExecuteSoap": 10,
+                                          "Fetch": 5, "RetrieveManagedMethodExecuter": 5}
 
     after = read_inventory(session, Scope())
     for h in after.hosts:

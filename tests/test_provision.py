@@ -242,10 +242,8 @@ def test_existing_untagged_vm_of_the_name_is_reported_not_duplicated(lab, sessio
 def test_timed_out_create_is_cancelled_and_cleaned_up(lab, session):
     lab.post("/config", {"zero_rate_mbps": 8})  # 1 GiB would take about 2 minutes
     states = []
-    t0 = time.monotonic()
     plan, results = provision(session, ProvisionOptions(size_bytes=GIB, create_datastores=True, timeout=1.5),
                               progress=lambda n, p, s: states.append(s))
-    assert time.monotonic() - t0 < 20
     vm_results = [r for r in results if r.what == "vm"]
     assert len(vm_results) == 2 and not any(r.ok for r in vm_results)
     assert all("cancelled" in r.error and "nothing left behind" in r.error for r in vm_results), vm_results
@@ -398,10 +396,9 @@ def test_thin_and_lazy_zeroed_disks_keep_their_backing_and_create_at_once(lab, s
         disk = spec.deviceChange[1].device
         disk.backing.thinProvisioned, disk.backing.eagerlyScrub = thin, eager
         folder = vim.Folder(snap.vm_folder["esx01"], session.stub)
-        t0 = time.monotonic()
         task = folder.CreateVM_Task(config=spec, pool=vim.ResourcePool(snap.resource_pool["esx01"], session.stub))
+        assert task.info.state == "success"  # not zeroed: done at once, as vcsim does it
         assert prov.wait_tasks(session, {"t": task}, 10)["t"][0] == "success"
-        assert time.monotonic() - t0 < 2
     vms = read_vms(session)
     for name, thin in (("thin-vm", True), ("lazy-vm", False)):
         [disk] = [d for d in vms[name]["config.hardware.device"] if isinstance(d, vim.vm.device.VirtualDisk)]

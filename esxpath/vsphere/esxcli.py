@@ -145,26 +145,23 @@ def build_request(command: str, options: dict[str, object],
 
 
 class Esxcli:
-    """esxcli on one host, through vCenter. Thread-safe; the executer is cached per session."""
+    """esxcli on one host, through vCenter. One instance per host and task (a host's read, a
+    host's writes): it asks for the host's executer once, on its first command."""
 
     def __init__(self, session: Session, host_moid: str, host_name: str | None = None):
         self.session = session
         self.host_moid = host_moid
         self.host_name = host_name or host_moid
+        self._mme = None
 
     def _executer(self):
-        key = ("mme", self.host_moid)
-        with self.session.cache_lock:
-            mme = self.session.cache.get(key)
-        if mme is None:
+        if self._mme is None:
             host = vim.HostSystem(self.host_moid, self.session.stub)
             ref = self.session.call(rawsoap.invoke, self.session.stub, host, _RETRIEVE_MME)
             if ref is None or not (ref.text or "").strip():
                 raise HostError(self.host_name, "host does not offer esxcli through the API")
-            mme = _MME(ref.text.strip(), self.session.stub)
-            with self.session.cache_lock:
-                self.session.cache[key] = mme
-        return mme
+            self._mme = _MME(ref.text.strip(), self.session.stub)
+        return self._mme
 
     def request(self, command: str, **options) -> EsxcliRequest:
         return build_request(command, options)

@@ -1,5 +1,5 @@
 """A host's devices from its two esxcli answers and the typed API's ScsiLuns: pure (no pyVmomi,
-no I/O), so that the decode helper process can run it (helper.py) as well as this one.
+no I/O): tested table-driven on recorded answers.
 """
 from __future__ import annotations
 

@@ -23,33 +23,36 @@ MULTIPATH_INFO = "config.storageDevice.multipathInfo"
 MISSING = "missingSet"
 
 
-def retrieve(session, collector, spec, options, on_page=None) -> dict[str, tuple[object, dict]]:
-    """{moid: (managed object, {property: value})} over every page of the answer; on_page(page)
-    sees each page's part of it as soon as it is read."""
+def retrieve(session, collector, spec, options) -> dict[str, tuple[object, dict]]:
+    """{moid: (managed object, {property: value})} over every page of the answer."""
     stub = session.stub
     objects: dict[str, tuple[object, dict]] = {}
     result = session.call(rawsoap.invoke, stub, collector, "RetrievePropertiesEx", [spec], options)
     while result is not None:
-        page = {}
-        for oc in result.iterfind(VIM + "objects"):
-            props = {}
-            for ps in oc.iterfind(VIM + "propSet"):
-                name = ps.findtext(VIM + "name")
-                props[name] = _value(name, ps.find(VIM + "val"), stub)
-            missing = {m.findtext(VIM + "path") or "?": _fault_text(m.find(VIM + "fault"))
-                       for m in oc.iterfind(VIM + "missingSet")}
-            if missing:
-                props[MISSING] = missing
-            obj = managed_object(oc.find(VIM + "obj"), stub)
-            page[obj._GetMoId()] = (obj, props)
+        page, token = decode_result(result, stub)
         objects.update(page)
-        if on_page is not None:
-            on_page(page)
-        token = result.findtext(VIM + "token")
         result = None  # this page's tree (10 MB and more) goes before the next one comes
         if token:
             result = session.call(rawsoap.invoke, stub, collector, "ContinueRetrievePropertiesEx", token)
     return objects
+
+
+def decode_result(result: ET.Element, stub) -> tuple[dict[str, tuple[object, dict]], str | None]:
+    """One page (a RetrieveResult <returnval>): its objects and the token of the next page.
+    tests/test_decode_differential.py holds this to what pyVmomi's own deserializer reads."""
+    objects = {}
+    for oc in result.iterfind(VIM + "objects"):
+        props = {}
+        for ps in oc.iterfind(VIM + "propSet"):
+            name = ps.findtext(VIM + "name")
+            props[name] = _value(name, ps.find(VIM + "val"), stub)
+        missing = {m.findtext(VIM + "path") or "?": _fault_text(m.find(VIM + "fault"))
+                   for m in oc.iterfind(VIM + "missingSet")}
+        if missing:
+            props[MISSING] = missing
+        obj = managed_object(oc.find(VIM + "obj"), stub)
+        objects[obj._GetMoId()] = (obj, props)
+    return objects, result.findtext(VIM + "token")
 
 
 def _value(name: str, val: ET.Element | None, stub):
@@ -61,6 +64,10 @@ def _value(name: str, val: ET.Element | None, stub):
         return [_logical_unit(e) for e in val.iterfind(VIM + "lun")]
     if val.get("type") is not None:  # a ManagedObjectReference
         return managed_object(val, stub)
+    if (val.get(rawsoap.XSI_TYPE) or "").rpartition(":")[2].startswith("ArrayOf"):
+        return [managed_object(c, stub) if c.get("type") is not None else c.text for c in val]
+    if len(val):  # a data object this decoder does not know: refuse rather than misread it
+        raise ValueError(f"hostprops cannot decode property {name} ({val.get(rawsoap.XSI_TYPE)})")
     return val.text
 
 

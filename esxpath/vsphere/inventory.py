@@ -1,28 +1,24 @@
-"""read_inventory: one PropertyCollector read for all hosts, then esxcli facts per host.
+"""read_inventory: collect -> select -> a bounded pool of host reads.
 
 Round trips: one RetrievePropertiesEx (plus ContinueRetrievePropertiesEx while the server pages)
 collects the hosts and, in the same collection, the compute resources, folders and datacenters
-they sit in. Then each host gets one `storage nmp device list` and one `storage nmp path list`
-in a bounded thread pool; a host that fails gets Host.error and never stops the others. With
-every host in scope, a host's calls start as soon as its page of the collection is in. From
-HELPER_MIN_HOSTS hosts on, the answers are decoded in a helper process (helper.py), and each
-thread goes on to its next host's calls meanwhile.
+they sit in. The hosts in scope are selected from that in memory. Then each host gets
+RetrieveManagedMethodExecuter, one `storage nmp device list` and one `storage nmp path list`,
+in a thread pool of --parallel workers; a host that fails gets Host.error and never stops the
+others.
 
-What comes from where: devices (vendor, model, size, uuid) from the typed API's scsiLun; policy,
-TPGs and paths (state from Group State, working from Working Paths) from esxcli, which must be
-read anyway for the ALUA facts. The typed API's multipathInfo says nothing more and is 3/4 of
-the read's bytes (30 of 40 MB at 256 hosts x 32 LUNs), so it is only read where esxcli is not:
-esxcli=False, and a host whose esxcli failed (one extra read for that host, so that its paths
-and their states still show).
+What comes from where: devices (vendor, model, size, uuid, operational state) from the typed
+API's scsiLun; policy, TPGs and paths from esxcli, which must be read anyway for the ALUA facts.
+The typed API's multipathInfo says nothing more and is 3/4 of the read's bytes, so it is only
+read where esxcli is not: esxcli=False, a host whose esxcli failed, and a host with a disk
+that NMP does not claim (to learn which plugin does).
 """
 from __future__ import annotations
 
 import logging
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Callable
 
 from pyVmomi import vim, vmodl
 
@@ -30,10 +26,8 @@ from ..errors import EsxpathError, ScopeError
 from ..model import Device, DevicePolicy, Host, Inventory, Path, SatpRule, Scope, Selector
 from .esxcli import Esxcli
 from .esxcli_devices import DEVICE_LIST, NOT_NMP, PATH_LIST, UnreadableAnswer, devices_from_esxcli
-from .helper import HELPER_MIN_HOSTS, DecodeHelper
 from .hostprops import MISSING, MULTIPATH_INFO, SCSI_LUN, retrieve
 from .parse import adapter_from_key, as_list, format_wwn, target_wwpn_from_path_name
-from .rawsoap import gc_paused
 from .records import LogicalUnit, Lun
 from .session import Session, fault_message
 
@@ -75,30 +69,23 @@ def _filter_spec(view, host_properties: list[str]) -> vmodl.query.PropertyCollec
     )
 
 
-def _collect(session: Session, host_properties: list[str], on_page=None):
-    """({moid: (managed object, {property: value})} for every host, compute resource, folder and
-    datacenter, cleanup) -- cleanup() destroys the view and collector; it may run in parallel
-    with the per-host reads, so that it costs no wall time. on_page: see hostprops.retrieve."""
+def _collect(session: Session, host_properties: list[str]) -> dict:
+    """{moid: (managed object, {property: value})} for every host, compute resource, folder and
+    datacenter."""
     content = session.content
     # Retrying a Create* at worst leaves a spare view/collector, which dies with the session.
     view = session.call(content.viewManager.CreateContainerView, content.rootFolder,
                         [vim.HostSystem, vim.ComputeResource, vim.Folder, vim.Datacenter], True)
     collector = session.call(content.propertyCollector.CreatePropertyCollector)
-
-    def cleanup():
+    try:
+        options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=PAGE_SIZE)
+        return retrieve(session, collector, _filter_spec(view, host_properties), options)
+    finally:
         for destroy in (collector.DestroyPropertyCollector, view.DestroyView):
             try:
                 session.call(destroy)
             except Exception as exc:  # cleanup only; the server drops them with the session
                 log.debug("cleanup: %s", fault_message(exc))
-
-    try:
-        options = vmodl.query.PropertyCollector.RetrieveOptions(maxObjects=PAGE_SIZE)
-        objects = retrieve(session, collector, _filter_spec(view, host_properties), options, on_page)
-    except BaseException:
-        cleanup()
-        raise
-    return objects, cleanup
 
 
 def _locate(objects: dict, moid: str) -> tuple[str, str | None, str]:
@@ -228,34 +215,29 @@ def _satp_rule(row: dict) -> SatpRule:
 
 
 def _read_host(session: Session, raw: _RawHost, selector: Selector | None, esxcli: bool,
-               satp_rules: bool, helper: DecodeHelper | None = None) -> Callable[[], Host]:
-    """One host's reads; the returned finish() makes its Host. With a helper, the esxcli
-    answers are decoded there meanwhile: this thread goes on to the next host's calls."""
+               satp_rules: bool) -> Host:
     name = raw.props.get("name") or raw.moid
     state = str(raw.props.get("runtime.connectionState") or "unknown")
     base = dict(name=name, moid=raw.moid, datacenter=raw.datacenter, cluster=raw.cluster,
                 connection_state=state,
                 maintenance=str(raw.props.get("runtime.inMaintenanceMode")).lower() == "true")
     if state != "connected":
-        return _done(Host(**base, error=f"host is {state} in vCenter"))
+        return Host(**base, error=f"host is {state} in vCenter")
     unreadable = {k: v for k, v in (raw.props.get(MISSING) or {}).items()
                   if k.startswith("config.storageDevice")}
     if unreadable:  # vCenter could not read it: unverifiable, not a host without LUNs
         why = "; ".join(f"{k} unreadable ({v})" for k, v in sorted(unreadable.items()))
-        return _done(Host(**base, error=why))
-    storage_system = raw.props.get("configManager.storageSystem")
-    if storage_system is not None:  # writes.py needs it; saves a round trip per host there
-        with session.cache_lock:
-            session.cache[("storage_system", raw.moid)] = storage_system
+        return Host(**base, error=why)
     if not esxcli:
-        return _done(_host(base, _api_devices(raw.props, raw.props.get(MULTIPATH_INFO)), selector))
+        return _host(base, _api_devices(raw.props, raw.props.get(MULTIPATH_INFO)), selector)
     try:
         cli = Esxcli(session, raw.moid, name)
         luns = raw.props.get(SCSI_LUN) or []
-        answers = cli.fetch(DEVICE_LIST), cli.fetch(PATH_LIST)
+        devices = devices_from_esxcli(luns, cli.fetch(DEVICE_LIST), cli.fetch(PATH_LIST))
+    except UnreadableAnswer as exc:  # a malformed answer is a host problem, not a crash
+        return _without_esxcli(session, raw, base, selector, str(exc))
     except Exception as exc:
-        return _done(_without_esxcli(session, raw, base, selector, _esxcli_error(name, exc)))
-    decoded = helper.submit(luns, *answers) if helper else partial(devices_from_esxcli, luns, *answers)
+        return _without_esxcli(session, raw, base, selector, _esxcli_error(name, exc))
     rules: tuple[SatpRule, ...] = ()
     error = None
     if satp_rules:
@@ -264,16 +246,8 @@ def _read_host(session: Session, raw: _RawHost, selector: Selector | None, esxcl
         except Exception as exc:  # the devices are known; only the rules are missing
             error = _esxcli_error(name, exc)
             log.warning("%s: %s", name, error)
-
-    def finish() -> Host:
-        try:
-            devices = decoded()
-        except UnreadableAnswer as exc:  # a malformed answer is a host problem, not a crash
-            return _without_esxcli(session, raw, base, selector, str(exc))
-        return _host(base, _plugins_named(session, raw.moid, devices, selector), selector,
-                     error=error, satp_rules=rules)
-
-    return finish
+    return _host(base, _plugins_named(session, raw.moid, devices, selector), selector,
+                 error=error, satp_rules=rules)
 
 
 def _plugins_named(session: Session, host_moid: str, devices: list[Device],
@@ -308,124 +282,46 @@ def _host(base: dict, devices: list[Device], selector: Selector | None, **extra)
     return Host(**base, devices=tuple(sorted(devices, key=lambda d: d.canonical_name)), **extra)
 
 
-def _done(host: Host) -> Callable[[], Host]:
-    return lambda: host
-
-
 def _rows(result) -> list[dict]:
     return result if isinstance(result, list) else []
 
 
 def read_inventory(session: Session, scope: Scope, selector: Selector | None = None,
-                   parallel: int = 8, esxcli: bool = True, satp_rules: bool = False,
-                   decode_helper: bool | None = None) -> Inventory:
+                   parallel: int = 8, esxcli: bool = True, satp_rules: bool = False) -> Inventory:
     """The hosts in scope with their devices and paths (only devices the selector matches).
 
     Raises ScopeError for an unknown datacenter/cluster/host; per-host trouble lands in Host.error.
     satp_rules=True adds a third esxcli call per host (`storage nmp satp rule list`).
-    decode_helper: decode esxcli answers in a helper process (helper.py); None: from
-    HELPER_MIN_HOSTS hosts in scope on. The result is the same either way.
     """
-    # The read allocates a few hundred thousand objects, none cyclic, and keeps most of them:
-    # with the cyclic GC on, its collections rescan the growing inventory again and again
-    # (20% of the per-host phase at 256 hosts). What cycles do arise are collected afterwards.
-    with gc_paused():
-        return _read_inventory(session, scope, selector, parallel, esxcli, satp_rules, decode_helper)
-
-
-def _read_inventory(session, scope, selector, parallel, esxcli, satp_rules, decode_helper) -> Inventory:
     host_properties = HOST_PROPERTIES if esxcli else HOST_PROPERTIES + [MULTIPATH_INFO]
-    # --parallel is how many hosts are worked on at once: exactly this pool's size
-    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="esxpath-host") as pool:
-        reads = _HostReads(pool, session, selector, esxcli, satp_rules, decode_helper)
-        try:
-            return _read_with(session, scope, host_properties, reads)
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)  # the error must not wait for all hosts
-            raise
-        finally:
-            reads.close()
-
-
-def _read_with(session, scope: Scope, host_properties: list[str], reads: _HostReads) -> Inventory:
-    # With every host in scope, a host's reads start as soon as its page of the collection is
-    # in, while vCenter serves the next pages; its location is filled in at the end.
-    on_page = reads.start_page if not (scope.datacenter or scope.cluster or scope.hosts) else None
     try:
         try:
-            objects, cleanup = _collect(session, host_properties, on_page)
+            objects = _collect(session, host_properties)
         except vmodl.fault.ManagedObjectNotFound:
             # The view and collector belong to the session: if it expired between their
             # creation and the read, the re-login made a new session without them. Once more.
-            objects, cleanup = _collect(session, host_properties, on_page)
+            objects = _collect(session, host_properties)
     except Exception as exc:  # the vCenter-wide read failed: nothing can be said about any host
         err = session.translate(exc)
         if err is exc:
             raise
         raise err from exc
+    raws = _select_hosts(objects, scope)
+    read = partial(_reading, session, selector=selector, esxcli=esxcli, satp_rules=satp_rules)
+    # --parallel is how many hosts are worked on at once: exactly this pool's size
+    pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="esxpath-host")
     try:
-        raws = _select_hosts(objects, scope)
-    except BaseException:
-        cleanup()
-        raise
-    cleaning = threading.Thread(target=cleanup, name="esxpath-cleanup", daemon=True)
-    cleaning.start()  # beside the host reads: it costs no wall time
-    reads.start(raws)
-    hosts = tuple(_finished(raw, reads.finish_of(raw)) for raw in raws)
-    cleaning.join()
+        hosts = tuple(pool.map(read, raws))
+    finally:  # on an error (Ctrl-C) hosts not started yet are not started at all
+        pool.shutdown(wait=True, cancel_futures=True)
     return Inventory(hosts)
 
 
-class _HostReads:
-    """The per-host reads started so far (each gives a finish()), and the decode helper: started
-    from HELPER_MIN_HOSTS hosts on (decode_helper None), or always (True), or never (False)."""
-
-    def __init__(self, pool: ThreadPoolExecutor, session: Session, selector: Selector | None,
-                 esxcli: bool, satp_rules: bool, decode_helper: bool | None):
-        self.pool = pool
-        self._read = partial(_reading, session, selector=selector, esxcli=esxcli,
-                             satp_rules=satp_rules)
-        self._futures: dict[str, Future] = {}
-        self._want_helper = esxcli and decode_helper is not False
-        self._helper_min = 1 if decode_helper else HELPER_MIN_HOSTS
-        self.helper: DecodeHelper | None = None
-
-    def start(self, raws: list[_RawHost]) -> None:
-        new = [raw for raw in raws if raw.moid not in self._futures]
-        if self._want_helper and len(self._futures) + len(new) >= self._helper_min:
-            self._want_helper = False  # one attempt: if it does not start, decode here
-            self.helper = DecodeHelper.start()
-        for raw in new:
-            self._futures[raw.moid] = self.pool.submit(self._read, raw, helper=self.helper)
-
-    def start_page(self, page: dict) -> None:
-        self.start([_RawHost(moid, props) for moid, (obj, props) in page.items()
-                    if isinstance(obj, vim.HostSystem)])
-
-    def finish_of(self, raw: _RawHost) -> Callable[[], Host]:
-        return self._futures[raw.moid].result()
-
-    def close(self) -> None:
-        if self.helper is not None:
-            self.helper.close()
-
-
-def _reading(session, raw, *, selector, esxcli, satp_rules, helper) -> Callable[[], Host]:
+def _reading(session, raw, *, selector, esxcli, satp_rules) -> Host:
     try:
-        return _read_host(session, raw, selector, esxcli, satp_rules, helper)
+        return _read_host(session, raw, selector, esxcli, satp_rules)
     except Exception as exc:  # never let one host abort the others
-        return _done(_failed(raw, exc))
-
-
-def _finished(raw: _RawHost, finish: Callable[[], Host]) -> Host:
-    """The Host, located: a read started from a page of the collection did not know where."""
-    try:
-        host = finish()
-    except Exception as exc:
-        host = _failed(raw, exc)
-    if (host.datacenter, host.cluster) != (raw.datacenter, raw.cluster):
-        host = replace(host, datacenter=raw.datacenter, cluster=raw.cluster)
-    return host
+        return _failed(raw, exc)
 
 
 def _failed(raw: _RawHost, exc: Exception) -> Host:

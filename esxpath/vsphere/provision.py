@@ -3,318 +3,28 @@
 collect() reads a snapshot (facts for the pure planner in esxpath.provisioning, plus the
 managed-object ids execution needs); execute() carries out exactly the plan the CLI showed.
 Writes are never retried blindly (CreateVmfsDatastore, CreateVM_Task are not idempotent); a
-failed or timed-out VM create is cancelled and its half-made VM removed. Task progress comes
-from our own WaitForUpdatesEx loop with a deadline (pyVim's WaitForTask has no timeout).
+failed or timed-out VM create is cancelled and its half-made VM removed. Task waiting with
+progress: tasks.py.
 """
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
-from typing import Callable
 
-from pyVmomi import vim, vmodl
+from pyVmomi import vim
 
-from ..errors import EsxpathError, HostError, TaskFailed
-from ..model import Scope, Selector
-from ..provisioning import (
-    CREATE,
-    PROVISION_KEY,
-    REMOVE,
-    ActionResult,
-    DatastoreFacts,
-    LunFacts,
-    ProvisionFacts,
-    ProvisionOptions,
-    ProvisionPlan,
-    VmFacts,
-)
-from .inventory import read_inventory
+from ..errors import EsxpathError, TaskFailed
+from ..provisioning import CREATE, PROVISION_KEY, REMOVE, ActionResult, ProvisionOptions, ProvisionPlan
+# collect() and wait_tasks() are part of this module's interface (the CLI and tests use them)
+from .provision_read import Snapshot, _retrieve, collect  # noqa: F401
 from .session import Session, fault_message
+from .tasks import Progress, cancel_task as _cancel, wait_tasks
 
 log = logging.getLogger("esxpath.vsphere")
-
-# progress(task name, percent 0..100 or None, state "running"|"success"|"error")
-Progress = Callable[[str, "int | None", str], None]
 
 ANNOTATION = "fio test VM created by esxpath provision; `esxpath unprovision` removes it"
 TEST_DISK_UNIT = 1  # SCSI 0:1, so that an OS disk at 0:0 is /dev/sda and the test disk /dev/sdb
 
-
-@dataclass
-class Snapshot:
-    facts: ProvisionFacts
-    # moids execution needs
-    host_moid: dict[str, str] = field(default_factory=dict)  # host name -> HostSystem
-    datastore_system: dict[str, str] = field(default_factory=dict)  # host name -> moid
-    storage_system: dict[str, str] = field(default_factory=dict)  # host name -> moid
-    resource_pool: dict[str, str] = field(default_factory=dict)  # host name -> root pool moid
-    vm_folder: dict[str, str] = field(default_factory=dict)  # host name -> its datacenter's vm folder
-    datastore_moid: dict[str, str] = field(default_factory=dict)  # datastore name -> moid
-    field_key: int | None = None  # custom attribute key of PROVISION_KEY on Datastore
-
-
-def _retrieve(session: Session, types_and_paths: list[tuple[type, list[str]]]) -> dict:
-    """moid -> (object, props) for every object of the given types, in one paged read."""
-    content = session.content
-    PC = vmodl.query.PropertyCollector
-    view = session.call(content.viewManager.CreateContainerView, content.rootFolder,
-                        [t for t, _ in types_and_paths], True, idempotent=False)
-    collector = session.call(content.propertyCollector.CreatePropertyCollector, idempotent=False)
-    try:
-        spec = PC.FilterSpec(
-            objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[
-                PC.TraversalSpec(name="view", type=vim.view.ContainerView, path="view", skip=False)])],
-            propSet=[PC.PropertySpec(type=t, pathSet=paths) for t, paths in types_and_paths])
-        out: dict = {}
-        result = session.call(collector.RetrievePropertiesEx, specSet=[spec],
-                              options=PC.RetrieveOptions(maxObjects=500))
-        while result is not None:
-            for oc in result.objects or []:
-                out[oc.obj._GetMoId()] = (oc.obj, {p.name: p.val for p in oc.propSet or []})
-            if not result.token:
-                break
-            result = session.call(collector.ContinueRetrievePropertiesEx, token=result.token)
-        return out
-    finally:
-        for destroy in (collector.DestroyPropertyCollector, view.DestroyView):
-            try:
-                session.call(destroy)
-            except Exception as exc:  # cleanup only
-                log.debug("cleanup: %s", fault_message(exc))
-
-
-def _tagged_vm(props: dict) -> bool:
-    for opt in props.get("config.extraConfig") or []:
-        if opt.key == PROVISION_KEY and str(opt.value) == "1":
-            return True
-    return False
-
-
-def _field_key(session: Session) -> int | None:
-    cfm = session.content.customFieldsManager
-    if cfm is None:
-        return None
-    for f in session.call(lambda: cfm.field) or []:
-        if f.name == PROVISION_KEY and f.managedObjectType in (None, vim.Datastore):
-            return f.key
-    return None
-
-
-def collect(session: Session, scope: Scope, selector: Selector | None = None) -> Snapshot:
-    """Read what provision/unprovision plan from: in-scope LUNs (selector, default SCST eui),
-    whether each is offered for VMFS, datastores on them, and the VMs (tagged or not)."""
-    inv = read_inventory(session, scope, selector or Selector(), esxcli=False)
-    objs = _retrieve(session, [
-        (vim.HostSystem, ["name", "parent", "configManager.datastoreSystem",
-                          "configManager.storageSystem"]),
-        (vim.Datastore, ["name", "info", "host", "vm", "customValue"]),
-        (vim.VirtualMachine, ["name", "config.extraConfig", "datastore", "runtime.host",
-                              "runtime.powerState"]),
-        (vim.ComputeResource, ["parent", "resourcePool"]),
-        (vim.Folder, ["parent"]),
-        (vim.Datacenter, ["name", "vmFolder"]),
-    ])
-    snap = Snapshot(ProvisionFacts())
-    host_name_of = {}
-    for moid, (obj, p) in objs.items():
-        if isinstance(obj, vim.HostSystem):
-            name = p.get("name", moid)
-            host_name_of[moid] = name
-            snap.host_moid[name] = moid
-            if p.get("configManager.datastoreSystem") is not None:
-                snap.datastore_system[name] = p["configManager.datastoreSystem"]._GetMoId()
-            if p.get("configManager.storageSystem") is not None:
-                snap.storage_system[name] = p["configManager.storageSystem"]._GetMoId()
-            cr = p.get("parent")
-            crp = objs.get(cr._GetMoId(), (None, {}))[1] if cr is not None else {}
-            if crp.get("resourcePool") is not None:
-                snap.resource_pool[name] = crp["resourcePool"]._GetMoId()
-            dc = _datacenter_of(objs, cr)
-            if dc is not None and dc.get("vmFolder") is not None:
-                snap.vm_folder[name] = dc["vmFolder"]._GetMoId()
-    snap.field_key = _field_key(session) if session.is_vcenter else None
-
-    vm_names = {}
-    vms = []
-    for moid, (obj, p) in objs.items():
-        if not isinstance(obj, vim.VirtualMachine):
-            continue
-        vm_names[moid] = p.get("name", moid)
-        host = p.get("runtime.host")
-        vms.append(VmFacts(
-            name=p.get("name", moid), moid=moid,
-            datastores=tuple(sorted(objs.get(d._GetMoId(), (None, {}))[1].get("name", d._GetMoId())
-                                    for d in p.get("datastore") or [])),
-            host=host_name_of.get(host._GetMoId(), "") if host is not None else "",
-            tagged=_tagged_vm(p), power_state=str(p.get("runtime.powerState") or "poweredOff")))
-
-    datastores = []
-    ds_of_lun: dict[str, str] = {}
-    for moid, (obj, p) in objs.items():
-        if not isinstance(obj, vim.Datastore):
-            continue
-        name = p.get("name", moid)
-        snap.datastore_moid[name] = moid
-        info = p.get("info")
-        extents = tuple(e.diskName for e in getattr(getattr(info, "vmfs", None), "extent", None) or [])
-        for lun in extents:
-            ds_of_lun[lun] = name
-        tagged = snap.field_key is not None and any(
-            getattr(v, "key", None) == snap.field_key and getattr(v, "value", "") == "1"
-            for v in p.get("customValue") or [])
-        datastores.append(DatastoreFacts(
-            name=name, moid=moid, luns=extents,
-            hosts=tuple(sorted(host_name_of.get(m.key._GetMoId(), m.key._GetMoId())
-                               for m in p.get("host") or [])),
-            tagged=tagged,
-            vms=tuple(sorted(vm_names.get(v._GetMoId(), v._GetMoId()) for v in p.get("vm") or []))))
-
-    # in-scope LUNs, the connected hosts that see them, and whether they are offered for VMFS
-    seen: dict[str, dict] = {}
-    for h in inv.hosts:
-        if not h.verifiable:
-            continue
-        for d in h.devices:
-            e = seen.setdefault(d.canonical_name, {"dev": d, "hosts": []})
-            e["hosts"].append(h.name)
-    available_on: dict[str, set[str]] = {}
-    failed: set[str] = set()
-
-    def available(hosts: tuple[str, ...]) -> set[str]:
-        """What the first host that answers offers for VMFS (the answer is SAN-wide)."""
-        error = None
-        for host in hosts:
-            if host in failed:
-                continue
-            if host not in available_on:
-                try:
-                    dss = vim.host.DatastoreSystem(snap.datastore_system[host], session.stub)
-                    disks = session.call(dss.QueryAvailableDisksForVmfs) or []
-                except Exception as exc:  # try the next host that sees the LUN
-                    error = f"{host}: {fault_message(exc)}"
-                    log.warning("QueryAvailableDisksForVmfs: %s", error)
-                    failed.add(host)
-                    continue
-                available_on[host] = {d.canonicalName for d in disks}
-            return available_on[host]
-        raise HostError(hosts[0] if hosts else "?", f"cannot list disks available for VMFS ({error})")
-
-    luns = []
-    for canonical in sorted(seen):
-        d, hosts = seen[canonical]["dev"], tuple(sorted(seen[canonical]["hosts"]))
-        ds = ds_of_lun.get(canonical)
-        luns.append(LunFacts(
-            canonical=canonical, vendor=d.vendor, model=d.model, capacity_bytes=d.capacity_bytes,
-            hosts=hosts, datastore=ds,
-            available=bool(hosts) and ds is None and canonical in available(hosts)))
-    snap.facts = ProvisionFacts(
-        luns=tuple(luns), datastores=tuple(sorted(datastores, key=lambda x: x.name)),
-        vms=tuple(sorted(vms, key=lambda v: v.name)),
-        can_tag_datastores=session.is_vcenter and session.content.customFieldsManager is not None,
-        hosts=tuple(h.name for h in inv.hosts))
-    return snap
-
-
-def _datacenter_of(objs: dict, obj) -> dict | None:
-    for _ in range(64):
-        if obj is None:
-            return None
-        moid = obj._GetMoId()
-        o, p = objs.get(moid, (obj, {}))
-        if isinstance(o, vim.Datacenter):
-            return p
-        obj = p.get("parent")
-    return None
-
-
-# ----- task waiting -----
-
-def wait_tasks(session: Session, tasks: dict[str, vim.Task], timeout: float,
-               progress: Progress | None = None, max_wait: int = 5) -> dict[str, tuple[str, object]]:
-    """Wait for tasks with WaitForUpdatesEx until all finish or timeout seconds pass.
-
-    Returns name -> ("success", result) | ("error", fault) | ("timeout", None). progress gets
-    every change of info.progress and the final state of each task."""
-    PC = vmodl.query.PropertyCollector
-    by_moid = {t._GetMoId(): name for name, t in tasks.items()}
-    done: dict[str, tuple[str, object]] = {}
-    last: dict[str, int | None] = {}
-    deadline = time.monotonic() + timeout
-    collector = None
-
-    def open_collector():
-        pc = session.call(session.content.propertyCollector.CreatePropertyCollector, idempotent=False)
-        spec = PC.FilterSpec(
-            objectSet=[PC.ObjectSpec(obj=t) for t in tasks.values()],
-            propSet=[PC.PropertySpec(type=vim.Task, pathSet=[
-                "info.state", "info.progress", "info.error", "info.result"])])
-        session.call(pc.CreateFilter, spec=spec, partialUpdates=False, idempotent=False)
-        return pc
-
-    version = ""
-    state: dict[str, dict] = {name: {} for name in tasks}
-    failures = 0
-    try:
-        while len(done) < len(tasks):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                if collector is None:
-                    collector = open_collector()
-                    version = ""
-                update = session.call(collector.WaitForUpdatesEx, version=version,
-                                      options=PC.WaitOptions(maxWaitSeconds=max(1, min(max_wait, int(remaining)))),
-                                      idempotent=False)
-            except (vmodl.fault.ManagedObjectNotFound, EsxpathError) as exc:
-                # the collector died with the session (re-login): make a new one
-                failures += 1
-                if failures > 3:
-                    raise
-                log.info("task wait: %s; reopening the property collector", fault_message(exc))
-                collector = None
-                continue
-            if update is None:
-                continue
-            version = update.version
-            for fs in update.filterSet or []:
-                for oc in fs.objectSet or []:
-                    name = by_moid.get(oc.obj._GetMoId())
-                    if name is None:
-                        continue
-                    for ch in oc.changeSet or []:
-                        state[name][ch.name] = ch.val
-                    _report(name, state[name], last, done, progress)
-    finally:
-        if collector is not None:
-            try:
-                session.call(collector.DestroyPropertyCollector)
-            except Exception as exc:
-                log.debug("cleanup: %s", fault_message(exc))
-    for name in tasks:
-        if name not in done:
-            done[name] = ("timeout", None)
-            if progress:
-                progress(name, last.get(name), "timeout")
-    return done
-
-
-def _report(name, st, last, done, progress) -> None:
-    s = str(st.get("info.state") or "")
-    pct = st.get("info.progress")
-    if s == "success":
-        pct = 100
-    if pct != last.get(name) and progress and s not in ("success", "error"):
-        progress(name, pct, "running")
-    last[name] = pct
-    if s in ("success", "error") and name not in done:
-        done[name] = ("success", st.get("info.result")) if s == "success" else ("error", st.get("info.error"))
-        if progress:
-            progress(name, pct, s)
-
-
-# ----- execution -----
 
 def _vm_spec(name: str, datastore: str, options: ProvisionOptions) -> vim.vm.ConfigSpec:
     dev = vim.vm.device
@@ -471,14 +181,6 @@ def execute_provision(session: Session, snap: Snapshot, plan: ProvisionPlan,
             results.append(ActionResult("vm", name, CREATE, False,
                                         f"{error} ({_cleanup_vm(session, name)})", seconds=secs))
     return tuple(results)
-
-
-def _cancel(session: Session, task) -> None:
-    try:
-        session.call(task.CancelTask, idempotent=False)
-        wait_tasks(session, {"cancel": task}, 30)
-    except Exception as exc:
-        log.warning("cancel: %s", fault_message(exc))
 
 
 def execute_unprovision(session: Session, snap: Snapshot, plan: ProvisionPlan,

@@ -1,5 +1,5 @@
 """What the typed API says about a host's storage, as the model needs it: plain records, no
-pyVmomi (the decode helper process receives Lun; see helper.py)."""
+pyVmomi, so that the decoding of esxcli answers (esxcli_devices) is testable without a server."""
 from __future__ import annotations
 
 from typing import NamedTuple

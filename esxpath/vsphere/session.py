@@ -185,8 +185,6 @@ class Session:
         self.endpoint = endpoint
         self.stub = stub
         self.content = content
-        self.cache: dict = {}  # per-session memo (e.g. esxcli executers per host), under cache_lock
-        self.cache_lock = threading.Lock()
         self._login_lock = threading.Lock()
         self._generation = 0  # bumped by every re-login, so concurrent workers log in once
 

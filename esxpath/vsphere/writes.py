@@ -28,57 +28,58 @@ from .session import Session, fault_message
 log = logging.getLogger("esxpath.vsphere")
 
 
-def _storage_system(session: Session, host: Host):
-    """The host's HostStorageSystem: read_inventory leaves it in the session cache; else one
-    lookup per host and session."""
-    key = ("storage_system", host.moid)
-    with session.cache_lock:
-        ss = session.cache.get(key)
-    if ss is None:
-        hs = vim.HostSystem(host.moid, session.stub)
-        ss = session.call(lambda: hs.configManager.storageSystem)
-        with session.cache_lock:
-            session.cache[key] = ss
-    return ss
+class _HostWriter:
+    """One host's writes: its HostStorageSystem and esxcli executer are looked up once, on the
+    first write that needs them."""
+
+    def __init__(self, session: Session, host: Host):
+        self.session = session
+        self.host = host
+        self.esxcli = Esxcli(session, host.moid, host.name)
+        self._storage = None
+
+    def storage_system(self):
+        if self._storage is None:
+            hs = vim.HostSystem(self.host.moid, self.session.stub)
+            self._storage = self.session.call(lambda: hs.configManager.storageSystem)
+        return self._storage
 
 
-def _set_psp(session: Session, host: Host, change: Change) -> None:
-    device = host.device(change.device or "")
+def _set_psp(w: _HostWriter, change: Change) -> None:
+    device = w.host.device(change.device or "")
     if device is None or not device.uuid:
-        raise EsxpathError(f"device {change.device} is not on {host.name}")
+        raise EsxpathError(f"device {change.device} is not on {w.host.name}")
     psp = dict(change.params).get("psp") or change.after
     policy = vim.host.MultipathInfo.LogicalUnitPolicy(policy=psp)
-    storage = _storage_system(session, host)
-    session.call(storage.SetMultipathLunPolicy, lunId=device.uuid, policy=policy)
+    w.session.call(w.storage_system().SetMultipathLunPolicy, lunId=device.uuid, policy=policy)
 
 
-def _set_rr_limit(session: Session, host: Host, change: Change) -> None:
-    if host.device(change.device or "") is None:
-        raise EsxpathError(f"device {change.device} is not on {host.name}")
-    options = dict(change.params)
+def _set_rr_limit(w: _HostWriter, change: Change) -> None:
+    if w.host.device(change.device or "") is None:
+        raise EsxpathError(f"device {change.device} is not on {w.host.name}")
+    options: dict = dict(change.params)
     if "iops" in options:
         options["iops"] = int(options["iops"])
-    Esxcli(session, host.moid, host.name).run(
-        "storage nmp psp roundrobin deviceconfig set", device=change.device, **options)
+    w.esxcli.run("storage nmp psp roundrobin deviceconfig set", device=change.device, **options)
 
 
-def _add_satp_rule(session: Session, host: Host, change: Change) -> None:
-    Esxcli(session, host.moid, host.name).run("storage nmp satp rule add", **dict(change.params))
+def _add_satp_rule(w: _HostWriter, change: Change) -> None:
+    w.esxcli.run("storage nmp satp rule add", **dict(change.params))
 
 
 _WRITERS = {CHANGE_PSP: _set_psp, CHANGE_RR_LIMIT: _set_rr_limit, CHANGE_SATP_RULE: _add_satp_rule}
 
 
-def _apply_one(session: Session, host: Host | None, change: Change) -> ChangeResult:
+def _apply_one(w: _HostWriter | None, change: Change) -> ChangeResult:
     try:
-        if host is None:
+        if w is None:
             raise EsxpathError(f"host {change.host} is not in the inventory")
-        if host.connection_state != "connected":
-            raise EsxpathError(f"host is {host.connection_state}")
+        if w.host.connection_state != "connected":
+            raise EsxpathError(f"host is {w.host.connection_state}")
         writer = _WRITERS.get(change.kind)
         if writer is None:
             raise EsxpathError(f"unknown change kind {change.kind!r}")
-        writer(session, host, change)
+        writer(w, change)
         return ChangeResult(change, ok=True)
     except Exception as exc:  # one change's failure is reported, never fatal to the others
         message = fault_message(exc).removeprefix(f"{change.host}: ")
@@ -89,7 +90,8 @@ def _apply_one(session: Session, host: Host | None, change: Change) -> ChangeRes
 def _apply_host(session: Session, host: Host | None, changes: list[tuple[int, Change]]
                 ) -> list[tuple[int, ChangeResult]]:
     # In plan order: a device's PSP before its RR limit (the limit needs RR in place).
-    return [(i, _apply_one(session, host, c)) for i, c in changes]
+    w = _HostWriter(session, host) if host is not None else None
+    return [(i, _apply_one(w, c)) for i, c in changes]
 
 
 def apply_changes(session: Session, inventory: Inventory, changes, parallel: int = 8

@@ -1,5 +1,5 @@
 // esxcli_model.go: how the simulated hosts describe their esxcli commands. One table
-// (esxcliNamespaces, in esxcli_nmp.go) yields all three views a client sees:
+// (esxcliNamespaces, in esxcli_nmp_commands.go) yields all three views a client sees:
 //   - the dynamic types (QueryTypeInfo): a managed type per namespace, a data type per result row,
 //   - the CLI info (vim.CLIInfo.FetchCLIInfo): display names, option aliases, help, format hints,
 //   - the dispatch of ExecuteSoap to the handler that answers from the lab state.

@@ -1,22 +1,17 @@
-// middleware.go: what sits in front of vcsim's /sdk handler: call counting, the request log,
-// session expiry, disconnected and not responding hosts, injected faults and latency.
+// middleware.go: what sits in front of vcsim's /sdk handler: reading the SOAP call (method,
+// _this, esxcli command), call counting, the request log, and the order of the checks: session
+// (middleware_session.go), latency, disconnected and not responding hosts, injected faults
+// (middleware_faults.go), then request rewrites and vcsim.
 package main
 
 import (
 	"bytes"
-	"crypto/tls"
 	"encoding/xml"
-	"fmt"
 	"io"
-	"log"
-	"math/rand"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/vmware/govmomi/vim25/soap"
 )
 
 // soapCall is what the middleware reads from a request body.
@@ -87,23 +82,6 @@ func esxcliCommand(method string) string {
 		cmd = cmd[:i+1] + strings.ToLower(cmd[i+1:i+2]) + cmd[i+2:]
 	}
 	return cmd
-}
-
-// faultRule fails the next Count calls of Method (a SOAP method or an esxcli command),
-// optionally only on Host.
-type faultRule struct {
-	Method string `json:"method"`
-	Host   string `json:"host,omitempty"`
-	Fault  string `json:"fault"`
-	Count  int    `json:"count"`
-}
-
-// latencyRule delays calls: globally (no Method, no Host), per method, per host, or both.
-type latencyRule struct {
-	MS     int     `json:"ms"`
-	Jitter float64 `json:"jitter,omitempty"`
-	Method string  `json:"method,omitempty"`
-	Host   string  `json:"host,omitempty"`
 }
 
 // reqEntry is one logged request (GET /requests).
@@ -210,79 +188,6 @@ func (m *middleware) wrap(next http.Handler) http.Handler {
 	})
 }
 
-func sessionCookie(r *http.Request) string {
-	if c, err := r.Cookie(soap.SessionCookieName); err == nil {
-		return c.Value
-	}
-	return ""
-}
-
-// dropSessionCookie removes the session cookie and keeps the others.
-func dropSessionCookie(r *http.Request) {
-	cookies := r.Cookies()
-	r.Header.Del("Cookie")
-	for _, c := range cookies {
-		if c.Name != soap.SessionCookieName {
-			r.AddCookie(c)
-		}
-	}
-}
-
-func (m *middleware) validSession(cookie string) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return cookie != "" && m.known[cookie] && !m.expired[cookie]
-}
-
-func (m *middleware) expire(cookie string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.known, cookie)
-	if cookie != "" {
-		m.expired[cookie] = true
-	}
-}
-
-// expireAll makes every current session answer NotAuthenticated (POST /sessions/expire).
-func (m *middleware) expireAll() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	n := len(m.known)
-	for c := range m.known {
-		m.expired[c] = true
-	}
-	m.known = map[string]bool{}
-	return n
-}
-
-// cookieRecorder notes the session cookie vcsim hands out and the status code.
-type cookieRecorder struct {
-	http.ResponseWriter
-	session string
-	status  int
-}
-
-func (c *cookieRecorder) WriteHeader(code int) {
-	c.status = code
-	for _, line := range c.Header().Values("Set-Cookie") {
-		if strings.HasPrefix(line, soap.SessionCookieName+"=") {
-			v := strings.TrimPrefix(line, soap.SessionCookieName+"=")
-			if i := strings.IndexByte(v, ';'); i >= 0 {
-				v = v[:i]
-			}
-			c.session = strings.Trim(v, `"`)
-		}
-	}
-	c.ResponseWriter.WriteHeader(code)
-}
-
-func (c *cookieRecorder) Write(b []byte) (int, error) {
-	if c.status == 0 {
-		c.WriteHeader(http.StatusOK)
-	}
-	return c.ResponseWriter.Write(b)
-}
-
 func (m *middleware) record(call soapCall, host string, body []byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -320,147 +225,4 @@ func (m *middleware) resetRequests() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.requests = nil
-}
-
-func (r faultRule) matches(call soapCall, host string) bool {
-	if r.Host != "" && r.Host != host {
-		return false
-	}
-	return r.Method == call.Method || (call.Esxcli != "" && r.Method == call.Esxcli)
-}
-
-// takeFault consumes one matching fault rule and returns its fault kind, or "".
-func (m *middleware) takeFault(call soapCall, host string) string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for i, r := range m.faults {
-		if r.matches(call, host) {
-			r.Count--
-			if r.Count <= 0 {
-				m.faults = append(m.faults[:i:i], m.faults[i+1:]...)
-			}
-			return r.Fault
-		}
-	}
-	return ""
-}
-
-func (m *middleware) addFault(r faultRule) error {
-	switch r.Fault {
-	case "HostCommunication", "HostNotConnected", "SystemError", "NotAuthenticated", "reset":
-	default:
-		return fmt.Errorf("fault must be HostCommunication, HostNotConnected, SystemError, NotAuthenticated or reset")
-	}
-	if r.Method == "" {
-		return fmt.Errorf("method is required")
-	}
-	if r.Count == 0 {
-		r.Count = 1
-	}
-	if r.Host != "" && lab.HostByName(r.Host) == nil {
-		return fmt.Errorf("unknown host %q", r.Host)
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.faults = append(m.faults, &r)
-	return nil
-}
-
-// setLatency adds or replaces the rule for (method, host); ms 0 removes it.
-func (m *middleware) setLatency(r latencyRule) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := m.latency[:0:0]
-	for _, o := range m.latency {
-		if o.Method != r.Method || o.Host != r.Host {
-			out = append(out, o)
-		}
-	}
-	if r.MS > 0 {
-		out = append(out, r)
-	}
-	m.latency = out
-}
-
-// delay sums every matching latency rule (global + per method + per host).
-func (m *middleware) delay(call soapCall, host string) time.Duration {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	total := 0.0
-	for _, r := range m.latency {
-		if r.Method != "" && r.Method != call.Method && r.Method != call.Esxcli {
-			continue
-		}
-		if r.Host != "" && r.Host != host {
-			continue
-		}
-		d := float64(r.MS) * (1 + r.Jitter*rand.NormFloat64())
-		if d > 0 {
-			total += d
-		}
-	}
-	return time.Duration(total * float64(time.Millisecond))
-}
-
-// setBaseline makes a latency rule part of the start state (--latency-ms).
-func (m *middleware) setBaseline(r latencyRule) {
-	m.setLatency(r)
-	m.mu.Lock()
-	m.baseline = append(m.latency[:0:0], m.latency...)
-	m.mu.Unlock()
-}
-
-// clear drops faults and the request log and puts latency back to the start (POST /reset).
-func (m *middleware) clear() {
-	m.mu.Lock()
-	m.faults, m.requests = nil, nil
-	m.latency = append(m.baseline[:0:0], m.baseline...)
-	m.mu.Unlock()
-}
-
-// writeFault answers with a SOAP fault shaped like vCenter's (pyVmomi raises the typed fault).
-func writeFault(w http.ResponseWriter, kind, msg string, call soapCall) {
-	var detail string
-	switch kind {
-	case "SystemError":
-		detail = "<reason>" + xmlEsc(msg) + "</reason>"
-	case "NotAuthenticated":
-		t := call.ThisType
-		if t == "" {
-			t = "Folder"
-		}
-		detail = fmt.Sprintf(`<object type="%s">%s</object><privilegeId>System.View</privilegeId>`,
-			xmlEsc(t), xmlEsc(call.This))
-	}
-	body := xml.Header + `<soapenv:Envelope xmlns:soapenc="http://schemas.xmlsoap.org/soap/encoding/"` +
-		` xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"` +
-		` xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">` +
-		`<soapenv:Body><soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>` + xmlEsc(msg) +
-		`</faultstring><detail><` + kind + `Fault xmlns="urn:vim25" xsi:type="` + kind + `">` + detail +
-		`</` + kind + `Fault></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`
-	w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-	w.WriteHeader(http.StatusInternalServerError)
-	_, _ = io.WriteString(w, body)
-}
-
-// resetConnection drops the client's TCP connection with a RST, without any HTTP answer.
-func resetConnection(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		log.Print("fault reset: connection cannot be hijacked")
-		return
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		log.Printf("fault reset: %v", err)
-		return
-	}
-	raw := conn
-	if tc, ok := conn.(*tls.Conn); ok {
-		raw = tc.NetConn()
-	}
-	if tcp, ok := raw.(*net.TCPConn); ok {
-		_ = tcp.SetLinger(0)
-	}
-	_ = raw.Close()
 }

@@ -82,8 +82,8 @@ type LUNSpec struct {
 	PSP           string   `json:"psp,omitempty"`
 	RR            *RRSpec  `json:"rr,omitempty"`
 	Hosts         []string `json:"hosts,omitempty"`      // omitted: every host
-	VMFS          string   `json:"vmfs,omitempty"`       // already holds this VMFS datastore (provision.go)
-	Partitions    bool     `json:"partitions,omitempty"` // has partitions but no VMFS (provision.go)
+	VMFS          string   `json:"vmfs,omitempty"`       // already holds this VMFS datastore (provision_state.go)
+	Partitions    bool     `json:"partitions,omitempty"` // has partitions but no VMFS (provision_state.go)
 	// MPP is the multipath plugin: "NMP" (default) or "HPP" (hpp.go; psp is then an HPP path
 	// selection scheme, default LB-RR; satp, rr and a VMW_PSP_* psp are ignored).
 	MPP string `json:"mpp,omitempty"`

@@ -2,10 +2,10 @@
 esxpath's own job files (run on a 16 MiB file with runtime=3 instead of a whole SAN disk)."""
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
+from simlab import ensure_test_tools
 
 from esxpath import fio
 from esxpath.errors import UsageError
@@ -58,8 +58,7 @@ def test_write_jobs_rejects_a_device_that_would_inject_options(tmp_path, bad):
 
 
 def test_job_files_are_accepted_by_fio(tmp_path):
-    if shutil.which("fio") is None:
-        pytest.fail("fio is not installed (apt-get install fio)")
+    ensure_test_tools()  # installs fio with tests/sim/build's apt-get step when missing
     target = tmp_path / "disk"
     target.write_bytes(b"\0" * (1 << 20))
     for path in fio.write_jobs(str(tmp_path / "jobs"), device=str(target), size="1M"):
@@ -120,7 +119,7 @@ def test_warnings_before_the_json_are_skipped():
     assert len(fio.parse_fio_json(text, "vm1")) == 1
 
 
-@pytest.mark.parametrize("text", ["", "READ: bw=44.0MiB/s", "[1, 2]", '{"schema": "esxpath/1"}',
+@pytest.mark.parametrize("text", ["", "READ: bw=44.0MiB/s", "[1, 2]", '{"schema": "esxpath/fio/1"}',
                                   '{"jobs": [{"read": {}}]}', '{"jobs": []}', '{"jobs": [1'])
 def test_non_fio_input_is_a_clear_error(text):
     with pytest.raises(UsageError, match="src"):
@@ -143,7 +142,7 @@ def test_render_table_and_json_show_the_same_rows():
     line = next(l for l in table if l.startswith("fio-lun1-randread-512 "))
     assert "90186" in line and "44.0" in line and "702us" in line and "1.47ms" in line and "6.00ms" in line
     doc = json.loads(fio.render_fio(rows, "json"))
-    assert doc["schema"] == "esxpath/1" and doc["command"] == "fio-report" and doc["status"] == "OK"
+    assert doc["schema"] == "esxpath/fio/1" and doc["command"] == "fio-report" and doc["status"] == "OK"
     assert [(d["source"], d["direction"]) for d in doc["fio"]] == [(r.source, r.direction) for r in rows]
     assert doc["fio"][0]["p99_us"] == rows[0].p99_us
 
