@@ -1,3 +1,5 @@
+"""python -m esxpath: the same as the esxpath command."""
 from .cli import run
 
-run()
+if __name__ == "__main__":
+    run()

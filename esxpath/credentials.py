@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from .errors import ConfigError, UsageError
@@ -15,13 +15,47 @@ URL_VARS = ("ESXPATH_VCENTER", "VSPHERE_SERVER", "GOVC_URL")
 USER_VARS = ("ESXPATH_USER", "VSPHERE_USER", "GOVC_USERNAME")
 PASSWORD_VARS = ("ESXPATH_PASSWORD", "VSPHERE_PASSWORD", "GOVC_PASSWORD")
 CA_VARS = ("ESXPATH_CA_FILE", "GOVC_TLS_CA_CERTS")
+DEFAULT_TIMEOUT = 60.0  # seconds per vSphere call: --timeout's default and the adapter's
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int
+    path: str
+
+    @property
+    def display(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+
+def parse_url(url: str) -> Endpoint:
+    """"vc.example.com", "vc:8443", "https://vc/sdk" -> Endpoint (https, default port 443, /sdk)."""
+    text = (url or "").strip()
+    if not text:
+        raise UsageError("no vCenter given (--vcenter or ESXPATH_VCENTER)")
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme != "https":
+        raise UsageError(f"unsupported URL scheme {parts.scheme!r} in {url!r}: vSphere needs https")
+    try:
+        port = parts.port or 443
+    except ValueError as exc:
+        raise UsageError(f"bad port in {url!r}") from exc
+    if not parts.hostname:
+        raise UsageError(f"no host name in {url!r}")
+    path = parts.path if parts.path not in ("", "/") else "/sdk"
+    return Endpoint(parts.hostname, port, path.rstrip("/"))
 
 
 @dataclass(frozen=True)
 class Target:
     url: str
     user: str | None
-    password: str | None
+    password: str | None = field(repr=False)  # the CLI keeps a Target for the whole run
+    endpoint: Endpoint | None = None  # url parsed, once, by split_userinfo
 
 
 def first_env(names: tuple[str, ...], environ=os.environ) -> str | None:
@@ -37,7 +71,7 @@ def split_userinfo(url: str) -> Target:
     probe = url if "://" in url else "https://" + url
     parts = urlsplit(probe)
     if parts.username is None:
-        return Target(url, None, None)
+        return Target(url, None, None, parse_url(url))
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
@@ -46,7 +80,7 @@ def split_userinfo(url: str) -> Target:
     if "://" not in url:
         clean = clean.split("://", 1)[1]
     pw = unquote(parts.password) if parts.password is not None else None
-    return Target(clean, unquote(parts.username), pw)
+    return Target(clean, unquote(parts.username), pw, parse_url(clean))
 
 
 def read_password_file(path: str) -> str:
@@ -67,12 +101,19 @@ def resolve(vcenter: str | None, user: str | None, password_file: str | None,
             prompt=None, environ=os.environ) -> Target:
     """Combine options and environment; prompt (hidden) only when a terminal is there to answer."""
     url = vcenter or first_env(URL_VARS, environ)
-    if not url:
+    return complete(split_userinfo(url) if url else None, user, password_file, prompt, environ)
+
+
+def complete(target: Target | None, user: str | None, password_file: str | None,
+             prompt=None, environ=os.environ) -> Target:
+    """resolve() for a URL already split by split_userinfo (the CLI splits --vcenter once, when
+    it parses the option): user and password from the options, the URL, the environment."""
+    if target is None:
         raise UsageError("no vCenter given: use --vcenter or set ESXPATH_VCENTER")
-    target = split_userinfo(url)
     user = user or target.user or first_env(USER_VARS, environ)
     if not user:
         raise UsageError("no user given: use --user or set ESXPATH_USER")
+    password: str | None
     if password_file:
         password = read_password_file(password_file)
     else:
@@ -82,4 +123,4 @@ def resolve(vcenter: str | None, user: str | None, password_file: str | None,
             raise ConfigError(
                 "no password: set ESXPATH_PASSWORD, use --password-file, or run on a terminal to be asked")
         password = prompt(f"Password for {user}")
-    return Target(target.url, user, password)
+    return Target(target.url, user, password, target.endpoint)

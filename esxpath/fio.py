@@ -13,6 +13,8 @@ import os
 from dataclasses import asdict, dataclass
 
 from .errors import UsageError
+from .model import Severity
+from .output import envelope
 
 DEFAULT_DEVICE = "/dev/sdb"  # the test VM's second disk: the eager-zeroed one on the SAN LUN
 
@@ -123,7 +125,7 @@ def _latency(stats: dict) -> tuple[float | None, float | None, float | None]:
                            for k in ("clat_ns", "lat_ns", "clat", "lat") if k != key):
             continue
 
-        def p(name: str) -> float | None:
+        def p(name: str, pct=pct, scale=scale) -> float | None:
             v = pct.get(name)
             return float(v) / scale if isinstance(v, (int, float)) else None
 
@@ -193,18 +195,22 @@ def _table(results: list[FioResult]) -> str:
 
     def line(cells) -> str:
         return "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
     return "\n".join([line(head)] + [line(r) for r in rows]) + "\n"
 
 
+def fio_status(results: list[FioResult]) -> Severity:
+    """DRIFT when a fio job reported an error."""
+    return Severity.DRIFT if any(r.error for r in results) else Severity.OK
+
+
 def render_fio(results: list[FioResult], fmt: str = "table") -> str:
-    """fio-report output: fmt "table" (aligned columns) or "json" (schema esxpath/1)."""
+    """fio-report output: fmt "table" (aligned columns) or "json" (schema esxpath/fio/1)."""
     if fmt == "table":
         return _table(results)
     if fmt == "json":
-        doc = {"schema": "esxpath/1", "command": "fio-report",
-               "status": "DRIFT" if any(r.error for r in results) else "OK",
-               "fio": [dict(asdict(r), bw_mib=round(r.bw_mib, 3)) for r in results]}
+        doc = envelope("fio", "fio-report", fio_status(results),
+                       fio=[dict(asdict(r), bw_mib=round(r.bw_mib, 3)) for r in results])
         return json.dumps(doc, indent=2, sort_keys=False) + "\n"
     raise UsageError(f"fio-report supports --output table or json, not {fmt!r}")

@@ -24,7 +24,7 @@ class TpgState(str, Enum):
     UNKNOWN = "UNKNOWN"
 
     @classmethod
-    def parse(cls, text: str | None) -> "TpgState":
+    def parse(cls, text: str | None) -> TpgState:
         t = (text or "").strip().upper()
         aliases = {"STANDBY": cls.STANDBY, "UNAVAILABLE": cls.UNAVAILABLE, "OPTIMIZED": cls.AO,
                    "TRANSITIONING": cls.TRANSITIONING, "OFFLINE": cls.OFFLINE}

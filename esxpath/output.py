@@ -6,14 +6,21 @@ monitoring views of it. Only in-scope devices (report.selector) are shown anywhe
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from .model import BUCKETS, Device, Finding, Host, Report, Severity
 from .plan import limit_text
 from .verify import group_ids
 
-SCHEMA = "esxpath/1"
 FORMATS = ("table", "json", "nagios", "prometheus")
+
+
+def envelope(kind: str, command: str, status: Severity, **body: Any) -> dict[str, Any]:
+    """The keys every JSON document starts with: `schema` names its shape (esxpath/<kind>/1,
+    docs/json.md), `command` the command that made it, `status` its outcome; then the body."""
+    return {"schema": f"esxpath/{kind}/1", "command": command, "status": Severity(status).name,
+            **body}
 
 
 def render(report: Report, fmt: str = "table") -> str:
@@ -26,7 +33,7 @@ def render(report: Report, fmt: str = "table") -> str:
 
 def render_error(message: str, fmt: str = "table", command: str = "audit") -> str:
     """A run that could not read anything (vCenter down, bad credentials) in the same formats:
-    monitoring still gets a status line / status metric, JSON still the esxpath/1 document."""
+    monitoring still gets a status line / status metric, JSON still a report document."""
     finding = Finding(Severity.UNKNOWN, "error", None, None, message)
     return render(Report(command=command, findings=(finding,)), fmt)
 
@@ -137,28 +144,26 @@ def _device_json(d: Device) -> dict[str, Any]:
 
 
 def to_dict(report: Report) -> dict[str, Any]:
-    """The documented JSON document (schema esxpath/1) as plain data."""
-    return {
-        "schema": SCHEMA,
-        "command": report.command,
-        "status": report.status.name,
-        "dry_run": report.dry_run,
-        "hosts": [{"name": h.name, "datacenter": h.datacenter, "cluster": h.cluster,
-                   "connection_state": h.connection_state, "maintenance": h.maintenance,
-                   "error": h.error,
-                   "devices": [_device_json(d) for d in _devices(report, h)]}
-                  for h in report.inventory.hosts],
-        "findings": [{"severity": f.severity.name, "code": f.code, "host": f.host,
-                      "device": f.device, "message": f.message} for f in report.findings],
-        "plan": None if report.plan is None else [
+    """The documented JSON document (schema esxpath/report/1) as plain data."""
+    return envelope(
+        "report", report.command, report.status,
+        dry_run=report.dry_run,
+        hosts=[{"name": h.name, "datacenter": h.datacenter, "cluster": h.cluster,
+                "connection_state": h.connection_state, "maintenance": h.maintenance,
+                "error": h.error,
+                "devices": [_device_json(d) for d in _devices(report, h)]}
+               for h in report.inventory.hosts],
+        findings=[{"severity": f.severity.name, "code": f.code, "host": f.host,
+                   "device": f.device, "message": f.message} for f in report.findings],
+        plan=None if report.plan is None else [
             {"host": c.host, "device": c.device, "kind": c.kind, "before": c.before,
              "after": c.after} for c in report.plan.changes],
-        "results": [{"host": r.change.host, "device": r.change.device, "kind": r.change.kind,
-                     "ok": r.ok, "error": r.error} for r in report.results],
-        "timings": {h: t for h, t in report.timings},
-        "targets": {d: t for d, t in report.targets},
-        "waivers": list(report.waivers),
-    }
+        results=[{"host": r.change.host, "device": r.change.device, "kind": r.change.kind,
+                  "ok": r.ok, "error": r.error} for r in report.results],
+        timings={h: t for h, t in report.timings},
+        targets={d: t for d, t in report.targets},
+        waivers=list(report.waivers),
+    )
 
 
 def _json(report: Report) -> str:
@@ -169,7 +174,7 @@ def _json(report: Report) -> str:
 
 def _columns(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return [(indent + "  ".join(c.ljust(w) for c, w in zip(r, widths))).rstrip() for r in rows]
+    return [(indent + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))).rstrip() for r in rows]
 
 
 def _tpg_text(dev: Device) -> str:
@@ -199,7 +204,7 @@ def _show_lines(report: Report) -> list[str]:
         if not devs:
             out.append("  (no device in scope)")
             continue
-        rows = [head]
+        rows: list[tuple[str, ...]] = [head]
         for d in devs:
             c = d.counts()
             rr = limit_text(d.policy) if d.policy.psp == "VMW_PSP_RR" else "-"

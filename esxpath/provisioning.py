@@ -16,6 +16,8 @@ import re
 from dataclasses import asdict, dataclass
 
 from .errors import UsageError
+from .model import Severity
+from .output import envelope
 
 PROVISION_KEY = "esxpath.provisioned"  # VM extraConfig key / datastore custom attribute, value "1"
 GIB = 1 << 30
@@ -205,18 +207,18 @@ def plan_provision(facts: ProvisionFacts, options: ProvisionOptions) -> Provisio
                     "not a datastore on an in-scope LUN (nor one this plan creates)"))
 
     vm_actions: list[VmAction] = []
-    for ds, host in targets:
-        name = vm_name(options.name_prefix, ds)
+    for ds_name, host in targets:
+        name = vm_name(options.name_prefix, ds_name)
         existing = facts.vm(name)
         if existing is not None:
             note = "" if existing.tagged else "; not made by esxpath, left alone"
-            vm_actions.append(VmAction(EXISTS, name, ds, existing.host,
+            vm_actions.append(VmAction(EXISTS, name, ds_name, existing.host,
                                        f"a VM of that name exists{note}", existing.moid))
         elif not host:
-            vm_actions.append(VmAction(REFUSED, name, ds, "",
+            vm_actions.append(VmAction(REFUSED, name, ds_name, "",
                                        "no connected in-scope host mounts the datastore"))
         else:
-            vm_actions.append(VmAction(CREATE, name, ds, host,
+            vm_actions.append(VmAction(CREATE, name, ds_name, host,
                                        f"thick eager-zeroed {_size(options.size_bytes)} disk"))
     return ProvisionPlan("provision", tuple(ds_actions), tuple(vm_actions), options.size_bytes)
 
@@ -233,7 +235,10 @@ def plan_unprovision(facts: ProvisionFacts, datastores: bool = False,
     and, with datastores=True, the tagged datastores mounted in scope that hold nothing else."""
     vm_actions = []
     removed: set[str] = set()
-    in_scope = (lambda h: True) if facts.hosts is None else (lambda h: h in facts.hosts)
+    scope = facts.hosts
+
+    def in_scope(host: str) -> bool:
+        return scope is None or host in scope
     for vm in sorted(facts.vms, key=lambda v: v.name):
         if not vm.tagged or not in_scope(vm.host):
             continue
@@ -280,11 +285,10 @@ def parse_size(text: str) -> int:
 def render_plan(plan: ProvisionPlan, fmt: str = "table",
                 results: tuple[ActionResult, ...] | None = None) -> str:
     if fmt == "json":
-        doc = {"schema": "esxpath/1", "command": plan.command,
-               "status": _status(plan, results),
-               "datastores": [asdict(a) for a in plan.datastores],
-               "vms": [asdict(a) for a in plan.vms],
-               "results": [asdict(r) for r in results] if results is not None else None}
+        doc = envelope("provision", plan.command, provision_status(plan, results),
+                       datastores=[asdict(a) for a in plan.datastores],
+                       vms=[asdict(a) for a in plan.vms],
+                       results=[asdict(r) for r in results] if results is not None else None)
         return json.dumps(doc, indent=2) + "\n"
     if fmt != "table":
         raise UsageError(f"{plan.command} supports --output table or json, not {fmt!r}")
@@ -310,12 +314,13 @@ def _outcome(r: ActionResult) -> str:
     return f"ok ({r.error})" if r.error else "ok"  # ok with a warning, e.g. not tagged
 
 
-def _status(plan: ProvisionPlan, results) -> str:
+def provision_status(plan: ProvisionPlan, results) -> Severity:
+    """DRIFT when an action failed (results None: nothing was run)."""
     if results is not None and any(not r.ok for r in results):
-        return "DRIFT"
-    return "OK"
+        return Severity.DRIFT
+    return Severity.OK
 
 
 def _columns(rows: list[tuple]) -> list[str]:
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]

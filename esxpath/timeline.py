@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
-from .model import Device, Host, Inventory, Selector, TpgState
+from .model import Device, Host, Inventory, Selector, Severity, TpgState
+from .output import envelope
 
 # Event kinds
 TPG_STATE = "tpg-state"
@@ -81,16 +82,16 @@ class Timeline:
                                         for h in self.hosts)
 
     @property
-    def status(self) -> str:
+    def status(self) -> Severity:
         """UNKNOWN: nothing in scope was seen, or a host was never readable. DANGER: a host
         switched groups but not on all devices by the end, or ended with no AO group. Dead paths
         alone are reported, not judged: a planned failover that stops SCST on the old master
         kills its paths on purpose."""
         if not self.hosts or not self.devices or any(h.never_read for h in self.hosts):
-            return "UNKNOWN"
+            return Severity.UNKNOWN
         if any(h.switched and h.new_ao_after is None or h.no_ao_at_end for h in self.hosts):
-            return "DANGER"
-        return "OK"
+            return Severity.DANGER
+        return Severity.OK
 
 
 # ---------------------------------------------------------------- helpers
@@ -124,6 +125,7 @@ def _diff_device(t: float, host: str, before: Device, after: Device) -> list[Eve
     for pid in sorted(set(old) | set(new)):
         p0, p1 = old.get(pid), new.get(pid)
         if p1 is None:
+            assert p0 is not None  # pid came from one of the two
             out.append(Event(t, host, PATH_GONE, name, tpg_id=p0.tpg_id, path=pid, before=p0.state))
         elif p0 is None:
             out.append(Event(t, host, PATH_NEW, name, tpg_id=p1.tpg_id, path=pid, after=p1.state))
@@ -167,9 +169,9 @@ def build_timeline(samples: Sequence[tuple[float, Inventory]],
             was = readable_before.get(name)
             if not host.verifiable:
                 unreadable[name] += 1
-                errors[name] = host.error or f"connection state {host.connection_state}"
+                why = errors[name] = host.error or f"connection state {host.connection_state}"
                 if was is not False:
-                    events.append(Event(t, name, HOST_UNREADABLE, after=errors[name]))
+                    events.append(Event(t, name, HOST_UNREADABLE, after=why))
                 readable_before[name] = False
                 continue
             if was is False:
@@ -273,7 +275,8 @@ def _table(tl: Timeline) -> str:
 
 
 def timeline_dict(tl: Timeline, inventory: Inventory | None = None) -> dict:
-    """The esxpath/1 JSON envelope (docs/json.md) with the timeline per host."""
+    """The esxpath/timeline/1 JSON document (docs/json.md): the timeline per host. findings,
+    plan and results are always empty: kept from when it shared the report's schema."""
     last = {h.name: h for h in (inventory.hosts if inventory else ())}
     hosts = []
     for s in tl.hosts:
@@ -295,10 +298,10 @@ def timeline_dict(tl: Timeline, inventory: Inventory | None = None) -> dict:
                         "path": e.path, "before": e.before, "after": e.after}
                        for e in tl.host_events(s.host)],
         })
-    return {"schema": "esxpath/1", "command": "watch", "status": tl.status, "dry_run": False,
-            "started": tl.started, "duration": tl.duration, "samples": tl.samples,
-            "hosts": hosts, "findings": [], "plan": None, "results": [],
-            "timings": {s.host: s.new_ao_after for s in tl.hosts}}
+    return envelope("timeline", "watch", tl.status, dry_run=False,
+                    started=tl.started, duration=tl.duration, samples=tl.samples,
+                    hosts=hosts, findings=[], plan=None, results=[],
+                    timings={s.host: s.new_ao_after for s in tl.hosts})
 
 
 def render_timeline(tl: Timeline, fmt: str = "table", inventory: Inventory | None = None) -> str:

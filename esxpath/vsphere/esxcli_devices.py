@@ -48,7 +48,7 @@ def devices_from_esxcli(luns: list[Lun], device_list: str | None, path_list: str
     dev_rows = {r.get("Device"): r for r in rows_of(DEVICE_LIST, device_list)}
     paths_of: dict[str, list[dict]] = {}
     for r in rows_of(PATH_LIST, path_list):
-        paths_of.setdefault(r.get("Device"), []).append(r)
+        paths_of.setdefault(r.get("Device") or "", []).append(r)
     return [device_from_esxcli(lun, dev_rows.get(lun.canonical_name), paths_of.get(lun.canonical_name, []))
             for lun in luns if lun.is_disk]
 

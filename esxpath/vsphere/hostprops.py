@@ -44,13 +44,16 @@ def decode_result(result: ET.Element, stub) -> tuple[dict[str, tuple[object, dic
     for oc in result.iterfind(VIM + "objects"):
         props = {}
         for ps in oc.iterfind(VIM + "propSet"):
-            name = ps.findtext(VIM + "name")
+            name = ps.findtext(VIM + "name") or ""
             props[name] = _value(name, ps.find(VIM + "val"), stub)
         missing = {m.findtext(VIM + "path") or "?": _fault_text(m.find(VIM + "fault"))
                    for m in oc.iterfind(VIM + "missingSet")}
         if missing:
             props[MISSING] = missing
-        obj = managed_object(oc.find(VIM + "obj"), stub)
+        ref = oc.find(VIM + "obj")
+        if ref is None:
+            raise ValueError("an ObjectContent without obj")
+        obj = managed_object(ref, stub)
         objects[obj._GetMoId()] = (obj, props)
     return objects, result.findtext(VIM + "token")
 

@@ -19,6 +19,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
+from typing import Any
 
 from pyVmomi import vim, vmodl
 
@@ -218,7 +219,7 @@ def _read_host(session: Session, raw: _RawHost, selector: Selector | None, esxcl
                satp_rules: bool) -> Host:
     name = raw.props.get("name") or raw.moid
     state = str(raw.props.get("runtime.connectionState") or "unknown")
-    base = dict(name=name, moid=raw.moid, datacenter=raw.datacenter, cluster=raw.cluster,
+    base: dict[str, Any] = dict(name=name, moid=raw.moid, datacenter=raw.datacenter, cluster=raw.cluster,
                 connection_state=state,
                 maintenance=str(raw.props.get("runtime.inMaintenanceMode")).lower() == "true")
     if state != "connected":

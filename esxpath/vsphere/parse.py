@@ -9,6 +9,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from ..model import TargetPortGroup, TpgState
 
@@ -166,7 +167,7 @@ def _element_value(el: ET.Element) -> object:
 
 def _element_dict(el: ET.Element) -> dict:
     # the inner loop of every esxcli answer (36k path rows at 256 hosts): kept lean
-    out: dict[str, object] = {}
+    out: dict[str, Any] = {}
     repeated: set[str] = set()
     for child in el:
         key = _local(child.tag)
@@ -181,7 +182,7 @@ def _element_dict(el: ET.Element) -> dict:
     return out
 
 
-def parse_esxcli_response(text: str | None) -> list[dict] | object:
+def parse_esxcli_response(text: str | None) -> list[dict] | str:
     """The `response` document -> list of rows (dicts), or the scalar (str) of a set command.
 
     `<obj xsi:type="ArrayOfDataObject"><DataObject xsi:type="..."><Device>..</Device>...`

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from pyVmomi import vim
 
 from ..errors import EsxpathError, TaskFailed
 from ..provisioning import CREATE, PROVISION_KEY, REMOVE, ActionResult, ProvisionOptions, ProvisionPlan
 # collect() and wait_tasks() are part of this module's interface (the CLI and tests use them)
-from .provision_read import Snapshot, _retrieve, collect  # noqa: F401
+from .provision_read import Snapshot, _field_key, _retrieve, _tagged_vm, collect  # noqa: F401
 from .session import Session, fault_message
 from .tasks import Progress, cancel_task as _cancel, wait_tasks
 
@@ -110,7 +111,7 @@ def _destroy_vm(session: Session, vm, power_state: str, timeout: float) -> None:
     _expect(wait_tasks(session, {"destroy": t}, timeout)["destroy"], "destroy")
 
 
-def _expect(outcome: tuple[str, object], what: str) -> object:
+def _expect(outcome: tuple[str, Any], what: str) -> Any:
     state, value = outcome
     if state == "success":
         return value
@@ -135,7 +136,8 @@ def _cleanup_vm(session: Session, name: str) -> str:
 
 
 def execute_provision(session: Session, snap: Snapshot, plan: ProvisionPlan,
-                      options: ProvisionOptions, progress: Progress | None = None) -> tuple[ActionResult, ...]:
+                      options: ProvisionOptions,
+                      progress: Progress | None = None) -> tuple[ActionResult, ...]:
     """Create the plan's datastores (one by one), then start every VM create and wait for all."""
     results: list[ActionResult] = []
     failed_ds: set[str] = set()
@@ -201,7 +203,7 @@ def execute_unprovision(session: Session, snap: Snapshot, plan: ProvisionPlan,
                 progress(v.name, 100, "success")
         except Exception as exc:
             results.append(ActionResult("vm", v.name, REMOVE, False, _message(exc), v.moid))
-    failed_vm_ds = {d for r, v in zip(results, [x for x in plan.vms if x.kind == REMOVE])
+    failed_vm_ds = {d for r, v in zip(results, [x for x in plan.vms if x.kind == REMOVE], strict=True)
                     if not r.ok for d in v.datastore.split(",")}
     for a in plan.datastores:
         if a.kind != REMOVE:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import socket
 import xml.etree.ElementTree as ET
 import xml.parsers.expat as expat
 import zlib
@@ -97,7 +96,7 @@ def _post(stub, mo, method, args) -> bytes:
         conn.request("POST", stub.path, request, headers)
         resp = conn.getresponse()
         body = resp.read()
-    except (socket.error, HTTPException):
+    except (OSError, HTTPException):
         conn.close()  # as pyVmomi does: the server is probably sick, drop the pooled ones too
         stub.DropConnections()
         raise

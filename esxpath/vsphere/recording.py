@@ -184,7 +184,8 @@ def recording(path: str, mode: str):
             raise ConfigError(f"cannot record to {path}: no directory {parent}")
 
     config = vcr_config(mode, Scrubber(), _custom_patches(stubs))
-    lock, misses = threading.Lock(), []
+    lock = threading.Lock()
+    misses: list[str] = []
     with mock.patch.object(vcr.patch, "force_reset", _thread_safe_force_reset(vcr.patch.force_reset)), \
             config.use_cassette(path, allow_playback_repeats=False) as cassette:
         _serialized(cassette, lock, misses, replaying=(mode == "replay"))

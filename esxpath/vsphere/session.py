@@ -13,12 +13,12 @@ import ssl
 import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from pyVmomi import SoapStubAdapter, VmomiSupport, vim, vmodl
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from ..errors import AuthError, ConfigError, ConnectionFailed, EsxpathError, TlsError, UsageError
+from ..credentials import DEFAULT_TIMEOUT, Endpoint, parse_url
+from ..errors import AuthError, ConfigError, ConnectionFailed, EsxpathError, TlsError
 
 log = logging.getLogger("esxpath.vsphere")
 
@@ -28,44 +28,12 @@ RETRY_BASE_SECONDS = 0.1  # 0.1, 0.2, 0.4: enough for a vCenter hiccup, short fo
 
 @dataclass(frozen=True)
 class ConnectOptions:
-    url: str
+    url: str | Endpoint  # an Endpoint when the caller parsed it already (the CLI does)
     user: str
     password: str = field(repr=False)
     ca_file: str | None = None
     insecure: bool = False
-    timeout: float = 60
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    host: str
-    port: int
-    path: str
-
-    @property
-    def display(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{host}:{self.port}"
-
-
-def parse_url(url: str) -> Endpoint:
-    """"vc.example.com", "vc:8443", "https://vc/sdk" -> Endpoint (https, default port 443, /sdk)."""
-    text = (url or "").strip()
-    if not text:
-        raise UsageError("no vCenter given (--vcenter or ESXPATH_VCENTER)")
-    if "://" not in text:
-        text = "https://" + text
-    parts = urlsplit(text)
-    if parts.scheme != "https":
-        raise UsageError(f"unsupported URL scheme {parts.scheme!r} in {url!r}: vSphere needs https")
-    try:
-        port = parts.port or 443
-    except ValueError as exc:
-        raise UsageError(f"bad port in {url!r}") from exc
-    if not parts.hostname:
-        raise UsageError(f"no host name in {url!r}")
-    path = parts.path if parts.path not in ("", "/") else "/sdk"
-    return Endpoint(parts.hostname, port, path.rstrip("/"))
+    timeout: float = DEFAULT_TIMEOUT
 
 
 def ssl_context(opts: ConnectOptions) -> ssl.SSLContext:
@@ -107,7 +75,7 @@ def fault_message(exc: BaseException) -> str:
         name = type(exc).__name__
         msg = getattr(exc, "msg", None) or ""
         if not msg and getattr(exc, "faultMessage", None):
-            msg = "; ".join(m.message for m in exc.faultMessage if getattr(m, "message", None))
+            msg = "; ".join(m.message or "" for m in exc.faultMessage if getattr(m, "message", None))
         return f"{name}: {msg}" if msg else name
     if isinstance(exc, EsxpathError):
         return str(exc)
@@ -198,7 +166,7 @@ class Session:
     def login(self) -> None:
         try:
             _retrying(lambda: self.content.sessionManager.Login(
-                userName=self.opts.user, password=self.opts.password))
+                userName=self.opts.user, password=self.opts.password, locale=None))
         except vim.fault.InvalidLogin as exc:
             raise AuthError(f"{self.endpoint.display}: login failed for {self.opts.user}: "
                             "wrong user name or password") from exc
@@ -254,7 +222,7 @@ class Session:
         finally:
             self.stub.DropConnections()
 
-    def __enter__(self) -> "Session":
+    def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -279,7 +247,7 @@ def _retrying(fn):
 
 def connect(opts: ConnectOptions) -> Session:
     """Verify TLS, negotiate the API version, log in. Raises AuthError/TlsError/ConnectionFailed."""
-    endpoint = parse_url(opts.url)
+    endpoint = opts.url if isinstance(opts.url, Endpoint) else parse_url(opts.url)
     if not opts.user:
         raise ConfigError("no user given (--user or ESXPATH_USER)")
     ctx = ssl_context(opts)

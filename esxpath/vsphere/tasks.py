@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from typing import Any
+from collections.abc import Callable
 
 from pyVmomi import vim, vmodl
 
@@ -18,7 +19,7 @@ Progress = Callable[[str, "int | None", str], None]
 
 
 def wait_tasks(session: Session, tasks: dict[str, vim.Task], timeout: float,
-               progress: Progress | None = None, max_wait: int = 5) -> dict[str, tuple[str, object]]:
+               progress: Progress | None = None, max_wait: int = 5) -> dict[str, tuple[str, Any]]:
     """Wait for tasks with WaitForUpdatesEx until all finish or timeout seconds pass.
 
     Returns name -> ("success", result) | ("error", fault) | ("timeout", None). progress gets
@@ -52,7 +53,8 @@ def wait_tasks(session: Session, tasks: dict[str, vim.Task], timeout: float,
                     collector = open_collector()
                     version = ""
                 update = session.call(collector.WaitForUpdatesEx, version=version,
-                                      options=PC.WaitOptions(maxWaitSeconds=max(1, min(max_wait, int(remaining)))),
+                                      options=PC.WaitOptions(
+                                          maxWaitSeconds=max(1, min(max_wait, int(remaining)))),
                                       idempotent=False)
             except (vmodl.fault.ManagedObjectNotFound, EsxpathError) as exc:
                 # the collector died with the session (re-login): make a new one

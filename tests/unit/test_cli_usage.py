@@ -66,6 +66,6 @@ def test_json_readers_get_a_document_when_vcenter_is_unreachable(command):
         "ESXPATH_PASSWORD": "p"})
     assert r.returncode == ExitStatus.CONNECTION, r.stderr
     doc = json.loads(r.stdout)
-    assert doc["schema"] == "esxpath/1" and doc["command"] == command
+    assert doc["schema"] == "esxpath/report/1" and doc["command"] == command
     assert doc["status"] == "UNKNOWN" and doc["findings"][0]["code"] == "error"
     assert "Traceback" not in r.stderr

@@ -66,7 +66,7 @@ RESULT = {"host", "device", "kind", "ok", "error"}
 def test_json_round_trips_with_schema_keys(report):
     doc = json.loads(render(report, "json"))
     assert set(doc) == TOP
-    assert doc["schema"] == "esxpath/1" and doc["command"] == report.command
+    assert doc["schema"] == "esxpath/report/1" and doc["command"] == report.command
     assert doc["status"] in ("OK", "DRIFT", "DANGER", "UNKNOWN")
     assert len(doc["hosts"]) == len(report.inventory.hosts)
     for h in doc["hosts"]:

@@ -150,7 +150,7 @@ def test_render_table_and_json_agree():
     table = render_plan(plan)
     assert "create" in table and "refused" in table and "1 GiB" in table
     doc = json.loads(render_plan(plan, "json"))
-    assert doc["schema"] == "esxpath/1" and doc["command"] == "provision" and doc["results"] is None
+    assert doc["schema"] == "esxpath/provision/1" and doc["command"] == "provision" and doc["results"] is None
     assert [d["kind"] for d in doc["datastores"]] == [CREATE, REFUSED]
     results = (ActionResult("vm", "fio-SSD-RAID6-1", CREATE, False, "boom"),)
     assert json.loads(render_plan(plan, "json", results))["status"] == "DRIFT"

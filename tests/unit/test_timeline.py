@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from esxpath.model import Device, Host, Inventory, Path, Selector, TargetPortGroup, TpgState
+from esxpath.model import (Device, Host, Inventory, Path, Selector, Severity, TargetPortGroup,
+                           TpgState)
 from esxpath.timeline import (DEVICE_GONE, HOST_READABLE, HOST_UNREADABLE, PATH_ALIVE, PATH_DEAD,
                               TPG_STATE, build_timeline, render_timeline, timeline_dict)
 
@@ -117,7 +118,7 @@ def test_build_timeline(name, samples, want, events, status):
         for field, value in fields.items():
             assert getattr(got[hname], field) == value, (hname, field)
     assert [(e.t, e.kind) for e in tl.events] == events
-    assert tl.status == status
+    assert tl.status.name == status
     assert tl.samples == len(samples)
     assert tl.duration == samples[-1][0] - samples[0][0]
 
@@ -161,13 +162,13 @@ def test_path_dead_event_details():
 def test_empty():
     # nothing watched is not "OK": watch over an empty scope exits UNKNOWN (3)
     tl = build_timeline([])
-    assert (tl.samples, tl.hosts, tl.events, tl.status) == (0, (), (), "UNKNOWN")
+    assert (tl.samples, tl.hosts, tl.events, tl.status) == (0, (), (), Severity.UNKNOWN)
 
 
 def test_hosts_without_in_scope_devices_are_unknown_not_ok():
     samples = [(0.0, inv(host("esx01"))), (1.0, inv(host("esx01")))]
     tl = build_timeline(samples)
-    assert (tl.devices, tl.status) == (0, "UNKNOWN")
+    assert (tl.devices, tl.status) == (0, Severity.UNKNOWN)
     assert "nothing in scope" in render_timeline(tl)
 
 
@@ -181,7 +182,7 @@ def test_render_table_and_json_agree():
     assert "esx02: AO TPG 1 -> TPG 2; old AO left +4.0s, new AO on all devices +4.0s" in table
     assert "    +2.0s  eui.3163393161633461: TPG 1 AO -> ANO" in table
     doc = json.loads(render_timeline(tl, "json", samples[-1][1]))
-    assert doc["schema"] == "esxpath/1" and doc["command"] == "watch"
+    assert doc["schema"] == "esxpath/timeline/1" and doc["command"] == "watch"
     assert doc["status"] == "OK"
     assert doc["timings"] == {"esx01": 2.0, "esx02": 4.0}
     h1 = doc["hosts"][0]

@@ -11,7 +11,6 @@ from esxpath.model import (
     PATH_ACTIVE,
     Device,
     Expectation,
-    Finding,
     Host,
     Inventory,
     Path,

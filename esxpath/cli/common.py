@@ -1,0 +1,278 @@
+"""What every command shares: option groups that each become one typed value, the per-invocation
+runtime (a lazily opened session), and the one path from an outcome to an exit status.
+
+Command modules import this module only, never each other; group.py registers them.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import click
+
+from ..credentials import CA_VARS, DEFAULT_TIMEOUT, URL_VARS, Target, complete, split_userinfo
+from ..errors import EsxpathError, UsageError, exit_status
+from ..model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS, Policy, Scope, Selector
+
+if TYPE_CHECKING:  # the adapter imports pyVmomi: loaded only when a command connects
+    from ..vsphere import ConnectOptions, Session
+
+log = logging.getLogger("esxpath")
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+# ---------------------------------------------------------------- typed option values
+
+@dataclass(frozen=True)
+class Connection:
+    """The connection options after flags and environment are combined (click's envvar=)."""
+
+    target: Target | None  # --vcenter split once: user:password@ taken out of the URL
+    user: str | None
+    password_file: str | None
+    ca_file: str | None
+    insecure: bool
+    timeout: float
+
+
+@dataclass(frozen=True)
+class Where:
+    """What the scope options select: hosts, devices, and how many hosts are read at once."""
+
+    scope: Scope
+    selector: Selector
+    parallel: int
+
+
+class VcenterUrl(click.ParamType):
+    """--vcenter / ESXPATH_VCENTER: split here, once; GOVC_URL may carry user:password@."""
+
+    name = "url"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, Target):
+            return value
+        try:
+            return split_userinfo(value)
+        except ValueError as e:  # e.g. a port that is not a number; never echo the value
+            self.fail(f"not a vCenter URL: {e}", param, ctx)
+
+
+def _grouped(build, options):
+    """A decorator adding `options`; the command receives build(**their values) instead:
+    the keyword arguments build returns (each a typed value), built once per invocation.
+    The option values are build's parameters, so the names are written once."""
+    names = tuple(inspect.signature(build).parameters)
+
+    def deco(f):
+        @functools.wraps(f)
+        def wrapper(*args, **kw):
+            kw.update(build(**{n: kw.pop(n) for n in names}))
+            return f(*args, **kw)
+        for o in reversed(options):
+            wrapper = o(wrapper)
+        return wrapper
+    return deco
+
+
+def _connection(vcenter, user, password_file, ca_file, insecure, timeout):
+    return {"conn": Connection(vcenter, user, password_file, ca_file, insecure, timeout)}
+
+
+# --user has no envvar=: a user in the URL (GOVC_URL) wins over ESXPATH_USER, so credentials
+# resolves it when the session opens.
+vcenter_options = _grouped(_connection, [
+    click.option("--vcenter", metavar="URL", type=VcenterUrl(), envvar=list(URL_VARS),
+                 help="vCenter or ESXi: host, host:port or https://host/sdk. "
+                      f"Env: {', '.join(URL_VARS)}."),
+    click.option("--user", metavar="NAME",
+                 help="User name. Env: ESXPATH_USER, VSPHERE_USER, GOVC_USERNAME."),
+    click.option("--password-file", metavar="PATH", type=click.Path(dir_okay=False),
+                 help="File whose first line is the password (mode 0600). Otherwise "
+                      "ESXPATH_PASSWORD / VSPHERE_PASSWORD / GOVC_PASSWORD, or a hidden prompt."),
+    click.option("--ca-file", metavar="PEM", type=click.Path(dir_okay=False),
+                 envvar=list(CA_VARS),
+                 help=f"CA bundle to verify the server certificate. Env: {', '.join(CA_VARS)}."),
+    click.option("--insecure", is_flag=True,
+                 help="Do not verify the server certificate (warns; for labs only)."),
+    click.option("--timeout", type=click.FloatRange(min=1), default=DEFAULT_TIMEOUT,
+                 show_default=True, help="Seconds per vSphere call."),
+])
+
+
+def _where(datacenter, cluster, hosts, devices, vendors, parallel):
+    return {"where": Where(
+        Scope(datacenter=datacenter, cluster=cluster, hosts=tuple(hosts)),
+        Selector(device_globs=tuple(devices) or DEFAULT_DEVICE_GLOBS,
+                 vendors=tuple(vendors) or DEFAULT_VENDORS),
+        parallel)}
+
+
+scope_options = _grouped(_where, [
+    click.option("--datacenter", metavar="NAME", help="Only hosts in this datacenter."),
+    click.option("--cluster", metavar="NAME", help="Only hosts in this cluster."),
+    click.option("--host", "hosts", metavar="NAME", multiple=True,
+                 help="Only this host (repeatable)."),
+    click.option("--device", "devices", metavar="GLOB", multiple=True,
+                 help="Device canonical-name glob (repeatable). Default: eui.*"),
+    click.option("--vendor", "vendors", metavar="VENDOR", multiple=True,
+                 help="SCSI vendor (repeatable). Default: SCST_BIO, SCST_FIO."),
+    click.option("--parallel", type=click.IntRange(1, 64), default=8, show_default=True,
+                 help="Hosts worked on at once."),
+])
+
+
+def _policy(psp, iops, latency):
+    # raised inside the command, so audit reports it the monitoring way (exit 3), as before
+    if latency and iops is not None:
+        raise UsageError("--iops and --latency exclude each other")
+    if latency:
+        return {"policy": Policy(psp=psp, limit_type="latency", iops=None)}
+    return {"policy": Policy(psp=psp, limit_type="iops", iops=iops or 1)}
+
+
+policy_options = _grouped(_policy, [
+    click.option("--psp", type=click.Choice(["VMW_PSP_RR"]), default="VMW_PSP_RR",
+                 show_default=True, help="Path selection policy wanted."),
+    click.option("--iops", type=click.IntRange(min=1), default=None,
+                 help="Round Robin IOPS limit wanted (default 1, as in the SCST setup)."),
+    click.option("--latency", is_flag=True,
+                 help="Use the latency-based Round Robin limit instead of --iops."),
+])
+
+
+def output_options(*formats: str, aliases: tuple[str, ...] = ()):
+    """-o/--output (value `fmt`): table or json unless `formats` says more; `aliases` are
+    further spellings of the same option (audit's --format, used by existing cron lines)."""
+    return click.option("--output", "-o", *aliases, "fmt",
+                        type=click.Choice(formats or ("table", "json")), default="table",
+                        show_default=True, help="Output format.")
+
+
+# ---------------------------------------------------------------- state kept per invocation
+
+class Runtime:
+    """Per-invocation state: the options of the group and a lazily opened session."""
+
+    def __init__(self, verbose: int, cassette: tuple[str, str] | None = None):
+        self.verbose = verbose
+        self.cassette = cassette  # (path, "record" | "replay") from --record / --replay
+        self._session: Session | None = None
+
+    def session(self, conn: Connection) -> Session:
+        if self._session is None:
+            from ..vsphere import connect
+            if self.cassette:  # entered before connect, left after logout (the root closes last)
+                from ..vsphere.recording import recording
+                cassette = recording(*self.cassette)
+                cassette.__enter__()
+                # Not with_resource: click would throw its Exit into the cassette, which then
+                # could not check on the way out that the replay played everything.
+                click.get_current_context().find_root().call_on_close(
+                    lambda: cassette.__exit__(None, None, None))
+            opts = self._connect_options(conn)
+            if opts.insecure:
+                click.echo("esxpath: warning: --insecure: the server certificate is NOT verified",
+                           err=True)
+            self._session = connect(opts)
+            click.get_current_context().call_on_close(self.close)
+        return self._session
+
+    def _connect_options(self, conn: Connection) -> ConnectOptions:
+        from ..vsphere import ConnectOptions
+        if self.cassette is not None and self.cassette[1] == "replay":
+            # the cassette answers: no address, user, password or CA needed
+            return ConnectOptions(url="https://vcenter.invalid/sdk", user="replay@esxpath.invalid",
+                                  password="replay", timeout=conn.timeout)
+        prompt = _hidden_prompt if sys.stdin.isatty() else None
+        target = complete(conn.target, conn.user, conn.password_file, prompt)
+        assert target.user is not None and target.password is not None  # or complete() raised
+        return ConnectOptions(url=target.endpoint or target.url, user=target.user,
+                              password=target.password,
+                              ca_file=conn.ca_file, insecure=conn.insecure, timeout=conn.timeout)
+
+    def read(self, conn: Connection, where: Where, **extra):
+        """The inventory of the hosts and devices in scope (extra: read_inventory's options)."""
+        from ..vsphere import read_inventory
+        return read_inventory(self.session(conn), where.scope, where.selector,
+                              parallel=where.parallel, **extra)
+
+    def close(self):
+        if self._session is not None:
+            try:
+                self._session.close()
+            finally:
+                self._session = None
+
+
+def _hidden_prompt(text: str) -> str:
+    return click.prompt(text, hide_input=True, err=True)
+
+
+def require_devices(inventory, selector: Selector) -> None:
+    if not any(selector.matches(d) for h in inventory.hosts for d in h.devices) and \
+            all(h.verifiable for h in inventory.hosts):
+        from ..errors import ScopeError
+        raise ScopeError("no device in scope matches " + ", ".join(selector.device_globs)
+                         + " with vendor " + "/".join(selector.vendors))
+
+
+def emit(text: str) -> None:
+    if text:
+        click.echo(text.rstrip("\n"))
+
+
+def fail(message: str) -> None:
+    click.echo(f"esxpath: error: {message}", err=True)
+
+
+# ---------------------------------------------------------------- commands and their exit
+
+def esxpath_command(name: str | None = None, monitoring: bool = False):
+    """click.command whose body returns a Severity (None: OK) or raises; either way the outcome
+    leaves through exit_status(), the one mapping to exit codes. monitoring=True (audit): Nagios
+    semantics, every failure is UNKNOWN. Put it above the option decorators: it then also
+    catches what their builders raise."""
+    def deco(fn):
+        cmd_name = name or fn.__name__.replace("_", "-")
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kw):
+            try:
+                status = exit_status(severity=fn(*args, **kw))
+            except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+                raise
+            except KeyboardInterrupt as e:
+                fail("interrupted")
+                status = exit_status(e)
+            except EsxpathError as e:
+                fail(str(e))
+                status = exit_status(e, monitoring=monitoring)
+                _error_document(cmd_name, kw, str(e), monitoring)
+            except Exception as e:  # a bug: one line, the traceback only with -vv
+                log.debug("unexpected error", exc_info=True)
+                message = f"internal error: {type(e).__name__}: {e} (run with -vv for details)"
+                fail(message)
+                status = exit_status(e, monitoring=monitoring)
+                _error_document(cmd_name, kw, message, monitoring)
+            click.get_current_context().exit(int(status))
+        return click.command(cmd_name, context_settings=CONTEXT)(wrapper)
+    return deco
+
+
+def _error_document(name: str, kw: dict, message: str, monitoring: bool) -> None:
+    """A failed run still gives machine readers their format: JSON readers a report document,
+    Nagios a status line, node_exporter a status metric."""
+    from ..output import render_error
+    fmt = kw.get("fmt")
+    if fmt == "json" or (monitoring and fmt in ("nagios", "prometheus")):
+        emit(render_error(message, fmt, command=name))
+    if monitoring and kw.get("prom_file"):
+        from ..promfile import write_atomic
+        write_atomic(kw["prom_file"], render_error(message, "prometheus"))
+

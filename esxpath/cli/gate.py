@@ -1,0 +1,142 @@
+"""check and watch: the pre-failover gate (and after it, the wait for the new AO group), and
+the timeline of a failover as the hosts saw it."""
+from __future__ import annotations
+
+import time
+
+import click
+
+from ..errors import UsageError
+from ..model import Expectation, Policy, Report, Severity
+from .common import (Connection, Runtime, Where, emit, esxpath_command, log, output_options,
+                     scope_options, vcenter_options)
+
+
+def _expectation(to_tpg, from_tpg, min_paths, allow_redundancy_loss, after_failover) -> Expectation:
+    if after_failover and to_tpg is None and from_tpg is None:
+        raise UsageError("--after-failover needs --to-tpg ID (the group taking over) or "
+                         "--from-tpg ID (the group that was AO before the move)")
+    if from_tpg is not None and not after_failover:
+        raise UsageError("--from-tpg goes with --after-failover")
+    if from_tpg is not None and from_tpg == to_tpg:
+        raise UsageError("--from-tpg and --to-tpg name the same group")
+    return Expectation(min_paths=min_paths, to_tpg=to_tpg, from_tpg=from_tpg,
+                       allow_redundancy_loss=allow_redundancy_loss)
+
+
+@esxpath_command()
+@vcenter_options
+@scope_options
+@click.option("--to-tpg", type=click.IntRange(min=0), metavar="ID",
+              help="Target port group that will take over (default: the one group now "
+                   "non-optimized). Refused if it is the active/optimized group now.")
+@click.option("--from-tpg", type=click.IntRange(min=0), metavar="ID",
+              help="With --after-failover: the group that was AO before the move (instead of "
+                   "--to-tpg); done when another group is AO.")
+@click.option("--min-paths", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Live paths the taking-over group needs per host and device.")
+@click.option("--allow-redundancy-loss", is_flag=True,
+              help="Accept a takeover group with fewer live paths than the host's AO paths now "
+                   "(still at least --min-paths); the output says so.")
+@click.option("--wait", type=click.FloatRange(min=0), default=0, metavar="SECONDS",
+              help="Retry until safe (or, with --after-failover, converged) or the time is up.")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=2, show_default=True,
+              help="Seconds between retries.")
+@click.option("--after-failover", is_flag=True,
+              help="Wait until the new group (--to-tpg, or any but --from-tpg) is AO with live "
+                   "paths on every host and device; report how long each host took.")
+@output_options()
+@click.pass_obj
+def check(rt: Runtime, conn: Connection, where: Where, to_tpg, from_tpg, min_paths: int,
+          allow_redundancy_loss: bool, wait: float, interval: float, after_failover: bool,
+          fmt: str):
+    """Pre-failover gate: exit 0 only when a failover costs no host its paths or redundancy.
+
+    \b
+    Safe only if, on every connected host and in-scope device: the takeover group (--to-tpg,
+    default the one group now ANO) is not AO now; its live ANO paths are at least --min-paths
+    and at least the host's live AO paths now; the host was read completely, sees the groups as
+    the other hosts do, and the device is NMP-claimed, VMW_PSP_RR and operational.
+    Exit: 0 safe, 2 not safe (reasons printed, one a line), 3 could not verify, 64 usage.
+    """
+    from ..gate import REDUNDANCY_WAIVER, takeover_groups
+    from ..gate import after_failover as judge_after, check as judge_before
+    from ..output import render
+    exp = _expectation(to_tpg, from_tpg, min_paths, allow_redundancy_loss, after_failover)
+    selector = where.selector
+    deadline = time.monotonic() + wait
+    start = time.monotonic()
+    done_at: dict[str, float] = {}
+    while True:
+        inv = rt.read(conn, where)
+        if after_failover:
+            findings = tuple(judge_after(inv, selector, exp))
+            bad_hosts = {f.host for f in findings if f.severity > Severity.OK}
+            now = time.monotonic() - start
+            for h in inv.hosts:
+                if h.name not in bad_hosts and h.verifiable:
+                    done_at.setdefault(h.name, round(now, 3))
+        else:
+            findings = tuple(judge_before(inv, selector, Policy(), exp))
+        safe = not any(f.severity > Severity.OK for f in findings)
+        if safe or time.monotonic() >= deadline:
+            break
+        log.info("not yet: %d reason(s); retrying in %.1fs", len(findings), interval)
+        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+    timings = tuple((h.name, done_at.get(h.name)) for h in inv.hosts) if after_failover else ()
+    targets = () if after_failover else tuple(sorted(takeover_groups(inv, selector, exp).items()))
+    waivers = (REDUNDANCY_WAIVER,) if allow_redundancy_loss and not after_failover else ()
+    report = Report(command="check", inventory=inv, selector=selector, findings=findings,
+                    timings=timings, targets=targets, waivers=waivers)
+    emit(render(report, fmt))
+    return report.status
+
+
+@esxpath_command()
+@vcenter_options
+@scope_options
+@click.option("--interval", type=click.FloatRange(min=0.2), default=1, show_default=True,
+              help="Seconds between polls.")
+@click.option("--duration", type=click.FloatRange(min=0), default=120, show_default=True,
+              help="Seconds to watch (Ctrl-C ends early and still prints the timeline).")
+@click.option("--until-switched", is_flag=True,
+              help="Stop as soon as every host has a newly AO group on all devices.")
+@output_options()
+@click.pass_obj
+def watch(rt: Runtime, conn: Connection, where: Where, interval: float, duration: float,
+          until_switched: bool, fmt: str):
+    """Poll path and TPG states during a failover; print a timeline per host (read-only).
+
+    Per host: which group was AO before and after, when AO left the old group, how long until
+    the new group was AO on every device, and the dead paths seen, then every change. Start it
+    before the failover. Exit 0; 2 when a host switched on some devices only or ended without
+    an AO group; 3 when a host could never be read.
+    """
+    from ..timeline import build_timeline, render_timeline
+    samples = []
+    deadline = time.monotonic() + duration
+    try:
+        while True:
+            began = time.monotonic()
+            inv = rt.read(conn, where)
+            # stamped when the read finished: the state is at least this old
+            samples.append((time.time(), inv))
+            if len(samples) == 1:  # esxpath-failover waits for this line before it moves
+                click.echo(f"esxpath: watching {len(inv.hosts)} host(s) every {interval:g}s"
+                           f" for up to {duration:g}s", err=True)
+            if until_switched and build_timeline(samples, where.selector).all_switched:
+                break
+            if time.monotonic() >= deadline:
+                break
+            pause = interval - (time.monotonic() - began)
+            time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
+    except KeyboardInterrupt:
+        if not samples:
+            raise
+        click.echo("esxpath: interrupted; the timeline so far:", err=True)
+    tl = build_timeline(samples, where.selector)
+    emit(render_timeline(tl, fmt, samples[-1][1]))
+    return tl.status
+
+
+COMMANDS = (check, watch)

@@ -1,0 +1,74 @@
+"""show and audit: read-only reports of the estate (audit for cron and monitoring)."""
+from __future__ import annotations
+
+import click
+
+from ..errors import UsageError
+from ..model import Expectation, Report, Severity
+from .common import (Connection, Runtime, Where, emit, esxpath_command, output_options,
+                     policy_options, require_devices, scope_options, vcenter_options)
+
+
+@esxpath_command()
+@vcenter_options
+@scope_options
+@output_options()
+@click.pass_obj
+def show(rt: Runtime, conn: Connection, where: Where, fmt: str):
+    """Show policy and path counts per host and device (read-only)."""
+    from ..output import render
+    inv = rt.read(conn, where)
+    require_devices(inv, where.selector)
+    report = Report(command="show", inventory=inv, selector=where.selector)
+    emit(render(report, fmt))
+    return report.status  # UNKNOWN when a host could not be read
+
+
+def parse_expect(text: str | None) -> dict:
+    if not text:
+        return {}
+    out = {}
+    for item in text.split(","):
+        key, _, value = item.partition("=")
+        key = key.strip().lower()
+        if key not in ("ao", "ano") or not value.strip().isdigit():
+            raise UsageError(f"--expect takes ao=N,ano=N, not {text!r}")
+        out[key] = int(value)
+    return out
+
+
+@esxpath_command(monitoring=True)
+@vcenter_options
+@scope_options
+@policy_options
+@output_options("table", "json", "nagios", "prometheus", aliases=("--format",))
+@click.option("--prom-file", metavar="PATH",
+              help="Also write Prometheus metrics to PATH atomically (node_exporter textfile).")
+@click.option("--expect", metavar="ao=N,ano=N", help="Exact path counts per device.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing when all is well (for cron).")
+@click.pass_obj
+def audit(rt: Runtime, conn: Connection, where: Where, policy, fmt: str, prom_file: str | None,
+          expect: str | None, quiet: bool):
+    """Read-only compliance check for cron and monitoring.
+
+    \b
+    Exit codes (Nagios): 0 compliant; 1 drift (policy or IOPS limit not as wanted, path counts
+    asymmetric between hosts); 2 danger (no AO or no ANO path, a dead path, a LUN missing on a
+    host); 3 could not verify (host unreachable, esxcli failure, authentication).
+    """
+    from ..output import render
+    from ..verify import audit as run_audit
+    exp = Expectation(**parse_expect(expect))
+    inv = rt.read(conn, where)
+    findings = run_audit(inv, where.selector, policy, exp)
+    report = Report(command="audit", inventory=inv, selector=where.selector,
+                    findings=tuple(findings))
+    if prom_file:
+        from ..promfile import write_atomic
+        write_atomic(prom_file, render(report, "prometheus"))
+    if not (quiet and report.severity == Severity.OK):
+        emit(render(report, fmt))
+    return report.severity
+
+
+COMMANDS = (show, audit)
