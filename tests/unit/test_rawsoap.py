@@ -37,3 +37,29 @@ def test_no_returnval_is_none(returnval):
 def test_empty_returnval_is_empty():
     assert returnval_leaves(answer("<returnval></returnval>")) == {}
     assert returnval_leaves(answer("<returnval><response></response></returnval>")) == {"response": ""}
+
+
+def test_requests_carry_pyvmomis_headers_and_accept_gzip():
+    # the big read leaves through rawsoap, not pyVmomi's InvokeMethod: it must look the same
+    # to vCenter (User-Agent in its logs) and let vCenter compress the answer
+    from pyVmomi import SoapAdapter, VmomiSupport
+
+    from esxpath.vsphere import rawsoap
+
+    stub = SoapAdapter.SoapStubAdapter(host="x.invalid", version=VmomiSupport.newestVersions.Get("vim"))
+    headers = rawsoap._headers(stub)
+    assert headers["User-Agent"].startswith(f"pyvmomi {SoapAdapter.version_info_str} ")
+    assert headers["Accept-Encoding"] == "gzip, deflate"
+    assert headers["SOAPAction"] == stub.versionId
+
+
+def test_gzip_and_deflate_answers_are_decoded():
+    import gzip
+    import zlib
+
+    from esxpath.vsphere import rawsoap
+
+    body = b"<soapenv:Envelope/>"
+    assert rawsoap._decoded(gzip.compress(body), "gzip") == body
+    assert rawsoap._decoded(zlib.compress(body), "deflate") == body
+    assert rawsoap._decoded(body, "identity") == body
