@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from esxpath.errors import ExitStatus
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,3 +42,26 @@ def test_readme_stays_short_and_starts_with_the_two_setup_commands():
     assert len(text.encode()) < 12 * 1024
     block = text.split("```sh\n", 1)[1].split("```", 1)[0].strip().splitlines()
     assert len(block) == 2 and "tests/sim/demo" in block[0] and "pytest" in block[1]
+
+
+def _modules() -> list[str]:
+    import pkgutil
+
+    import esxpath
+    return sorted(m.name for m in pkgutil.walk_packages(esxpath.__path__, "esxpath."))
+
+
+@pytest.mark.parametrize("module", _modules())
+def test_every_module_imports_alone(module):
+    # a fresh interpreter per module: an import cycle shows only when its module comes first
+    proc = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("command", ["show", "apply", "audit", "check", "watch", "provision",
+                                     "unprovision", "fio-job", "fio-report"])
+def test_every_subcommand_has_help(command):
+    for entry in ("esxpath", "esxpath.cli"):
+        proc = subprocess.run([sys.executable, "-m", entry, command, "--help"],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0 and f"esxpath {command}" in proc.stdout, proc.stderr
