@@ -44,8 +44,8 @@ def parse_url(url: str) -> Endpoint:
         port = parts.port or 443
     except ValueError as exc:
         raise UsageError(f"bad port in {url!r}") from exc
-    if not parts.hostname:
-        raise UsageError(f"no host name in {url!r}")
+    if not parts.hostname or any(c.isspace() for c in parts.hostname):
+        raise UsageError(f"no valid host name in {url!r}")
     path = parts.path if parts.path not in ("", "/") else "/sdk"
     return Endpoint(parts.hostname, port, path.rstrip("/"))
 
@@ -67,9 +67,17 @@ def first_env(names: tuple[str, ...], environ=os.environ) -> str | None:
 
 
 def split_userinfo(url: str) -> Target:
-    """GOVC_URL may carry user:password@host; take them out of the URL we log and connect to."""
+    """A URL may carry user@host (GOVC_URL does); the user is taken out of the URL we log and
+    connect to. A password there is refused: it would be visible in `ps` and shell history."""
     probe = url if "://" in url else "https://" + url
-    parts = urlsplit(probe)
+    try:
+        parts = urlsplit(probe)
+        parts.port  # noqa: B018  (raises on a bad port: a usage error, not a crash later)
+    except ValueError as exc:
+        raise UsageError(f"bad vCenter URL: {exc}") from None
+    if parts.password is not None:
+        raise UsageError("the vCenter URL carries a password: remove it, and give the password"
+                         " in ESXPATH_PASSWORD or a --password-file (mode 0600) instead")
     if parts.username is None:
         return Target(url, None, None, parse_url(url))
     host = parts.hostname or ""
@@ -79,8 +87,7 @@ def split_userinfo(url: str) -> Target:
     clean = parts._replace(netloc=netloc).geturl()
     if "://" not in url:
         clean = clean.split("://", 1)[1]
-    pw = unquote(parts.password) if parts.password is not None else None
-    return Target(clean, unquote(parts.username), pw, parse_url(clean))
+    return Target(clean, unquote(parts.username), None, parse_url(clean))
 
 
 def read_password_file(path: str) -> str:
@@ -90,8 +97,9 @@ def read_password_file(path: str) -> str:
             value = f.readline().rstrip("\r\n")
     except OSError as e:
         raise ConfigError(f"cannot read password file {path}: {e.strerror}") from None
-    if st.st_mode & stat.S_IROTH:
-        raise ConfigError(f"password file {path} is readable by everyone; chmod 600 it")
+    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(f"password file {path} has mode {stat.S_IMODE(st.st_mode):o}: others"
+                          f" than its owner may read it; chmod 600 {path}")
     if not value:
         raise ConfigError(f"password file {path} is empty")
     return value

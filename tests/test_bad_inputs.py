@@ -157,6 +157,23 @@ def _password_file_world_readable(ctx):
     return ["--password-file", str(p)], {"ESXPATH_PASSWORD": None}, None
 
 
+def _password_file_group_readable(ctx):
+    p = ctx["tmp"] / "pw"
+    p.write_text(ctx["lab"].password + "\n")
+    p.chmod(0o640)  # owner-only is the rule, as the wrapper's env file has it
+    return ["--password-file", str(p)], {"ESXPATH_PASSWORD": None}, None
+
+
+def _password_in_url_option(ctx):
+    host = ctx["lab"].url.split("://", 1)[1]
+    return ["--vcenter", f"https://u:{ctx['lab'].password}@{host}"], {}, None
+
+
+def _password_in_env_url(ctx):
+    host = ctx["lab"].url.split("://", 1)[1]
+    return [], {"ESXPATH_VCENTER": None, "GOVC_URL": f"https://u:{ctx['lab'].password}@{host}"}, None
+
+
 def _esxcli_missing(ctx):
     # The simulator has no switch that removes esxcli from a host; the nearest it offers is a
     # host whose RetrieveManagedMethodExecuter always fails. Its hosts are then unverifiable.
@@ -187,6 +204,15 @@ CASES = {
     "not-a-vcenter-https": (_not_vcenter_https, 69, "not a vCenter"),
     "not-a-vcenter-plain-http": (_not_vcenter_http, 69, ""),
     "esxcli-missing": (_esxcli_missing, 3, "esx02"),
+    # issue 15: numbers, URLs and passwords that used to slip through or crash
+    "timeout-nan": (_plain(["--timeout", "nan"]), 64, "finite"),
+    "timeout-inf": (_plain(["--timeout", "inf"]), 64, "finite"),
+    "url-ipv6-unclosed": (_plain([], ESXPATH_VCENTER="https://[::1/sdk"), 64, "URL"),
+    "url-user-bad-port": (_plain([], ESXPATH_VCENTER="https://u@127.0.0.1:99999/sdk"), 64, "port"),
+    "url-with-spaces": (_plain([], ESXPATH_VCENTER="vc example com"), 64, "host name"),
+    "password-in-url-option": (_password_in_url_option, 64, "ESXPATH_PASSWORD"),
+    "password-in-env-url": (_password_in_env_url, 64, "ESXPATH_PASSWORD"),
+    "password-file-group-readable": (_password_file_group_readable, 78, "chmod 600"),
 }
 
 
@@ -207,3 +233,4 @@ def test_bad_input(lab, sim_env, pki, tmp_path, case):
         line = assert_one_line_error(proc)
         assert words.lower() in line.lower(), f"{line!r} does not mention {words!r}"
     assert writes(lab) == [], f"{case} wrote {writes(lab)}"
+    assert lab.password not in proc.stdout + proc.stderr  # not even in an error about it

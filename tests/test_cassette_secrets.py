@@ -89,3 +89,16 @@ def test_fresh_cli_recordings_with_writes_and_a_failed_login_hold_no_credentials
         proc = esxpath(["--record", str(path), *argv], run_env)
         assert proc.returncode == want, proc.stderr
         assert_clean(path.read_text(), lab.password, lab.password[::-1], lab.user)
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("verbosity", ["-v", "-vv"])
+def test_verbose_recording_shows_no_secret_on_stderr(lab, sim_env, tmp_path, verbosity):
+    # users attach exactly this run to bug reports (docs/operations.md)
+    from cli_process import cli_env, run
+
+    proc = run(cli_env(sim_env), verbosity, "--record", str(tmp_path / "c.yaml"), "show")
+    assert proc.returncode == 0, proc.stderr
+    assert lab.password not in proc.stderr
+    assert not re.search(r"vmware_soap_session=(\"|&quot;)?[0-9a-f]{8}", proc.stderr), proc.stderr
+    assert not re.search(r"session\[[0-9a-f-]{8,}", proc.stderr), proc.stderr

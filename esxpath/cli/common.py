@@ -6,6 +6,7 @@ Command modules import this module only, never each other; group.py registers th
 from __future__ import annotations
 
 import functools
+import math
 import inspect
 import logging
 import sys
@@ -27,6 +28,21 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 # ---------------------------------------------------------------- typed option values
+
+class FiniteFloat(click.FloatRange):
+    """A FloatRange that refuses nan and inf: `--wait nan` would never time out (every
+    comparison with nan is false) and `--timeout inf` never gives up."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if math.isnan(number) or math.isinf(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+def seconds(min: float) -> FiniteFloat:
+    return FiniteFloat(min=min)
+
 
 @dataclass(frozen=True)
 class Connection:
@@ -100,7 +116,7 @@ vcenter_options = _grouped(_connection, [
                  help=f"CA bundle to verify the server certificate. Env: {', '.join(CA_VARS)}."),
     click.option("--insecure", is_flag=True,
                  help="Do not verify the server certificate (warns; for labs only)."),
-    click.option("--timeout", type=click.FloatRange(min=1), default=DEFAULT_TIMEOUT,
+    click.option("--timeout", type=seconds(min=1), default=DEFAULT_TIMEOUT,
                  show_default=True, help="Seconds per vSphere call."),
 ])
 

@@ -9,7 +9,7 @@ import click
 from ..errors import UsageError
 from ..model import Expectation, Policy, Report, Severity
 from .common import (Connection, Runtime, Where, emit, esxpath_command, log, output_options,
-                     scope_options, vcenter_options)
+                     scope_options, seconds, vcenter_options)
 
 
 def _expectation(to_tpg, from_tpg, min_paths, allow_redundancy_loss, after_failover) -> Expectation:
@@ -38,9 +38,9 @@ def _expectation(to_tpg, from_tpg, min_paths, allow_redundancy_loss, after_failo
 @click.option("--allow-redundancy-loss", is_flag=True,
               help="Accept a takeover group with fewer live paths than the host's AO paths now "
                    "(still at least --min-paths); the output says so.")
-@click.option("--wait", type=click.FloatRange(min=0), default=0, metavar="SECONDS",
+@click.option("--wait", type=seconds(min=0), default=0, metavar="SECONDS",
               help="Retry until safe (or, with --after-failover, converged) or the time is up.")
-@click.option("--interval", type=click.FloatRange(min=0.1), default=2, show_default=True,
+@click.option("--interval", type=seconds(min=0.1), default=2, show_default=True,
               help="Seconds between retries.")
 @click.option("--after-failover", is_flag=True,
               help="Wait until the new group (--to-tpg, or any but --from-tpg) is AO with live "
@@ -95,9 +95,9 @@ def check(rt: Runtime, conn: Connection, where: Where, to_tpg, from_tpg, min_pat
 @esxpath_command()
 @vcenter_options
 @scope_options
-@click.option("--interval", type=click.FloatRange(min=0.2), default=1, show_default=True,
+@click.option("--interval", type=seconds(min=0.2), default=1, show_default=True,
               help="Seconds between polls.")
-@click.option("--duration", type=click.FloatRange(min=0), default=120, show_default=True,
+@click.option("--duration", type=seconds(min=0), default=120, show_default=True,
               help="Seconds to watch (Ctrl-C ends early and still prints the timeline).")
 @click.option("--until-switched", is_flag=True,
               help="Stop as soon as every host has a newly AO group on all devices.")

@@ -16,7 +16,7 @@ from ..model import Severity
 from ..provisioning import (ProvisionOptions, parse_size, plan_provision, plan_unprovision,
                             provision_status, render_plan)
 from .common import (Connection, Runtime, Where, emit, esxpath_command, output_options,
-                     scope_options, vcenter_options)
+                     scope_options, seconds, vcenter_options)
 
 
 def confirm_options(f):
@@ -65,7 +65,7 @@ def _run(plan, dry_run: bool, yes: bool, fmt: str, execute) -> Severity:
 @click.option("--guest-id", default="debian12_64Guest", show_default=True)
 @click.option("--cpus", type=click.IntRange(1, 128), default=2, show_default=True)
 @click.option("--memory-mb", type=click.IntRange(128), default=2048, show_default=True)
-@click.option("--task-timeout", type=click.FloatRange(min=1), default=3600, show_default=True,
+@click.option("--task-timeout", type=seconds(min=1), default=3600, show_default=True,
               help="Seconds to wait for the VM creates (eager zeroing of big disks takes minutes).")
 @confirm_options
 @output_options()
@@ -99,7 +99,7 @@ def provision(rt: Runtime, conn: Connection, where: Where, size: str, create_dat
               help="Also remove the datastores provision created (only when nothing else is "
                    "on them).")
 @click.option("--name-prefix", default=None, help="Only VMs whose name starts with this.")
-@click.option("--task-timeout", type=click.FloatRange(min=1), default=600, show_default=True)
+@click.option("--task-timeout", type=seconds(min=1), default=600, show_default=True)
 @confirm_options
 @output_options()
 @click.pass_obj

@@ -13,6 +13,7 @@ played and that nothing was asked that the cassette lacks.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import threading
@@ -169,6 +170,9 @@ def recording(path: str, mode: str):
     not play the cassette exactly."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    # vcrpy logs whole raw requests and replies at INFO (live session cookie, session key,
+    # user name) before our scrubber sees them: keep its log quiet at any -v.
+    logging.getLogger("vcr").setLevel(logging.ERROR)
     try:
         import vcr.patch
         from vcr import stubs

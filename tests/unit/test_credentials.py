@@ -6,16 +6,29 @@ from esxpath.credentials import read_password_file, resolve, split_userinfo
 from esxpath.errors import ConfigError, UsageError
 
 
-@pytest.mark.parametrize("url, clean, user, pw", [
-    ("vc.example.com", "vc.example.com", None, None),
-    ("https://vc.example.com/sdk", "https://vc.example.com/sdk", None, None),
-    ("https://admin%40vsphere.local:s%3Ecret@vc:8443/sdk", "https://vc:8443/sdk",
-     "admin@vsphere.local", "s>cret"),
-    ("root:pw@esx01", "esx01", "root", "pw"),
+@pytest.mark.parametrize("url, clean, user", [
+    ("vc.example.com", "vc.example.com", None),
+    ("https://vc.example.com/sdk", "https://vc.example.com/sdk", None),
+    ("https://admin%40vsphere.local@vc:8443/sdk", "https://vc:8443/sdk", "admin@vsphere.local"),
+    ("root@esx01", "esx01", "root"),
 ])
-def test_split_userinfo_takes_credentials_out_of_the_url(url, clean, user, pw):
+def test_split_userinfo_takes_the_user_out_of_the_url(url, clean, user):
     t = split_userinfo(url)
-    assert (t.url, t.user, t.password) == (clean, user, pw)
+    assert (t.url, t.user, t.password) == (clean, user, None)
+
+
+@pytest.mark.parametrize("url", ["https://admin:s%3Ecret@vc:8443/sdk", "root:pw@esx01",
+                                 "root:@esx01"])
+def test_a_password_in_the_url_is_refused_and_the_message_says_where_it_goes(url):
+    with pytest.raises(UsageError, match="ESXPATH_PASSWORD or a --password-file") as err:
+        split_userinfo(url)
+    assert "cret" not in str(err.value) and "pw" not in str(err.value).replace("password", "")
+
+
+@pytest.mark.parametrize("url", ["https://[::1/sdk", "vc:notaport", "u@vc:99999"])
+def test_a_malformed_url_is_a_usage_error(url):
+    with pytest.raises(UsageError):
+        split_userinfo(url)
 
 
 def test_env_precedence_and_sources():
@@ -48,9 +61,12 @@ def test_password_file(tmp_path):
     f.chmod(0o600)
     assert read_password_file(str(f)) == "secret"
     assert resolve("vc", "u", str(f), environ={"ESXPATH_PASSWORD": "env"}).password == "secret"
-    f.chmod(0o644)
-    with pytest.raises(ConfigError, match="readable by everyone"):
-        read_password_file(str(f))
+    for mode in (0o644, 0o640, 0o604, 0o620, 0o660):  # owner-only, as the wrapper demands
+        f.chmod(mode)
+        with pytest.raises(ConfigError, match=f"mode {mode:o}.*chmod 600"):
+            read_password_file(str(f))
+    f.chmod(0o400)
+    assert read_password_file(str(f)) == "secret"
     with pytest.raises(ConfigError, match="cannot read"):
         read_password_file(str(tmp_path / "missing"))
     empty = tmp_path / "empty"
