@@ -1,10 +1,20 @@
-"""Atomic write of a Prometheus textfile: node_exporter must never read half a file."""
+"""The node_exporter textfile: written atomically (node_exporter must never read half a file),
+and honest about staleness. Every file carries `esxpath_audit_success` and
+`esxpath_audit_last_success_timestamp_seconds`: a run that could not audit writes success 0 and
+keeps the timestamp of the last run that could, so that alerting sees a stale result instead
+of an old `esxpath_audit_status 0` on an estate nobody has looked at since."""
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import time
 
 from .errors import ConfigError
+
+SUCCESS = "esxpath_audit_success"
+LAST_SUCCESS = "esxpath_audit_last_success_timestamp_seconds"
+_LAST_RE = re.compile(rf"^{LAST_SUCCESS} ([0-9.eE+]+)$", re.M)
 
 
 def write_atomic(path: str, text: str) -> None:
@@ -20,9 +30,71 @@ def write_atomic(path: str, text: str) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # node_exporter runs as another user
         os.replace(tmp, path)
+    except OSError as e:
+        _unlink(tmp)
+        raise ConfigError(f"cannot write {path}: {e.strerror}") from None
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(tmp)
         raise
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _families(success: int, last: float | None) -> str:
+    out = [f"# HELP {SUCCESS} 1 if this run audited the estate, 0 if it could not.",
+           f"# TYPE {SUCCESS} gauge", f"{SUCCESS} {success}"]
+    if last is not None:
+        out += [f"# HELP {LAST_SUCCESS} When the last successful audit ran (Unix time).",
+                f"# TYPE {LAST_SUCCESS} gauge", f"{LAST_SUCCESS} {last:.3f}"]
+    return "\n".join(out) + "\n"
+
+
+def last_success(path: str) -> float | None:
+    """The last successful audit's time, from the file as it is now (None: none known)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            m = _LAST_RE.search(f.read())
+    except (OSError, ValueError):
+        return None
+    return float(m.group(1)) if m else None
+
+
+def publish(path: str, metrics: str, now: float | None = None) -> str | None:
+    """A successful audit's metrics; None when written, else why not. If the full file cannot
+    be written, the staleness pair is tried, and if even that fails the old file is removed:
+    a missing file alerts, an old one would lie."""
+    try:
+        write_atomic(path, metrics + _families(1, time.time() if now is None else now))
+        return None
+    except ConfigError as e:
+        problem = str(e)
+    return problem + _stale(path)
+
+
+def publish_failure(path: str, metrics: str) -> str | None:
+    """A run that could not audit: its error metrics, success 0, and the last success kept."""
+    try:
+        write_atomic(path, metrics + _families(0, last_success(path)))
+        return None
+    except ConfigError as e:
+        return str(e) + _stale(path)
+
+
+def _stale(path: str) -> str:
+    try:
+        write_atomic(path, _families(0, last_success(path)))
+        return "; wrote esxpath_audit_success 0 instead"
+    except ConfigError:
+        pass
+    try:
+        os.unlink(path)
+        return "; removed the old file so that it cannot report an old result"
+    except FileNotFoundError:
+        return ""
+    except OSError as e:
+        return f"; could not remove the old file either ({e.strerror})"

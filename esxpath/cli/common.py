@@ -289,6 +289,8 @@ def _error_document(name: str, kw: dict, message: str, monitoring: bool) -> None
     if fmt == "json" or (monitoring and fmt in ("nagios", "prometheus")):
         emit(render_error(message, fmt, command=name))
     if monitoring and kw.get("prom_file"):
-        from ..promfile import write_atomic
-        write_atomic(kw["prom_file"], render_error(message, "prometheus"))
+        from ..promfile import publish_failure
+        problem = publish_failure(kw["prom_file"], render_error(message, "prometheus"))
+        if problem and problem.split(";")[0] not in message:  # the same error, said once
+            fail(problem)
 

@@ -5,7 +5,7 @@ import click
 
 from ..errors import UsageError
 from ..model import Expectation, Report, Severity
-from .common import (Connection, Runtime, Where, emit, esxpath_command, output_options,
+from .common import (Connection, Runtime, Where, emit, esxpath_command, fail, output_options,
                      policy_options, require_devices, scope_options, vcenter_options)
 
 
@@ -63,9 +63,11 @@ def audit(rt: Runtime, conn: Connection, where: Where, policy, fmt: str, prom_fi
     findings = run_audit(inv, where.selector, policy, exp)
     report = Report(command="audit", inventory=inv, selector=where.selector,
                     findings=tuple(findings))
-    if prom_file:
-        from ..promfile import write_atomic
-        write_atomic(prom_file, render(report, "prometheus"))
+    if prom_file:  # a failed write is reported, and the exit code still says what the estate is
+        from ..promfile import publish
+        problem = publish(prom_file, render(report, "prometheus"))
+        if problem:
+            fail(problem)
     if not (quiet and report.severity == Severity.OK):
         emit(render(report, fmt))
     return report.severity
