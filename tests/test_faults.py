@@ -102,6 +102,18 @@ def test_transient_fault_is_ridden_out(lab, env, command, fault):
     assert_converges(lab, env, *IN_CLUSTER)
 
 
+def test_three_not_authenticated_in_a_row_at_parallel_8_every_change_applied(lab, env):
+    # issue 15: each worker used to log in on its own and give up on a second refusal
+    prepare(lab, env, "apply")
+    for method in (PSP_SET, RR_SET):
+        lab.post("/faults", {"method": method, "count": 3, "fault": "NotAuthenticated"})
+    proc = run(env, *COMMANDS["apply"], "--parallel", "8")
+    assert proc.returncode == 0, explain(proc)
+    assert all(r["ok"] for r in report(proc)["results"]), explain(proc)
+    assert not lab.get("/faults")["faults"], "the faults never fired (test is vacuous)"
+    assert_converges(lab, env, *IN_CLUSTER)
+
+
 @pytest.mark.parametrize("command", COMMANDS)
 def test_session_expires_mid_run(lab, env, command):
     """Every session dies while esxpath works (vCenter restart, idle timeout): it logs in again."""

@@ -23,6 +23,7 @@ from ..errors import AuthError, ConfigError, ConnectionFailed, EsxpathError, Tls
 log = logging.getLogger("esxpath.vsphere")
 
 RETRY_ATTEMPTS = 4
+RELOGINS = 3  # log in again at most this often for one call
 RETRY_BASE_SECONDS = 0.1  # 0.1, 0.2, 0.4: enough for a vCenter hiccup, short for an operator
 
 
@@ -186,16 +187,18 @@ class Session:
         """fn(*args, **kw) with re-login on NotAuthenticated and, if idempotent, retries."""
 
         def attempt():
-            generation = self._generation
-            try:
-                return fn(*args, **kw)
-            except vim.fault.NotAuthenticated:
-                self._relogin(generation)
-            try:
-                return fn(*args, **kw)
-            except vim.fault.NotAuthenticated as exc:
-                raise AuthError(f"{self.endpoint.display}: session not accepted even after "
-                                "logging in again") from exc
+            # NotAuthenticated means the server did not run the call: log in again (one worker
+            # does, the others see the new generation and just retry) and call again, a few
+            # times, as a vCenter restart can drop the new session too.
+            for relogins in range(RELOGINS + 1):
+                generation = self._generation
+                try:
+                    return fn(*args, **kw)
+                except vim.fault.NotAuthenticated as exc:
+                    if relogins == RELOGINS:
+                        raise AuthError(f"{self.endpoint.display}: session not accepted even"
+                                        f" after logging in again {RELOGINS} times") from exc
+                    self._relogin(generation)
 
         if not idempotent:
             return attempt()
