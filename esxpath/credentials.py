@@ -97,6 +97,8 @@ def read_password_file(path: str) -> str:
             value = f.readline().rstrip("\r\n")
     except OSError as e:
         raise ConfigError(f"cannot read password file {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"password file {path} is not UTF-8 text") from None
     if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(f"password file {path} has mode {stat.S_IMODE(st.st_mode):o}: others"
                           f" than its owner may read it; chmod 600 {path}")

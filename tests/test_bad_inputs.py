@@ -174,6 +174,23 @@ def _password_in_env_url(ctx):
     return [], {"ESXPATH_VCENTER": None, "GOVC_URL": f"https://u:{ctx['lab'].password}@{host}"}, None
 
 
+def _password_file_not_utf8(ctx):
+    p = ctx["tmp"] / "pw"
+    p.write_bytes(b"\xff\xfe secret\n")
+    p.chmod(0o600)
+    return ["--password-file", str(p)], {"ESXPATH_PASSWORD": None}, None
+
+
+def _replay_corrupt(ctx):
+    p = ctx["tmp"] / "corrupt.yaml"
+    p.write_text("interactions: [\n  - {not yaml\n")
+    return ["--replay", str(p)], {}, None
+
+
+def _record_unwritable(ctx):
+    return ["--record", "/proc/esxpath-cassette.yaml"], {}, None  # /proc takes no new files
+
+
 def _esxcli_missing(ctx):
     # The simulator has no switch that removes esxcli from a host; the nearest it offers is a
     # host whose RetrieveManagedMethodExecuter always fails. Its hosts are then unverifiable.
@@ -213,7 +230,12 @@ CASES = {
     "password-in-url-option": (_password_in_url_option, 64, "ESXPATH_PASSWORD"),
     "password-in-env-url": (_password_in_env_url, 64, "ESXPATH_PASSWORD"),
     "password-file-group-readable": (_password_file_group_readable, 78, "chmod 600"),
+    "password-file-not-utf8": (_password_file_not_utf8, 78, "UTF-8"),
+    "replay-corrupt-cassette": (_replay_corrupt, 78, "cannot read cassette"),
+    "record-unwritable": (_record_unwritable, 78, "cannot write cassette"),
 }
+
+GLOBAL_OPTIONS = ("--record", "--replay")  # they go before the command
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -221,7 +243,9 @@ def test_bad_input(lab, sim_env, pki, tmp_path, case):
     setup, code, words = CASES[case]
     args, overrides, cleanup = setup({"lab": lab, "pki": pki, "tmp": tmp_path})
     try:
-        proc = run(cli_env(sim_env, **overrides), "apply", *args, timeout=120)
+        split = 2 if args[:1] and args[0] in GLOBAL_OPTIONS else 0
+        proc = run(cli_env(sim_env, **overrides), *args[:split], "apply", *args[split:],
+                   timeout=120)
     finally:
         if cleanup:
             cleanup()

@@ -186,19 +186,38 @@ def recording(path: str, mode: str):
         parent = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(parent):
             raise ConfigError(f"cannot record to {path}: no directory {parent}")
+        try:  # find out now, before the command writes anything to vCenter
+            with open(path, "w", encoding="utf-8"):
+                pass
+            os.remove(path)
+        except OSError as exc:
+            raise ConfigError(f"cannot write cassette {path}: {exc.strerror or exc}") from None
 
     config = vcr_config(mode, Scrubber(), _custom_patches(stubs))
     lock = threading.Lock()
     misses: list[str] = []
-    with mock.patch.object(vcr.patch, "force_reset", _thread_safe_force_reset(vcr.patch.force_reset)), \
-            config.use_cassette(path, allow_playback_repeats=False) as cassette:
-        _serialized(cassette, lock, misses, replaying=(mode == "replay"))
-        yield cassette
-        if mode == "replay":
-            unplayed = [describe(_key_of(cassette.data[i][0]))
-                        for i in range(len(cassette)) if not cassette.play_counts[i]]
-            if misses or unplayed:
-                raise ReplayError(_replay_problem(path, misses, unplayed))
+    saving = False  # past the command: an OSError now is the cassette's write
+    try:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(mock.patch.object(
+                vcr.patch, "force_reset", _thread_safe_force_reset(vcr.patch.force_reset)))
+            try:
+                cassette = stack.enter_context(
+                    config.use_cassette(path, allow_playback_repeats=False))
+            except Exception as exc:  # not YAML, not a cassette: one line, not a traceback
+                raise ConfigError(f"cannot read cassette {path}: {type(exc).__name__}") from None
+            _serialized(cassette, lock, misses, replaying=(mode == "replay"))
+            yield cassette
+            if mode == "replay":
+                unplayed = [describe(_key_of(cassette.data[i][0]))
+                            for i in range(len(cassette)) if not cassette.play_counts[i]]
+                if misses or unplayed:
+                    raise ReplayError(_replay_problem(path, misses, unplayed))
+            saving = True
+    except OSError as exc:
+        if not saving:
+            raise
+        raise ConfigError(f"cannot write cassette {path}: {exc.strerror or exc}") from None
 
 
 def _replay_problem(path: str, misses: list[str], unplayed: list[str]) -> str:
