@@ -323,6 +323,9 @@ if args[:1] == ["--locate"]:  # read-only, not logged: the master is the node wh
     sys.exit(0)
 with open(os.environ["FAKE_CLUSTER_LOG"], "a", encoding="utf-8") as fh:
     fh.write(json.dumps([{tool!r}] + args) + "\\n")
+if any(k in os.environ for k in ("ESXPATH_PASSWORD", "VSPHERE_PASSWORD", "GOVC_PASSWORD")):
+    with open(os.environ["FAKE_CLUSTER_LOG"] + ".secrets", "a", encoding="utf-8") as fh:
+        fh.write({tool!r} + " saw a vCenter password\\n")
 verb = "move" if "move" in args or "--move" in args else "clear"
 if os.environ.get("FAKE_FAIL") == verb:
     sys.exit("fake {tool}: " + verb + " failed")
@@ -411,6 +414,8 @@ def test_happy_path_moves_waits_reports_and_clears(lab, ops, tool, move):
     clear = {"crm_resource": ["crm_resource", "--clear", "-r", "ms_scst"]}.get(
         tool, [tool, "resource", "clear", "ms_scst"])
     assert cluster_calls(ops) == [move, clear]
+    # the vCenter password (here in the caller's environment) never reaches crm or pcs
+    assert not Path(ops["FAKE_CLUSTER_LOG"] + ".secrets").exists()
     assert ao_groups(lab) == {2}
     assert "gate passed for TPG 2:" in proc.stderr  # the group the gate judged, named
     timings, timeline = proc.stdout.split("Timeline (esxpath watch", 1)
@@ -551,6 +556,7 @@ def test_alert_agent_records_an_audit_on_promote(lab, ops, tmp_path):
     proc = subprocess.run([str(ALERT)], env=env, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, explain(proc)
     (line,) = rec.read_text().splitlines()
+    assert rec.stat().st_mode & 0o777 == 0o640  # created by the agent: not world-readable
     record = json.loads(line)
     assert record["event"]["task"] == "promote" and record["event"]["node"] == "storage2"
     audit = record["audit"]
