@@ -15,6 +15,7 @@ class ExitStatus(IntEnum):
     NOT_FOUND = 65  # scope matched nothing: unknown datacenter/cluster/host, glob without match
     CONNECTION = 69  # vCenter unreachable, not a vCenter, TLS verification failed (EX_UNAVAILABLE)
     INTERNAL = 70  # a bug: please report with --record (EX_SOFTWARE)
+    BUSY = 75  # another esxpath holds this vCenter's write lock (EX_TEMPFAIL): try again later
     AUTH = 77  # wrong credentials or missing privilege (EX_NOPERM)
     CONFIG = 78  # unreadable password file, missing credentials (EX_CONFIG)
     INTERRUPTED = 130
@@ -46,6 +47,12 @@ class ConnectionFailed(EsxpathError):
 
 class TlsError(ConnectionFailed):
     pass
+
+
+class BusyError(EsxpathError):
+    """Another esxpath on this machine is writing to the same vCenter."""
+
+    status = ExitStatus.BUSY
 
 
 class AuthError(EsxpathError):

@@ -6,8 +6,9 @@ import dataclasses
 import click
 
 from ..model import Policy, Report
-from .common import (Connection, Runtime, Where, emit, esxpath_command, output_options,
-                     policy_options, require_devices, scope_options, vcenter_options)
+from .common import (Connection, Runtime, Where, emit, esxpath_command, lock_option,
+                     output_options, policy_options, require_devices, scope_options,
+                     vcenter_options)
 
 
 @esxpath_command()
@@ -18,19 +19,29 @@ from .common import (Connection, Runtime, Where, emit, esxpath_command, output_o
               help="Also add SATP claim rules (VMW_SATP_ALUA, vendor, VMW_PSP_RR, iops=1, tpgs_on) "
                    "so LUNs presented later come up right.")
 @click.option("--dry-run", is_flag=True, help="Show the plan and write nothing.")
+@lock_option
 @output_options()
 @click.pass_obj
 def apply(rt: Runtime, conn: Connection, where: Where, policy: Policy, claim_rule: bool,
-          dry_run: bool, fmt: str):
+          dry_run: bool, wait_lock: float, fmt: str):
     """Set Round Robin with IOPS=1 on the SCST LUNs in scope: plan, write, re-read, verify.
 
     Only devices whose policy differs are written; a second run on a compliant estate writes
     nothing. Devices outside the scope (other vendors, local disks) are never touched.
     """
+    policy = dataclasses.replace(policy, claim_rule=claim_rule)
+    if dry_run:
+        return _apply(rt, conn, where, policy, dry_run, fmt)
+    # read, plan, write and verify under the lock: a second writer plans after the first wrote
+    with rt.write_lock(conn, wait_lock):
+        return _apply(rt, conn, where, policy, dry_run, fmt)
+
+
+def _apply(rt: Runtime, conn: Connection, where: Where, policy: Policy, dry_run: bool, fmt: str):
     from ..output import render
     from ..plan import plan as make_plan
     from ..verify import verify_applied
-    policy = dataclasses.replace(policy, claim_rule=claim_rule)
+    claim_rule = policy.claim_rule
     selector = where.selector
     inv = rt.read(conn, where, satp_rules=claim_rule)
     require_devices(inv, selector)

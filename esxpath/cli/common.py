@@ -212,6 +212,17 @@ class Runtime:
                               password=target.password,
                               ca_file=conn.ca_file, insecure=conn.insecure, timeout=conn.timeout)
 
+    def write_lock(self, conn: Connection, wait: float):
+        """This machine's write lock of the vCenter, for the writing commands (writelock.py).
+        A replay writes nowhere: it takes no lock."""
+        from contextlib import nullcontext
+
+        from ..writelock import write_lock
+        if self.cassette is not None and self.cassette[1] == "replay":
+            return nullcontext()
+        endpoint = conn.target.endpoint if conn.target is not None else None
+        return write_lock(endpoint.display if endpoint else "unknown-vcenter", wait)
+
     def read(self, conn: Connection, where: Where, **extra):
         """The inventory of the hosts and devices in scope (extra: read_inventory's options)."""
         from ..vsphere import read_inventory
@@ -224,6 +235,12 @@ class Runtime:
                 self._session.close()
             finally:
                 self._session = None
+
+
+def lock_option(f):
+    return click.option("--wait-lock", type=seconds(min=0), default=0, metavar="SECONDS",
+                        help="Wait this long for another esxpath that is writing to the same "
+                             "vCenter from this machine (default: fail at once, exit 75).")(f)
 
 
 def _hidden_prompt(text: str) -> str:

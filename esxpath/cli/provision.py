@@ -6,6 +6,8 @@ it. Progress bars go to stderr (terminal only).
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import sys
 
 import click
@@ -15,7 +17,8 @@ from ..fio import DEFAULT_DEVICE, fio_status, read_reports, render_fio, write_jo
 from ..model import Severity
 from ..provisioning import (ProvisionOptions, parse_size, plan_provision, plan_unprovision,
                             provision_status, render_plan)
-from .common import (Connection, Runtime, Where, emit, esxpath_command, output_options,
+from .common import (Connection, Runtime, Where, emit, esxpath_command, lock_option,
+                     output_options,
                      scope_options, seconds, vcenter_options)
 
 
@@ -68,11 +71,13 @@ def _run(plan, dry_run: bool, yes: bool, fmt: str, execute) -> Severity:
 @click.option("--task-timeout", type=seconds(min=1), default=3600, show_default=True,
               help="Seconds to wait for the VM creates (eager zeroing of big disks takes minutes).")
 @confirm_options
+@lock_option
 @output_options()
 @click.pass_obj
 def provision(rt: Runtime, conn: Connection, where: Where, size: str, create_datastores: bool,
               datastores: tuple[str, ...], name_prefix: str, guest_id: str, cpus: int,
-              memory_mb: int, task_timeout: float, dry_run: bool, yes: bool, fmt: str):
+              memory_mb: int, task_timeout: float, dry_run: bool, yes: bool, wait_lock: float,
+              fmt: str):
     """Create eager-zeroed test VMs (and, when asked, VMFS datastores) on the SCST LUNs.
 
     One VM per datastore on an in-scope LUN: PVSCSI controller, a thick eager-zeroed disk of
@@ -85,11 +90,12 @@ def provision(rt: Runtime, conn: Connection, where: Where, size: str, create_dat
         size_bytes=parse_size(size), create_datastores=create_datastores,
         datastores=tuple(datastores), name_prefix=name_prefix, guest_id=guest_id, cpus=cpus,
         memory_mb=memory_mb, timeout=task_timeout)
-    session = rt.session(conn)
-    snap = adapter.collect(session, where.scope, where.selector)
-    plan = plan_provision(snap.facts, options)
-    return _run(plan, dry_run, yes, fmt, lambda: adapter.execute_provision(
-        session, snap, plan, options, progress=TaskBars()))
+    with nullcontext() if dry_run else rt.write_lock(conn, wait_lock):
+        session = rt.session(conn)
+        snap = adapter.collect(session, where.scope, where.selector)
+        plan = plan_provision(snap.facts, options)
+        return _run(plan, dry_run, yes, fmt, lambda: adapter.execute_provision(
+            session, snap, plan, options, progress=TaskBars()))
 
 
 @esxpath_command()
@@ -101,10 +107,12 @@ def provision(rt: Runtime, conn: Connection, where: Where, size: str, create_dat
 @click.option("--name-prefix", default=None, help="Only VMs whose name starts with this.")
 @click.option("--task-timeout", type=seconds(min=1), default=600, show_default=True)
 @confirm_options
+@lock_option
 @output_options()
 @click.pass_obj
 def unprovision(rt: Runtime, conn: Connection, where: Where, with_datastores: bool,
-                name_prefix: str | None, task_timeout: float, dry_run: bool, yes: bool, fmt: str):
+                name_prefix: str | None, task_timeout: float, dry_run: bool, yes: bool,
+                wait_lock: float, fmt: str):
     """Remove the VMs (and with --datastores the datastores) that provision created.
 
     Only objects tagged by esxpath (VM extraConfig / datastore attribute esxpath.provisioned=1)
@@ -112,11 +120,12 @@ def unprovision(rt: Runtime, conn: Connection, where: Where, with_datastores: bo
     """
     from ..progress import TaskBars
     from ..vsphere import provision as adapter
-    session = rt.session(conn)
-    snap = adapter.collect(session, where.scope, where.selector)
-    plan = plan_unprovision(snap.facts, datastores=with_datastores, name_prefix=name_prefix)
-    return _run(plan, dry_run, yes, fmt, lambda: adapter.execute_unprovision(
-        session, snap, plan, task_timeout, progress=TaskBars()))
+    with nullcontext() if dry_run else rt.write_lock(conn, wait_lock):
+        session = rt.session(conn)
+        snap = adapter.collect(session, where.scope, where.selector)
+        plan = plan_unprovision(snap.facts, datastores=with_datastores, name_prefix=name_prefix)
+        return _run(plan, dry_run, yes, fmt, lambda: adapter.execute_unprovision(
+            session, snap, plan, task_timeout, progress=TaskBars()))
 
 
 @esxpath_command()
