@@ -329,6 +329,9 @@ class ChangeResult:
     change: Change
     ok: bool
     error: str | None = None
+    # a write whose answer was lost (timeout, dropped connection) and that a read-back found
+    # in effect: "applied (confirmed)"
+    confirmed: bool = False
 
 
 @dataclass(frozen=True)

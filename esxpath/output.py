@@ -159,7 +159,8 @@ def to_dict(report: Report) -> dict[str, Any]:
             {"host": c.host, "device": c.device, "kind": c.kind, "before": c.before,
              "after": c.after} for c in report.plan.changes],
         results=[{"host": r.change.host, "device": r.change.device, "kind": r.change.kind,
-                  "ok": r.ok, "error": r.error} for r in report.results],
+                  "ok": r.ok, "error": r.error, "confirmed": r.confirmed}
+                 for r in report.results],
         timings={h: t for h, t in report.timings},
         targets={d: t for d, t in report.targets},
         waivers=list(report.waivers),
@@ -246,6 +247,11 @@ def _result_lines(report: Report) -> list[str]:
     hosts = len({r.change.host for r in report.results})
     out = [f"Applied {ok} of {len(report.results)} changes on {hosts} host{'s' * (hosts != 1)},"
            f" {len(failed)} failed"]
+    for r in report.results:
+        if r.confirmed:
+            c = r.change
+            out.append(f"  applied (confirmed by reading back after the answer was lost)"
+                       f" {c.host} {c.device or 'satp rule'} {c.kind}")
     for r in failed:
         c = r.change
         out.append(f"  FAILED {c.host} {c.device or 'satp rule'} {c.kind}: {r.error or 'unknown error'}")

@@ -102,6 +102,26 @@ def test_transient_fault_is_ridden_out(lab, env, command, fault):
     assert_converges(lab, env, *IN_CLUSTER)
 
 
+def test_a_write_that_times_out_but_lands_is_confirmed_not_repeated(lab, env):
+    # issue 15: 4 blind attempts all landed, then the change was reported FAILED
+    prepare(lab, env, "apply")
+    lab.post("/latency", {"ms": 2500, "method": PSP_SET, "host": "esx02"})
+    try:
+        proc = run(env, *COMMANDS["apply"], "--timeout", "1")
+    finally:
+        lab.post("/latency", {"ms": 0, "method": PSP_SET, "host": "esx02"})
+    assert proc.returncode == 0, explain(proc)
+    results = report(proc)["results"]
+    assert all(r["ok"] for r in results), explain(proc)
+    esx02 = [r for r in results if r["host"] == "esx02" and r["kind"] == "psp"]
+    assert esx02 and all(r["confirmed"] for r in esx02), esx02
+    for dev in SCST:
+        sent = [w for w in lab.get("/stats")["writes"]
+                if (w["host"], w["device"], w["what"]) == ("esx02", dev, "psp")]
+        assert 1 <= len(sent) <= 2, sent  # once or twice, never once per attempt
+    assert_converges(lab, env, *IN_CLUSTER)
+
+
 def test_three_not_authenticated_in_a_row_at_parallel_8_every_change_applied(lab, env):
     # issue 15: each worker used to log in on its own and give up on a second refusal
     prepare(lab, env, "apply")

@@ -167,19 +167,19 @@ class Esxcli:
     def request(self, command: str, **options) -> EsxcliRequest:
         return build_request(command, options)
 
-    def run(self, command: str, **options) -> list[dict] | str:
+    def run(self, command: str, write: bool = False, **options) -> list[dict] | str:
         """Rows (list of dicts; repeated fields as lists) or a set command's scalar ("true").
 
         Raises EsxcliFault for esxcli errors (unknown device, bad option) and for an answer that
         is not XML; vSphere faults and connection errors propagate after Session.call's retries.
         """
-        text = self.fetch(command, **options)
+        text = self.fetch(command, write=write, **options)
         try:
             return parse_esxcli_response(text)
         except Exception as exc:  # a malformed answer is a host problem, not a crash
             raise EsxcliFault(self.host_name, str(UnreadableAnswer(command, str(exc)))) from exc
 
-    def fetch(self, command: str, **options) -> str | None:
+    def fetch(self, command: str, write: bool = False, **options) -> str | None:
         """The command's answer document (ExecuteSoap's `response`), not yet parsed; None when
         the host answered nothing. Faults are raised as by run()."""
         req = self.request(command, **options)
@@ -196,7 +196,8 @@ class Esxcli:
                 self._raise_fault(command, result.get("faultMsg"), result.get("faultDetail"))
             return result
 
-        result = self.session.call(execute)
+        # a write is sent once: its caller reads back before sending it again (writes.py)
+        result = self.session.call(execute, idempotent=not write)
         return result.get("response") if result is not None else None
 
     def _raise_fault(self, command: str, message: str | None, detail: str | None) -> None:

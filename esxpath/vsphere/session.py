@@ -59,7 +59,7 @@ _TRANSIENT_FAULTS = (
     vim.fault.ConcurrentAccess,
     vmodl.fault.SystemError,
 )
-_CONNECTION_ERRORS = (ConnectionError, http.client.HTTPException, socket.timeout, TimeoutError)
+CONNECTION_ERRORS = (ConnectionError, http.client.HTTPException, socket.timeout, TimeoutError)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -67,7 +67,7 @@ def is_transient(exc: BaseException) -> bool:
         return False  # handled by re-login, never by blind retry
     if isinstance(exc, ssl.SSLCertVerificationError):
         return False
-    return isinstance(exc, _TRANSIENT_FAULTS + _CONNECTION_ERRORS + (ssl.SSLError,))
+    return isinstance(exc, _TRANSIENT_FAULTS + CONNECTION_ERRORS + (ssl.SSLError,))
 
 
 def fault_message(exc: BaseException) -> str:

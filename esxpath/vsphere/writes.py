@@ -1,13 +1,16 @@
 """apply_changes: carry out a plan's changes, per host in a bounded thread pool.
 
 PSP through the typed API (HostStorageSystem.SetMultipathLunPolicy); the Round Robin limit and
-SATP claim rules through esxcli, which is the only way to set them. Every one of these writes
-sets a value, so repeating it is harmless: transient faults are retried. A failed change becomes
+SATP claim rules through esxcli, which is the only way to set them. A write is sent once; when
+its answer is lost (a timeout, a dropped connection, a host that stopped answering) the device
+is read back, for up to --timeout, before the write is sent again or called failed: a write
+that landed is "applied (confirmed)", never written four times. A failed change becomes
 ChangeResult(ok=False) and never stops the other changes or hosts.
 """
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from pyVmomi import vim
@@ -22,8 +25,11 @@ from ..model import (
     Host,
     Inventory,
 )
+from ..model import DevicePolicy, Policy
+from ..plan import limit_compliant
 from .esxcli import Esxcli
-from .session import Session, fault_message
+from .parse import parse_rr_device_config
+from .session import CONNECTION_ERRORS, RETRY_ATTEMPTS, Session, fault_message, is_transient
 
 log = logging.getLogger("esxpath.vsphere")
 
@@ -51,7 +57,9 @@ def _set_psp(w: _HostWriter, change: Change) -> None:
         raise EsxpathError(f"device {change.device} is not on {w.host.name}")
     psp = dict(change.params).get("psp") or change.after
     policy = vim.host.MultipathInfo.LogicalUnitPolicy(policy=psp)
-    w.session.call(w.storage_system().SetMultipathLunPolicy, lunId=device.uuid, policy=policy)
+    storage = w.storage_system()
+    w.session.call(storage.SetMultipathLunPolicy, lunId=device.uuid, policy=policy,
+                   idempotent=False)
 
 
 def _set_rr_limit(w: _HostWriter, change: Change) -> None:
@@ -60,11 +68,66 @@ def _set_rr_limit(w: _HostWriter, change: Change) -> None:
     options: dict = dict(change.params)
     if "iops" in options:
         options["iops"] = int(options["iops"])
-    w.esxcli.run("storage nmp psp roundrobin deviceconfig set", device=change.device, **options)
+    w.esxcli.run("storage nmp psp roundrobin deviceconfig set", device=change.device,
+                 write=True, **options)
 
 
 def _add_satp_rule(w: _HostWriter, change: Change) -> None:
-    w.esxcli.run("storage nmp satp rule add", **dict(change.params))
+    options: dict[str, object] = dict(change.params)
+    w.esxcli.run("storage nmp satp rule add", write=True, **options)
+
+
+# Sent again only after a read-back showed it did not take; a write that landed is confirmed
+# instead, so a slow host gets a write once or twice, never once per attempt.
+WRITE_ATTEMPTS = RETRY_ATTEMPTS
+
+
+def _took(w: _HostWriter, change: Change) -> bool:
+    """The device as the host has it now (one `nmp device list -d`) against the change."""
+    rows = w.esxcli.run("storage nmp device list", device=change.device)
+    row = rows[0] if isinstance(rows, list) and rows else {}
+    params = dict(change.params)
+    if change.kind == CHANGE_PSP:
+        return row.get("PathSelectionPolicy") == params.get("psp")
+    rr = parse_rr_device_config(row.get("PathSelectionPolicyDeviceConfig"))
+    current = DevicePolicy(psp=row.get("PathSelectionPolicy"), limit_type=rr.limit_type,
+                           iops=rr.iops, use_ano=rr.use_ano)
+    want = Policy(limit_type=params.get("type", ""),
+                  iops=int(params["iops"]) if "iops" in params else None)
+    return limit_compliant(current, want)
+
+
+def _confirm(w: _HostWriter, change: Change, lost: bool) -> bool:
+    """Read the device back. lost (no answer at all: a timeout, a dropped connection): poll for
+    up to the call timeout, as the write may still be on its way to the host; a fault answer
+    (the server said it failed): look once."""
+    deadline = time.monotonic() + (w.session.opts.timeout if lost else 0)
+    while True:
+        try:
+            if _took(w, change):
+                return True
+        except Exception as exc:  # the read-back failing is no proof either way
+            log.info("%s %s: read-back: %s", change.host, change.device, fault_message(exc))
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
+
+
+def _write_confirmed(w: _HostWriter, writer, change: Change) -> ChangeResult:
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            writer(w, change)
+            return ChangeResult(change, ok=True)
+        except Exception as exc:
+            if not is_transient(exc) or change.kind == CHANGE_SATP_RULE:
+                raise  # a refusal (bad argument, unknown device): nothing landed
+            log.info("%s %s %s: %s; reading back", change.host, change.device or "",
+                     change.kind, fault_message(exc))
+            if _confirm(w, change, lost=isinstance(exc, CONNECTION_ERRORS)):
+                return ChangeResult(change, ok=True, confirmed=True)
+            if attempt == WRITE_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 _WRITERS = {CHANGE_PSP: _set_psp, CHANGE_RR_LIMIT: _set_rr_limit, CHANGE_SATP_RULE: _add_satp_rule}
@@ -79,8 +142,7 @@ def _apply_one(w: _HostWriter | None, change: Change) -> ChangeResult:
         writer = _WRITERS.get(change.kind)
         if writer is None:
             raise EsxpathError(f"unknown change kind {change.kind!r}")
-        writer(w, change)
-        return ChangeResult(change, ok=True)
+        return _write_confirmed(w, writer, change)
     except Exception as exc:  # one change's failure is reported, never fatal to the others
         message = fault_message(exc).removeprefix(f"{change.host}: ")
         log.warning("%s %s %s: %s", change.host, change.device or "", change.kind, message)
