@@ -18,7 +18,8 @@ class ExitStatus(IntEnum):
     BUSY = 75  # another esxpath holds this vCenter's write lock (EX_TEMPFAIL): try again later
     AUTH = 77  # wrong credentials or missing privilege (EX_NOPERM)
     CONFIG = 78  # unreadable password file, missing credentials (EX_CONFIG)
-    INTERRUPTED = 130
+    INTERRUPTED = 130  # SIGINT (Ctrl-C)
+    TERMINATED = 143  # SIGTERM (systemd stop, kill)
 
 
 class EsxpathError(Exception):
@@ -53,6 +54,14 @@ class BusyError(EsxpathError):
     """Another esxpath on this machine is writing to the same vCenter."""
 
     status = ExitStatus.BUSY
+
+
+class Interrupted(EsxpathError):
+    """A run stopped by a signal after it reported what it did: 130 (SIGINT) or 143 (SIGTERM)."""
+
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.status = ExitStatus.TERMINATED if signum == 15 else ExitStatus.INTERRUPTED
 
 
 class AuthError(EsxpathError):

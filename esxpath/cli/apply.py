@@ -5,10 +5,11 @@ import dataclasses
 
 import click
 
+from ..errors import Interrupted
 from ..model import Policy, Report
 from .common import (Connection, Runtime, Where, emit, esxpath_command, lock_option,
                      output_options, policy_options, require_devices, scope_options,
-                     vcenter_options)
+                     stop_on_signal, vcenter_options)
 
 
 @esxpath_command()
@@ -54,12 +55,19 @@ def _apply(rt: Runtime, conn: Connection, where: Where, policy: Policy, dry_run:
     if fmt == "table":
         click.echo(f"esxpath: applying {len(the_plan.changes)} change(s)", err=True)
     from ..vsphere import apply_changes
-    results = apply_changes(rt.session(conn), inv, the_plan.changes, parallel=where.parallel)
+    with stop_on_signal() as stop:
+        results = apply_changes(rt.session(conn), inv, the_plan.changes, parallel=where.parallel,
+                                stop=stop)
+    # re-read even when interrupted: the report says what was and was not written
     after = rt.read(conn, where, satp_rules=claim_rule)
     findings = verify_applied(after, the_plan)
     report = Report(command="apply", inventory=after, selector=selector, plan=the_plan,
                     results=tuple(results), findings=tuple(findings))
     emit(render(report, fmt))
+    if stop.signum is not None:
+        from ..vsphere.writes import NOT_WRITTEN
+        left = sum(1 for r in results if r.error == NOT_WRITTEN)
+        raise Interrupted(f"interrupted: {left} change(s) not written", stop.signum)
     # a failed change is DRIFT; a host that could not be read (before or after) is UNKNOWN
     return report.status
 

@@ -5,8 +5,12 @@ Command modules import this module only, never each other; group.py registers th
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import os
+import signal
+import threading
 import inspect
 import logging
 import sys
@@ -16,7 +20,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..credentials import CA_VARS, DEFAULT_TIMEOUT, URL_VARS, Target, complete, split_userinfo
-from ..errors import EsxpathError, UsageError, exit_status
+from ..errors import EsxpathError, Interrupted, UsageError, exit_status
 from ..model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS, Policy, Scope, Selector
 
 if TYPE_CHECKING:  # the adapter imports pyVmomi: loaded only when a command connects
@@ -237,6 +241,32 @@ class Runtime:
                 self._session = None
 
 
+class _Stop(threading.Event):
+    signum: int | None = None
+
+
+@contextlib.contextmanager
+def stop_on_signal():
+    """For a write phase: the first SIGINT/SIGTERM sets the event (no new write starts, the
+    ones in flight end, bounded by --timeout); a second one ends the process at once."""
+    stop = _Stop()
+
+    def handler(signum, _frame):
+        if stop.is_set():
+            os._exit(128 + signum)
+        stop.signum = signum
+        stop.set()
+        click.echo("esxpath: stopping: no new write starts; the ones in flight end"
+                   " (again to quit at once)", err=True)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
 def lock_option(f):
     return click.option("--wait-lock", type=seconds(min=0), default=0, metavar="SECONDS",
                         help="Wait this long for another esxpath that is writing to the same "
@@ -282,6 +312,9 @@ def esxpath_command(name: str | None = None, monitoring: bool = False):
                 raise
             except KeyboardInterrupt as e:
                 fail("interrupted")
+                status = exit_status(e)
+            except Interrupted as e:  # the report is out already: no error document after it
+                fail(str(e))
                 status = exit_status(e)
             except EsxpathError as e:
                 fail(str(e))

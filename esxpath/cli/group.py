@@ -21,7 +21,7 @@ Connection from the environment (no password on the command line):
 
 Exit codes: 0 ok, 1 drift, 2 danger/unsafe, 3 could not verify, 64 usage, 65 scope matched
 nothing, 69 connection/TLS, 70 internal error, 75 busy (another writer), 77 authentication,
-78 configuration, 130 interrupted.""")
+78 configuration, 130 interrupted, 143 terminated.""")
 @click.version_option(__version__, "--version", prog_name="esxpath")
 @click.option("-v", "--verbose", count=True, help="Log to stderr (-vv: debug).")
 @click.option("--record", "record_file", metavar="FILE", type=click.Path(dir_okay=False),

@@ -10,6 +10,7 @@ ChangeResult(ok=False) and never stops the other changes or hosts.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -149,16 +150,26 @@ def _apply_one(w: _HostWriter | None, change: Change) -> ChangeResult:
         return ChangeResult(change, ok=False, error=message)
 
 
-def _apply_host(session: Session, host: Host | None, changes: list[tuple[int, Change]]
-                ) -> list[tuple[int, ChangeResult]]:
+NOT_WRITTEN = "not written: interrupted"
+
+
+def _apply_host(session: Session, host: Host | None, changes: list[tuple[int, Change]],
+                stop: threading.Event | None) -> list[tuple[int, ChangeResult]]:
     # In plan order: a device's PSP before its RR limit (the limit needs RR in place).
     w = _HostWriter(session, host) if host is not None else None
-    return [(i, _apply_one(w, c)) for i, c in changes]
+    out = []
+    for i, c in changes:
+        if stop is not None and stop.is_set():  # Ctrl-C: no new write starts
+            out.append((i, ChangeResult(c, ok=False, error=NOT_WRITTEN)))
+        else:
+            out.append((i, _apply_one(w, c)))
+    return out
 
 
-def apply_changes(session: Session, inventory: Inventory, changes, parallel: int = 8
-                  ) -> tuple[ChangeResult, ...]:
-    """Results in the order of `changes`; hosts run in parallel, each host's changes in order."""
+def apply_changes(session: Session, inventory: Inventory, changes, parallel: int = 8,
+                  stop: threading.Event | None = None) -> tuple[ChangeResult, ...]:
+    """Results in the order of `changes`; hosts run in parallel, each host's changes in order.
+    Once `stop` is set, writes in flight end and no other starts (their result: NOT_WRITTEN)."""
     by_host: dict[str, list[tuple[int, Change]]] = {}
     for i, c in enumerate(changes):
         by_host.setdefault(c.host, []).append((i, c))
@@ -167,7 +178,7 @@ def apply_changes(session: Session, inventory: Inventory, changes, parallel: int
     results: dict[int, ChangeResult] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(by_host))),
                             thread_name_prefix="esxpath-write") as pool:
-        futures = [pool.submit(_apply_host, session, inventory.host(name), cs)
+        futures = [pool.submit(_apply_host, session, inventory.host(name), cs, stop)
                    for name, cs in by_host.items()]
         for fut in futures:
             results.update(fut.result())
