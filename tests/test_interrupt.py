@@ -39,3 +39,27 @@ def test_a_signal_stops_apply_between_writes_and_it_reports(lab, sim_env, signum
     assert written and left and len(written) + len(left) == len(results) == 20
     # the simulator saw exactly what the report calls written: nothing started after the signal
     assert _writes(lab) == len(written)
+
+
+def test_ctrl_c_during_provision_cancels_the_creates_and_leaves_no_vm(lab, sim_env):
+    lab.post("/config", {"zero_rate_mbps": 16})  # 1 GiB eager-zeroed: about a minute per VM
+    proc = start(cli_env(sim_env), "provision", "--create-datastores", "--size", "1G", "--yes",
+                 "-o", "json")
+    try:
+        end = time.monotonic() + 120
+        while time.monotonic() < end and proc.poll() is None and not any(
+                w["what"] == "datastore" for w in lab.get("/stats")["writes"]):
+            time.sleep(0.05)
+        time.sleep(1.0)  # the VM creates are running (zeroing)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    doc = json.loads(out)
+    vms = [r for r in doc["results"] if r["what"] == "vm"]
+    assert vms and not any(r["ok"] for r in vms), vms
+    assert all("interrupted" in r["error"] for r in vms), vms
+    assert lab.get("/state")["vms"] == []  # cancelled and cleaned up: nothing half-made left

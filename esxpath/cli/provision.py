@@ -12,14 +12,14 @@ import sys
 
 import click
 
-from ..errors import UsageError
+from ..errors import Interrupted, UsageError
 from ..fio import DEFAULT_DEVICE, fio_status, read_reports, render_fio, write_jobs
 from ..model import Severity
 from ..provisioning import (ProvisionOptions, parse_size, plan_provision, plan_unprovision,
                             provision_status, render_plan)
 from .common import (Connection, Runtime, Where, emit, esxpath_command, lock_option,
                      output_options,
-                     scope_options, seconds, vcenter_options)
+                     scope_options, seconds, stop_on_signal, vcenter_options)
 
 
 def confirm_options(f):
@@ -48,8 +48,12 @@ def _run(plan, dry_run: bool, yes: bool, fmt: str, execute) -> Severity:
     if not _confirm(plan, yes):
         click.echo("esxpath: nothing changed", err=True)
         return Severity.OK
-    results = execute()
+    with stop_on_signal() as stop:  # Ctrl-C: nothing new starts, unfinished creates cancelled
+        results = execute(stop)
     emit(render_plan(plan, fmt, results))
+    if stop.signum is not None:
+        left = sum(1 for r in results if not r.ok)
+        raise Interrupted(f"interrupted: {left} action(s) not done", stop.signum)
     return provision_status(plan, results)
 
 
@@ -94,8 +98,8 @@ def provision(rt: Runtime, conn: Connection, where: Where, size: str, create_dat
         session = rt.session(conn)
         snap = adapter.collect(session, where.scope, where.selector)
         plan = plan_provision(snap.facts, options)
-        return _run(plan, dry_run, yes, fmt, lambda: adapter.execute_provision(
-            session, snap, plan, options, progress=TaskBars()))
+        return _run(plan, dry_run, yes, fmt, lambda stop: adapter.execute_provision(
+            session, snap, plan, options, progress=TaskBars(), stop=stop))
 
 
 @esxpath_command()
@@ -124,8 +128,8 @@ def unprovision(rt: Runtime, conn: Connection, where: Where, with_datastores: bo
         session = rt.session(conn)
         snap = adapter.collect(session, where.scope, where.selector)
         plan = plan_unprovision(snap.facts, datastores=with_datastores, name_prefix=name_prefix)
-        return _run(plan, dry_run, yes, fmt, lambda: adapter.execute_unprovision(
-            session, snap, plan, task_timeout, progress=TaskBars()))
+        return _run(plan, dry_run, yes, fmt, lambda stop: adapter.execute_unprovision(
+            session, snap, plan, task_timeout, progress=TaskBars(), stop=stop))
 
 
 @esxpath_command()

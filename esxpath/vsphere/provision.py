@@ -9,6 +9,7 @@ progress: tasks.py.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 
@@ -135,14 +136,23 @@ def _cleanup_vm(session: Session, name: str) -> str:
         return f"cleanup failed: {fault_message(exc)}"
 
 
+INTERRUPTED = "not done: interrupted"
+
+
 def execute_provision(session: Session, snap: Snapshot, plan: ProvisionPlan,
-                      options: ProvisionOptions,
-                      progress: Progress | None = None) -> tuple[ActionResult, ...]:
-    """Create the plan's datastores (one by one), then start every VM create and wait for all."""
+                      options: ProvisionOptions, progress: Progress | None = None,
+                      stop: threading.Event | None = None) -> tuple[ActionResult, ...]:
+    """Create the plan's datastores (one by one), then start every VM create and wait for all.
+    Once `stop` is set nothing new starts and unfinished VM creates are cancelled and cleaned up."""
     results: list[ActionResult] = []
     failed_ds: set[str] = set()
+    stopped = stop.is_set if stop is not None else (lambda: False)
     for a in plan.datastores:
         if a.kind != CREATE:
+            continue
+        if stopped():
+            failed_ds.add(a.name)
+            results.append(ActionResult("datastore", a.name, CREATE, False, INTERRUPTED))
             continue
         try:
             results.append(_create_datastore(session, snap, a))
@@ -152,6 +162,9 @@ def execute_provision(session: Session, snap: Snapshot, plan: ProvisionPlan,
     started: dict[str, tuple[vim.Task, float]] = {}
     for v in plan.vms:
         if v.kind != CREATE:
+            continue
+        if stopped():
+            results.append(ActionResult("vm", v.name, CREATE, False, INTERRUPTED))
             continue
         if v.datastore in failed_ds:
             results.append(ActionResult("vm", v.name, CREATE, False,
@@ -168,7 +181,8 @@ def execute_provision(session: Session, snap: Snapshot, plan: ProvisionPlan,
             note = _cleanup_vm(session, v.name)
             results.append(ActionResult("vm", v.name, CREATE, False, f"{_message(exc)} ({note})"))
     if started:
-        outcomes = wait_tasks(session, {n: t for n, (t, _) in started.items()}, options.timeout, progress)
+        outcomes = wait_tasks(session, {n: t for n, (t, _) in started.items()}, options.timeout,
+                              progress, stop=stop)
         for name, (task, t0) in started.items():
             state, value = outcomes[name]
             secs = time.monotonic() - t0
@@ -177,7 +191,8 @@ def execute_provision(session: Session, snap: Snapshot, plan: ProvisionPlan,
                 continue
             if state == "timeout":
                 _cancel(session, task)
-                error = f"not finished after {options.timeout:.0f}s; cancelled"
+                error = ("interrupted; cancelled" if stopped()
+                         else f"not finished after {options.timeout:.0f}s; cancelled")
             else:
                 error = fault_message(value) if value is not None else "task failed"
             results.append(ActionResult("vm", name, CREATE, False,
@@ -186,11 +201,16 @@ def execute_provision(session: Session, snap: Snapshot, plan: ProvisionPlan,
 
 
 def execute_unprovision(session: Session, snap: Snapshot, plan: ProvisionPlan,
-                        timeout: float = 600, progress: Progress | None = None) -> tuple[ActionResult, ...]:
+                        timeout: float = 600, progress: Progress | None = None,
+                        stop: threading.Event | None = None) -> tuple[ActionResult, ...]:
     """Remove the plan's VMs, then (only if all their VMs are gone) its datastores."""
     results: list[ActionResult] = []
+    stopped = stop.is_set if stop is not None else (lambda: False)
     for v in plan.vms:
         if v.kind != REMOVE:
+            continue
+        if stopped():
+            results.append(ActionResult("vm", v.name, REMOVE, False, INTERRUPTED, v.moid))
             continue
         start = time.monotonic()
         try:
@@ -207,6 +227,9 @@ def execute_unprovision(session: Session, snap: Snapshot, plan: ProvisionPlan,
                     if not r.ok for d in v.datastore.split(",")}
     for a in plan.datastores:
         if a.kind != REMOVE:
+            continue
+        if stopped():
+            results.append(ActionResult("datastore", a.name, REMOVE, False, INTERRUPTED, a.moid))
             continue
         if a.name in failed_vm_ds:
             results.append(ActionResult("datastore", a.name, REMOVE, False,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from typing import Any
 from collections.abc import Callable
@@ -19,8 +20,10 @@ Progress = Callable[[str, "int | None", str], None]
 
 
 def wait_tasks(session: Session, tasks: dict[str, vim.Task], timeout: float,
-               progress: Progress | None = None, max_wait: int = 5) -> dict[str, tuple[str, Any]]:
-    """Wait for tasks with WaitForUpdatesEx until all finish or timeout seconds pass.
+               progress: Progress | None = None, max_wait: int = 5,
+               stop: threading.Event | None = None) -> dict[str, tuple[str, Any]]:
+    """Wait for tasks with WaitForUpdatesEx until all finish, timeout seconds pass or `stop` is
+    set (Ctrl-C: what is not finished then counts as timed out, and the caller cancels it).
 
     Returns name -> ("success", result) | ("error", fault) | ("timeout", None). progress gets
     every change of info.progress and the final state of each task."""
@@ -46,8 +49,10 @@ def wait_tasks(session: Session, tasks: dict[str, vim.Task], timeout: float,
     try:
         while len(done) < len(tasks):
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or (stop is not None and stop.is_set()):
                 break
+            if stop is not None:
+                remaining = min(remaining, 1)  # look at stop every second
             try:
                 if collector is None:
                     collector = open_collector()
