@@ -175,13 +175,15 @@ class Session:
             raise AuthError(f"{self.endpoint.display}: {self.opts.user} may not log in "
                             f"({fault_message(exc)})") from exc
 
-    def _relogin(self, generation: int) -> None:
+    def _relogin(self, generation: int) -> bool:
+        """Log in again unless another worker already did since `generation`; True: we did."""
         with self._login_lock:
             if generation != self._generation:
-                return  # another worker already logged in again
+                return False  # another worker already logged in again
             log.info("session expired; logging in again as %s", self.opts.user)
             self.login()
             self._generation += 1
+            return True
 
     def call(self, fn, *args, idempotent: bool = True, **kw):
         """fn(*args, **kw) with re-login on NotAuthenticated and, if idempotent, retries."""
@@ -190,15 +192,19 @@ class Session:
             # NotAuthenticated means the server did not run the call: log in again (one worker
             # does, the others see the new generation and just retry) and call again, a few
             # times, as a vCenter restart can drop the new session too.
-            for relogins in range(RELOGINS + 1):
+            # Only this call's own logins count against RELOGINS: with 8 workers, one session
+            # dropped 3 times shows up as NotAuthenticated in every worker that was in flight.
+            own = tries = 0
+            while True:
                 generation = self._generation
                 try:
                     return fn(*args, **kw)
                 except vim.fault.NotAuthenticated as exc:
-                    if relogins == RELOGINS:
+                    tries += 1
+                    if own >= RELOGINS or tries > 4 * RELOGINS:
                         raise AuthError(f"{self.endpoint.display}: session not accepted even"
-                                        f" after logging in again {RELOGINS} times") from exc
-                    self._relogin(generation)
+                                        f" after logging in again {own} times") from exc
+                    own += self._relogin(generation)
 
         if not idempotent:
             return attempt()
