@@ -13,6 +13,7 @@ from .model import (
     CHANGE_RR_LIMIT,
     CHANGE_SATP_RULE,
     Device,
+    DevicePolicy,
     Expectation,
     Finding,
     Host,
@@ -215,13 +216,19 @@ def _took(host: Host, change) -> tuple[bool, str]:
     dev = host.device(change.device or "")
     if dev is None:
         return False, "device gone"
+    return policy_took(dev.policy, change)
+
+
+def policy_took(current: DevicePolicy, change) -> tuple[bool, str]:
+    """Whether a PSP or RR-limit change is in effect in a device's policy, and if not, why.
+    Also what the adapter's read-back after a lost write answer asks (vsphere/writes.py)."""
+    params = dict(change.params)
     if change.kind == CHANGE_PSP:
-        return dev.policy.psp == params.get("psp"), f"PSP still {dev.policy.psp or 'unknown'}"
+        return current.psp == params.get("psp"), f"PSP still {current.psp or 'unknown'}"
     if change.kind == CHANGE_RR_LIMIT:
-        want_type = params.get("type", "")
-        want = Policy(limit_type=want_type,
+        want = Policy(limit_type=params.get("type", ""),
                       iops=int(params["iops"]) if "iops" in params else None)
-        return limit_compliant(dev.policy, want), f"RR limit still {limit_text(dev.policy)}"
+        return limit_compliant(current, want), f"RR limit still {limit_text(current)}"
     return False, f"unknown change kind {change.kind}"
 
 

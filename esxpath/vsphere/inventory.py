@@ -255,12 +255,13 @@ def _plugins_named(session: Session, host_moid: str, devices: list[Device],
                    selector: Selector | None) -> list[Device]:
     """Disks that `nmp device list` does not know are claimed by another plugin; the typed API
     says which (HPP). One extra read, only on a host that has such a disk in scope."""
-    odd = [d for d in devices if d.mpp == NOT_NMP and (selector is None or selector.matches(d))]
+    odd = {d.canonical_name for d in devices
+           if d.mpp == NOT_NMP and (selector is None or selector.matches(d))}
     if not odd:
         return devices
-    units = {lu.id: lu for lu in _multipath_info(session, host_moid) or []}
-    return [replace(d, mpp=units[d.uuid].mpp if d.uuid in units and units[d.uuid].mpp != "NMP"
-                    else d.mpp) if d in odd else d for d in devices]
+    mpp_of = {lu.id: lu.mpp for lu in _multipath_info(session, host_moid) or [] if lu.mpp != "NMP"}
+    return [replace(d, mpp=mpp_of[d.uuid]) if d.canonical_name in odd and d.uuid in mpp_of else d
+            for d in devices]
 
 
 def _esxcli_error(name: str, exc: Exception) -> str:

@@ -26,8 +26,8 @@ from ..model import (
     Host,
     Inventory,
 )
-from ..model import DevicePolicy, Policy
-from ..plan import limit_compliant
+from ..model import DevicePolicy
+from ..verify import policy_took
 from .esxcli import Esxcli
 from .parse import parse_rr_device_config
 from .session import CONNECTION_ERRORS, RETRY_ATTEMPTS, Session, fault_message, is_transient
@@ -87,15 +87,10 @@ def _took(w: _HostWriter, change: Change) -> bool:
     """The device as the host has it now (one `nmp device list -d`) against the change."""
     rows = w.esxcli.run("storage nmp device list", device=change.device)
     row = rows[0] if isinstance(rows, list) and rows else {}
-    params = dict(change.params)
-    if change.kind == CHANGE_PSP:
-        return row.get("PathSelectionPolicy") == params.get("psp")
     rr = parse_rr_device_config(row.get("PathSelectionPolicyDeviceConfig"))
     current = DevicePolicy(psp=row.get("PathSelectionPolicy"), limit_type=rr.limit_type,
                            iops=rr.iops, use_ano=rr.use_ano)
-    want = Policy(limit_type=params.get("type", ""),
-                  iops=int(params["iops"]) if "iops" in params else None)
-    return limit_compliant(current, want)
+    return policy_took(current, change)[0]
 
 
 def _confirm(w: _HostWriter, change: Change, lost: bool) -> bool:
