@@ -115,7 +115,7 @@ def test_set_returns_boolean_true_and_writes_one_host(lab, soap):
     ("ha-cli-handler-storage-nmp-device", "vim.EsxCLI.storage.nmp.device.list",
      [("device", LUN1)], "InvalidArgument", "device"),
     ("ha-cli-handler-storage-nmp-device", "vim.EsxCLI.storage.nmp.device.remove", [], "MethodNotFound", ""),
-    ("ha-cli-handler-storage-core-device", "vim.EsxCLI.storage.core.device.list", [], "ManagedObjectNotFound", ""),
+    ("ha-cli-handler-storage-core-adapter", "vim.EsxCLI.storage.core.adapter.list", [], "ManagedObjectNotFound", ""),
 ])
 def test_faults_travel_in_the_soap_result(lab, soap, moid, method, args, fault_type, text):
     mme = mme_of(soap, lab, "esx01")
@@ -137,8 +137,10 @@ def test_cli_info_describes_the_options(lab, soap):
     root = ET.fromstring(doc)
     setm = next(m for m in root.findall(f"{V}method") if m.findtext(f"{V}name") == "set")
     params = {p.findtext(f"{V}name"): [a.text for a in p.findall(f"{V}aliases")] for p in setm.findall(f"{V}param")}
-    assert params == {"bytes": ["-B", "--bytes"], "device": ["-d", "--device"], "iops": ["-I", "--iops"],
-                      "type": ["-t", "--type"], "useano": ["-U", "--useano"]}
+    assert params == {"bytes": ["-B", "--bytes"], "cfgfile": ["-g", "--cfgfile"], "device": ["-d", "--device"],
+                      "iops": ["-I", "--iops"], "latencyevaltime": ["-T", "--latency-eval-time"],
+                      "numsamplingcycles": ["-S", "--num-sampling-cycles"], "type": ["-t", "--type"],
+                      "useano": ["-U", "--useano"]}
     assert lab.get("/stats")["esxcli"] == {}  # type discovery is not a command
 
 

@@ -29,6 +29,8 @@ type stateDevice struct {
 	IOPS             int         `json:"iops"`
 	Bytes            int64       `json:"bytes"`
 	UseANO           bool        `json:"use_ano"`
+	LatencyEvalTime  int64       `json:"latency_eval_time"` // ms, RR latency policy
+	SamplingCycles   int         `json:"sampling_cycles"`
 	OperationalState []string    `json:"operational_state"`
 	Paths            []statePath `json:"paths"`
 }
@@ -83,7 +85,8 @@ func labState() map[string]interface{} {
 func deviceState(h *Host, d *Device) stateDevice {
 	sd := stateDevice{Vendor: d.Vendor, Model: d.Model, UUID: d.UUID, Local: d.Local, MPP: d.MPP,
 		PSP: d.PSP, SATP: d.SATP, LimitType: d.RR.LimitType, IOPS: d.RR.IOPS, Bytes: d.RR.Bytes,
-		UseANO: d.RR.UseANO, OperationalState: opState(d), Paths: []statePath{}}
+		UseANO: d.RR.UseANO, OperationalState: opState(d), Paths: []statePath{},
+		LatencyEvalTime: d.RR.LatencyEvalTime, SamplingCycles: d.RR.SamplingCycles}
 	working := map[*Path]bool{}
 	for _, p := range h.WorkingPaths(d) {
 		working[p] = true

@@ -179,6 +179,14 @@ func (m *methodExecuter) ExecuteSoap(ctx *simulator.Context, req *executeSoapReq
 
 // executeOn dispatches by moid and method name and returns the response document or a fault.
 func executeOn(h *Host, hostName string, req *executeSoapRequest) (string, *soapFaultResult) {
+	if f := checkVersion(req.Version); f != nil {
+		return "", f
+	}
+	for _, a := range req.Argument {
+		if f := checkArgumentVersion(a); f != nil {
+			return "", f
+		}
+	}
 	if req.Moid == cliInfoMoid {
 		return fetchCLIInfo(req)
 	}

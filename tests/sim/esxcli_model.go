@@ -108,10 +108,11 @@ func esxcliNamespaceByName(name string) *cliNamespace {
 }
 
 // method finds a command by name. pyVmomi-based clients (Broadcom's esxcli) send the method
-// name capitalized ("...device.List"), govc sends it as declared ("...device.list").
+// name capitalized ("...device.List"), govc sends it as declared ("...device.list"); other
+// cases are not the method (esxcli_strict.go).
 func (ns *cliNamespace) method(name string) *cliMethod {
 	for i := range ns.Methods {
-		if strings.EqualFold(ns.Methods[i].Name, name) {
+		if methodNameMatches(ns.Methods[i].Name, name) {
 			return &ns.Methods[i]
 		}
 	}

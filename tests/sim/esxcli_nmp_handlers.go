@@ -55,6 +55,9 @@ func (l *Lab) pspDeviceConfig(h *Host, d *Device) string {
 	}
 	switch d.PSP {
 	case PSPRR:
+		if d.RR.LimitType == "latency" {
+			return rrLatencyDeviceConfig(d.RR, current)
+		}
 		last := 0
 		for i, p := range d.Paths {
 			if len(working) > 0 && p == working[len(working)-1] {
@@ -205,7 +208,7 @@ func runRRGet(c *esxcliCall) (*esxcliResult, *cliFault) {
 	}
 	interval, samples := "0", "0"
 	if d.RR.LimitType == "latency" {
-		interval, samples = "180000", "16"
+		interval, samples = fmt.Sprint(d.RR.LatencyEvalTime), fmt.Sprint(d.RR.SamplingCycles)
 	}
 	return &esxcliResult{Single: true, Rows: []esxcliRow{{
 		"ByteLimit":                  {fmt.Sprint(d.RR.Bytes)},
@@ -238,6 +241,25 @@ func runRRSet(c *esxcliCall) (*esxcliResult, *cliFault) {
 		return nil, f
 	} else if ok {
 		ch.UseANO = &v
+	}
+	if v, ok, f := c.long("latencyevaltime"); f != nil {
+		return nil, f
+	} else if ok {
+		ch.LatencyEvalTime = &v
+	}
+	if v, ok, f := c.long("numsamplingcycles"); f != nil {
+		return nil, f
+	} else if ok {
+		ch.SamplingCycles = &v
+	}
+	if c.flag("cfgfile") { // the config file only: no runtime error for a device RR does not own
+		c.lab.Lock()
+		d := c.host.NMPDevice(c.str("device"))
+		notRR := d != nil && d.PSP != PSPRR
+		c.lab.Unlock()
+		if notRR {
+			return trueResult(), nil
+		}
 	}
 	if err := c.lab.SetRR(c.hostName, c.str("device"), ch); err != nil {
 		return nil, labFault(err)

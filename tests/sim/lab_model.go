@@ -55,6 +55,10 @@ const (
 const (
 	DefaultRRIOPS  = 1000
 	DefaultRRBytes = 10485760
+	// The latency policy's defaults (vSphere Storage 6.7+, "Latency Round Robin": 16 sampling
+	// cycles, evaluation every 3 minutes), as its device config prints them.
+	DefaultRRLatencyEvalTime = 180000 // ms
+	DefaultRRSamplingCycles  = 16
 )
 
 // ValidPSPs are the path selection plugins a host accepts.
@@ -103,11 +107,15 @@ type RRConfig struct {
 	IOPS      int
 	Bytes     int64
 	UseANO    bool
+	// The latency policy's settings (deviceconfig set -T / -S), kept whatever the limit type.
+	LatencyEvalTime int64 // ms
+	SamplingCycles  int
 }
 
 // DefaultRR is the configuration RR starts with on a device.
 func DefaultRR() RRConfig {
-	return RRConfig{LimitType: "default", IOPS: DefaultRRIOPS, Bytes: DefaultRRBytes}
+	return RRConfig{LimitType: "default", IOPS: DefaultRRIOPS, Bytes: DefaultRRBytes,
+		LatencyEvalTime: DefaultRRLatencyEvalTime, SamplingCycles: DefaultRRSamplingCycles}
 }
 
 // String renders the config the way esxcli's "Path Selection Policy Device Config" begins.
@@ -119,6 +127,9 @@ func (c RRConfig) String() string {
 	ano := 0
 	if c.UseANO {
 		ano = 1
+	}
+	if policy == "latency" { // rrLatencyString (esxcli_latency.go): the keys ESXi 6.7+ prints
+		return rrLatencyString(c, ano)
 	}
 	return fmt.Sprintf("policy=%s,iops=%d,bytes=%d,useANO=%d", policy, c.IOPS, c.Bytes, ano)
 }

@@ -41,6 +41,9 @@ type RRChange struct {
 	IOPS      *int
 	Bytes     *int64
 	UseANO    *bool
+	// -T/--latency-eval-time and -S/--num-sampling-cycles (esxcli_latency.go checks the ranges)
+	LatencyEvalTime *int64
+	SamplingCycles  *int64
 }
 
 // SetRR changes a device's RR configuration and records the write. The device must use
@@ -88,6 +91,9 @@ func (l *Lab) SetRR(host, dev string, ch RRChange) error {
 	}
 	if ch.UseANO != nil {
 		cfg.UseANO = *ch.UseANO
+	}
+	if msg := applyLatencyChange(&cfg, ch); msg != "" {
+		return fail("%s", msg)
 	}
 	d.RR = cfg
 	l.recordWrite(h.Name, dev, "rr", cfg.String())
