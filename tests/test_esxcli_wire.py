@@ -21,6 +21,13 @@ COMMANDS = [
     (["storage", "nmp", "psp", "roundrobin", "deviceconfig", "set", "--device", DEV, "--type", "iops",
       "--iops", "1"],
      "storage nmp psp roundrobin deviceconfig set", {"device": DEV, "type": "iops", "iops": 1}),
+    (["storage", "nmp", "psp", "roundrobin", "deviceconfig", "set", "--device", DEV, "--num-sampling-cycles", "32",
+      "--latency-eval-time", "60000"],
+     "storage nmp psp roundrobin deviceconfig set", {"device": DEV, "numsamplingcycles": 32, "latencyevaltime": 60000}),
+    (["storage", "core", "device", "list"], "storage core device list", {}),
+    (["storage", "core", "path", "list"], "storage core path list", {}),
+    (["storage", "nmp", "satp", "list"], "storage nmp satp list", {}),
+    (["storage", "nmp", "psp", "list"], "storage nmp psp list", {}),
 ]
 
 
@@ -39,7 +46,7 @@ def official(lab, argv):
     esxcli(lab, HOST_IP, *argv).ok()
 
 
-@pytest.mark.parametrize("argv, command, options", COMMANDS, ids=[c[1] for c in COMMANDS])
+@pytest.mark.parametrize("argv, command, options", COMMANDS, ids=[" ".join(c[0][:7]) for c in COMMANDS])
 def test_same_request_as_the_official_client(lab, session, argv, command, options):
     if command.endswith("deviceconfig set"):  # RR settings need RR first, in both runs
         lab.post("/reset")

@@ -134,9 +134,9 @@ func runCorePathList(c *esxcliCall) (*esxcliResult, *cliFault) {
 	return res, nil
 }
 
-// nmpSATPs is `esxcli storage nmp satp list` of an ESXi 6.x host: the SATPs loaded in the
-// lab with their descriptions, and the placeholders ESXi lists for plugins it has not loaded.
-// Default PSPs of loaded SATPs come from satpDefaultPSP.
+// nmpSATPs is `esxcli storage nmp satp list` of an ESXi 6.x host: the SATPs the lab knows
+// with their descriptions when loaded (satpLoaded), and the placeholders ESXi lists for plugins
+// it has not loaded. Default PSPs of the SATPs the lab knows come from satpDefaultPSP.
 var nmpSATPs = [][3]string{
 	{SATPALUA, "", "Supports non-specific arrays that use the ALUA protocol"},
 	{"VMW_SATP_MSA", PSPMRU, "Placeholder (plugin not loaded)"},
@@ -145,7 +145,7 @@ var nmpSATPs = [][3]string{
 	{"VMW_SATP_EQL", PSPFixed, "Placeholder (plugin not loaded)"},
 	{"VMW_SATP_INV", PSPFixed, "Placeholder (plugin not loaded)"},
 	{"VMW_SATP_EVA", PSPFixed, "Placeholder (plugin not loaded)"},
-	{"VMW_SATP_ALUA_CX", PSPRR, "Placeholder (plugin not loaded)"},
+	{SATPALUACX, "", "Supports EMC CX that use the ALUA protocol"},
 	{"VMW_SATP_SYMM", PSPRR, "Placeholder (plugin not loaded)"},
 	{"VMW_SATP_CX", PSPMRU, "Placeholder (plugin not loaded)"},
 	{"VMW_SATP_LSI", PSPMRU, "Placeholder (plugin not loaded)"},
@@ -154,13 +154,18 @@ var nmpSATPs = [][3]string{
 }
 
 func runSatpList(c *esxcliCall) (*esxcliResult, *cliFault) {
+	c.lab.Lock()
+	defer c.lab.Unlock()
 	res := &esxcliResult{}
 	for _, s := range nmpSATPs {
-		psp := s[1]
-		if def, loaded := satpDefaultPSP[s[0]]; loaded {
+		psp, desc := s[1], s[2]
+		if def, known := satpDefaultPSP[s[0]]; known {
 			psp = def
+			if !satpLoaded(c.host, s[0]) {
+				desc = "Placeholder (plugin not loaded)"
+			}
 		}
-		res.Rows = append(res.Rows, esxcliRow{"Name": {s[0]}, "DefaultPSP": {psp}, "Description": {s[2]}})
+		res.Rows = append(res.Rows, esxcliRow{"Name": {s[0]}, "DefaultPSP": {psp}, "Description": {desc}})
 	}
 	return res, nil
 }

@@ -12,7 +12,11 @@
 // 16..160). Their error wording is ours (no public ESXi output of the error was found).
 package main
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 const (
 	minLatencyEvalTime = 10000  // ms
@@ -56,4 +60,20 @@ func applyLatencyChange(cfg *RRConfig, ch RRChange) string {
 		cfg.LimitType = "latency"
 	}
 	return ""
+}
+
+// applyLatencyOption applies one latency key of an SATP rule's pspoption, as in
+// "policy=latency;samplingCycles=32;latencyEvalTime=180000"; values out of range are ignored.
+func applyLatencyOption(rr RRConfig, kv string) RRConfig {
+	key, val, _ := strings.Cut(kv, "=")
+	n, err := strconv.ParseInt(val, 10, 64)
+	switch {
+	case key == "policy" && val == "latency":
+		rr.LimitType = "latency"
+	case key == "samplingCycles" && err == nil && n >= minSamplingCycles && n <= maxSamplingCycles:
+		rr.SamplingCycles = int(n)
+	case key == "latencyEvalTime" && err == nil && n >= minLatencyEvalTime && n <= maxLatencyEvalTime:
+		rr.LatencyEvalTime = n
+	}
+	return rr
 }

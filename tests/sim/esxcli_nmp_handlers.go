@@ -80,12 +80,15 @@ func (l *Lab) pspDeviceConfig(h *Host, d *Device) string {
 // target port group, in the state h sees the group in (its own view, else the node's; path
 // overrides are per path and do not show here). Caller holds l.mu.
 func (l *Lab) satpDeviceConfig(h *Host, d *Device) string {
-	if d.SATP != SATPALUA {
+	if !isALUASATP(d.SATP) {
 		return fmt.Sprintf("SATP %s does not support device configuration.", d.SATP)
 	}
 	var tpgs strings.Builder
 	for _, n := range d.TPGNodes() {
 		fmt.Fprintf(&tpgs, "{TPG_id=%d,TPG_state=%s}", n.TPG, h.NodeState(n))
+	}
+	if d.SATP == SATPALUACX {
+		return aluaCXDeviceConfig(tpgs.String())
 	}
 	return "{implicit_support=on; explicit_support=off; explicit_allow=on; alua_followover=on; " +
 		"action_OnRetryErrors=off; " + tpgs.String() + "}"
@@ -125,7 +128,7 @@ func runPathList(c *esxcliCall) (*esxcliResult, *cliFault) {
 				continue
 			}
 			res.Rows = append(res.Rows, esxcliRow{
-				"ArrayPriority":                 {"0"},
+				"ArrayPriority":                 {fmt.Sprint(arrayPriority(c.host, d, p))},
 				"Device":                        {d.Canonical},
 				"DeviceDisplayName":             {d.DisplayName},
 				"GroupState":                    {c.host.GroupState(p)},
@@ -145,7 +148,7 @@ func runPathList(c *esxcliCall) (*esxcliResult, *cliFault) {
 // satpPathConfig renders "Storage Array Type Path Config"; the target port is DOWN when the
 // path is dead (dead or offline override, OFFL group). Caller holds l.mu.
 func (l *Lab) satpPathConfig(h *Host, d *Device, p *Path) string {
-	if d.SATP != SATPALUA || !p.ALUA() {
+	if !isALUASATP(d.SATP) || !p.ALUA() {
 		return fmt.Sprintf("SATP %s does not support path configuration.", d.SATP)
 	}
 	health := "UP"

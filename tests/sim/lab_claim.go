@@ -73,6 +73,8 @@ func applyPSPOption(rr RRConfig, opt string) RRConfig {
 			}
 		case kv == "useANO=1":
 			rr.UseANO = true
+		default:
+			rr = applyLatencyOption(rr, kv) // policy=latency, samplingCycles=, latencyEvalTime=
 		}
 	}
 	return rr
