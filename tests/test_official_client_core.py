@@ -25,7 +25,7 @@ CORE_DEVICE_LINES = [
     "Number of Physical Drives", "Protection Enabled", "PI Activated", "PI Type", "PI Protection Mask",
     "Supported Guard Types", "DIX Enabled", "DIX Guard Type", "Emulated DIX/DIF Enabled",
 ]
-# `esxcli storage core path list` of an FC path (README source [2]) and Maximum IO Size ([3]).
+# `esxcli storage core path list` of an FC path (README source [2]) and the ESXi 6+ Maximum IO Size.
 CORE_PATH_LINES = [
     "UID", "Runtime Name", "Device", "Device Display Name", "Adapter", "Channel", "Target", "LUN", "Plugin",
     "State", "Transport", "Adapter Identifier", "Target Identifier", "Adapter Transport Details",
@@ -143,7 +143,7 @@ def test_deviceconfig_set_sampling_cycles_and_eval_time_then_get_shows_them(lab)
     assert got["Latency Evaluation Interval"] == "60000 milliseconds"
     assert got["Number Of Sampling IOs Per Path"] == "32"
     dev = records(esxcli(lab, "esx01", "storage", "nmp", "device", "list", "-d", LUN1).ok())[LUN1]
-    # the vSphere Storage guide's latency line (README source [4]) with these values
+    # the vSphere Storage guide's latency line (README source [5]) with these values
     assert re.fullmatch(r"\{policy=latency,latencyEvalTime=60000,samplingCycles=32,curSamplingCycle=32,"
                         r"useANO=0; CurrentPath=vmhba[23]:C0:T0:L1: NumIOsPending=0,latency=0\}",
                         dev["Path Selection Policy Device Config"])
@@ -183,7 +183,7 @@ def test_out_of_range_latency_settings_are_refused_and_change_nothing(lab, argv,
 
 def test_array_priority_is_zero_on_every_alua_path_as_on_real_hosts(lab):
     """VMW_SATP_ALUA hosts print Array Priority 0 on active and active unoptimized paths alike
-    (README source [5]); a failover changes the group states, not the priority."""
+    (README, Array Priority); a failover changes the group states, not the priority."""
     for active in ("storage1", "storage2"):
         lab.post("/failover", {"active": active})
         shown = records(esxcli(lab, "esx01", "storage", "nmp", "path", "list", "-d", LUN1).ok())
@@ -193,7 +193,7 @@ def test_array_priority_is_zero_on_every_alua_path_as_on_real_hosts(lab):
 
 def test_array_priority_on_a_clariion_lun_follows_the_optimized_group(lab):
     """A VMW_SATP_ALUA_CX host prints Array Priority 0 on the optimized group's paths and 1 on
-    the others (README source [5]); the SATP shows as loaded once a device uses it."""
+    the others (README source [7]); the SATP shows as loaded once a device uses it."""
     cx = "naa.6006016094602800e07ff528b73ae011"
     before = {r["Name"]: r for r in table(esxcli(lab, "esx01", "storage", "nmp", "satp", "list").ok())}
     assert before["VMW_SATP_ALUA_CX"]["Description"] == "Placeholder (plugin not loaded)"
