@@ -99,12 +99,17 @@ def read_password_file(path: str) -> str:
         raise ConfigError(f"cannot read password file {path}: {e.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"password file {path} is not UTF-8 text") from None
-    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(f"password file {path} has mode {stat.S_IMODE(st.st_mode):o}: others"
-                          f" than its owner may read it; chmod 600 {path}")
+    check_owner_only(path, st.st_mode)
     if not value:
         raise ConfigError(f"password file {path} is empty")
     return value
+
+
+def check_owner_only(path: str, mode: int) -> None:
+    """A password file only its owner may read (the config file's password_file too)."""
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(f"password file {path} has mode {stat.S_IMODE(mode):o}: others"
+                          f" than its owner may read it; chmod 600 {path}")
 
 
 def resolve(vcenter: str | None, user: str | None, password_file: str | None,
