@@ -293,7 +293,7 @@ def settings(profile: Profile | None, flags: Mapping[str, Any],
     if out["password_file"].origin != "flag":
         env_pw = next((n for n in PASSWORD_VARS if env.get(n)), None)
         if env_pw:
-            out["password_file"] = Setting(None, "default")
+            out["password_file"] = Setting(None, f"not used: env {env_pw} wins")
             out["password"] = Setting("********", f"env {env_pw}")
     if "password" not in out:
         pf = out["password_file"]
