@@ -54,6 +54,11 @@ def _families(success: int, last: float | None) -> str:
     return "\n".join(out) + "\n"
 
 
+def status_families(success: int, last: float | None) -> str:
+    """The staleness pair as the textfile writes it (the exporter serves the same)."""
+    return _families(success, last)
+
+
 def last_success(path: str) -> float | None:
     """The last successful audit's time, from the file as it is now (None: none known)."""
     try:
