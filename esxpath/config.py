@@ -191,6 +191,8 @@ def _server(v):
     try:
         split_userinfo(v)
     except EsxpathError as e:
+        if "password" in str(e):
+            raise ValueError("carries a password: secrets never in the TOML: use password_file") from None
         raise ValueError(str(e)) from None
     return v
 
