@@ -4,7 +4,8 @@ Multi-target like the blackbox and snmp exporters: `/metrics?target=PROFILE` ans
 profile's last audit in the metric names of the textfile `audit --prom-file` writes (output.py's
 prometheus format plus promfile's esxpath_audit_success and
 esxpath_audit_last_success_timestamp_seconds), with two more: esxpath_audit_age_seconds (how old
-the result is) and esxpath_audit_pending (1 until the first refresh ended). `/metrics` alone
+the result is) and esxpath_audit_pending (1 until the first refresh ended), every sample
+labelled vcenter="PROFILE" as the textfile of `audit --profile PROFILE` is. `/metrics` alone
 answers the exporter's own metrics (process, Python, refreshes and failures per target).
 
 One worker thread per target reads its vCenter every `interval` seconds; targets on the same
@@ -39,7 +40,7 @@ from . import __version__
 from .errors import ConfigError, EsxpathError
 from .model import Expectation, Policy, Report, Scope, Selector
 from .output import render, render_error
-from .promfile import status_families
+from .promfile import status_families, with_labels
 
 if TYPE_CHECKING:
     from .vsphere import Session
@@ -111,8 +112,10 @@ def _families(text: str) -> tuple[Metric, ...]:
     return tuple(text_string_to_metric_families(text))
 
 
-def _gauge(name: str, help_text: str, value: float) -> GaugeMetricFamily:
-    return GaugeMetricFamily(name, help_text, value=value)
+def _gauge(name: str, help_text: str, vcenter: str, value: float) -> GaugeMetricFamily:
+    g = GaugeMetricFamily(name, help_text, labels=["vcenter"])
+    g.add_metric([vcenter], value)
+    return g
 
 
 @dataclass(frozen=True)
@@ -125,27 +128,30 @@ class Result:
 class TargetState:
     """A target's last result and the metrics a scrape of it answers (a prometheus_client
     collector). The worker swaps `result` in one assignment: a scrape sees the old or the new
-    result, never half of one."""
-
-    _NO_RESULT = _families(status_families(0, None))
+    result, never half of one. Every sample carries vcenter="NAME", as the textfile of
+    `audit --profile NAME` does."""
 
     def __init__(self, spec: TargetSpec) -> None:
         self.spec = spec
+        self.labels = {"vcenter": spec.name}
+        self._no_result = _families(with_labels(status_families(0, None), self.labels))
         self.result: Result | None = None
         self.last_success: float | None = None
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self)
 
     def collect(self) -> Iterable[Metric]:
-        result = self.result
+        result, name = self.result, self.spec.name
+        pending = "1 until this target's first refresh has ended: no result yet."
         if result is None:
-            yield from self._NO_RESULT
-            yield _gauge(PENDING, "1 until this target's first refresh has ended: no result yet.", 1)
+            yield from self._no_result
+            yield _gauge(PENDING, pending, name, 1)
             return
         yield from result.families
-        yield _gauge(PENDING, "1 until this target's first refresh has ended: no result yet.", 0)
+        yield _gauge(PENDING, pending, name, 0)
         yield _gauge(AGE, "Seconds since the result served here was taken (the end of the last"
-                          " refresh, successful or not).", max(0.0, time.time() - result.finished))
+                          " refresh, successful or not).", name,
+                     max(0.0, time.time() - result.finished))
 
     def refresh(self) -> bool:
         """One audit; the result replaces the last one. True when it succeeded."""
@@ -157,12 +163,12 @@ class TargetState:
             log.warning("target %s: refresh failed: %s", self.spec.name, message)
             log.debug("target %s: refresh failed", self.spec.name, exc_info=True)
             text = render_error(message, "prometheus") + status_families(0, self.last_success)
-            self.result = Result(_families(text), time.time(), False)
+            self.result = Result(_families(with_labels(text, self.labels)), time.time(), False)
             return False
         now = time.time()
         text = render(report, "prometheus") + status_families(1, now)
         self.last_success = now
-        self.result = Result(_families(text), now, True)
+        self.result = Result(_families(with_labels(text, self.labels)), now, True)
         return True
 
 

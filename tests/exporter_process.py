@@ -61,7 +61,7 @@ class Exporter:
     def target(self, name: str = "lab") -> dict[str, float]:
         status, text = self.get(f"target={name}")
         assert status == 200, text
-        return samples(text)
+        return target_samples(text, name)
 
     def own(self) -> dict[str, float]:
         status, text = self.get()
@@ -115,6 +115,17 @@ def samples(text: str) -> dict[str, float]:
     """Every sample of an exposition as 'name{a="x",b="y"}' (labels sorted) -> value."""
     return {key(s.name, s.labels): s.value
             for f in text_string_to_metric_families(text) for s in f.samples}
+
+
+def target_samples(text: str, name: str = "lab") -> dict[str, float]:
+    """samples() of a target's page, whose every sample must carry vcenter="NAME" (left out
+    of the keys)."""
+    out = {}
+    for f in text_string_to_metric_families(text):
+        for s in f.samples:
+            assert s.labels.get("vcenter") == name, s
+            out[key(s.name, {k: v for k, v in s.labels.items() if k != "vcenter"})] = s.value
+    return out
 
 
 def sample_names(text: str) -> set[str]:

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from cli_process import CLUSTER_HOSTS, ROOT, esxpath_argv
-from exporter_process import clean_env, samples, start, write_config
+from exporter_process import clean_env, samples, start, target_samples, write_config
 
 LAB = 'esxpath_exporter_refreshes_total{target="lab"}'
 FAILED = 'esxpath_exporter_refresh_failures_total{target="lab"}'
@@ -50,7 +50,7 @@ def test_concurrent_scrapes_are_answered_from_the_last_result_while_a_slow_read_
         assert exp.own()[LAB] == 0
         assert all(status == 200 for status, _ in during)
         assert len({text for _, text in during}) == 1  # all the same: the "no result yet" answer
-        first = samples(during[0][1])
+        first = target_samples(during[0][1])
         assert first["esxpath_audit_pending"] == 1 and first["esxpath_audit_success"] == 0
         assert LAST not in first and "esxpath_audit_status" not in first
 
@@ -58,7 +58,7 @@ def test_concurrent_scrapes_are_answered_from_the_last_result_while_a_slow_read_
         after = scrape_at_once(exp)
         assert all(status == 200 for status, _ in after)
         assert len({without_age(text) for _, text in after}) == 1  # one cached result, 20 times
-        s = samples(after[0][1])
+        s = target_samples(after[0][1])
         assert s["esxpath_audit_success"] == 1 and s[LAST] == done[LAST]
         assert s["esxpath_audit_status"] == 1  # the seed lab runs MRU: drift
         assert {h for h in CLUSTER_HOSTS if s[f'esxpath_host_up{{host="{h}"}}'] == 1} == set(CLUSTER_HOSTS)

@@ -415,6 +415,14 @@ def esxpath_command(name: str | None = None, monitoring: bool = False):
     return deco
 
 
+def profile_labels() -> dict[str, str]:
+    """The textfile of a --profile run labels every sample vcenter="NAME" (promfile.with_labels):
+    one timer per profile (esxpath-audit@NAME) writes files node_exporter serves side by side."""
+    params = click.get_current_context().params
+    name = params.get("profile")
+    return {"vcenter": name} if name and not params.get("all_profiles") else {}
+
+
 def _error_document(name: str, kw: dict, message: str, monitoring: bool) -> None:
     """A failed run still gives machine readers their format: JSON readers a report document,
     Nagios a status line, node_exporter a status metric."""
@@ -424,7 +432,8 @@ def _error_document(name: str, kw: dict, message: str, monitoring: bool) -> None
         emit(render_error(message, fmt, command=name))
     if monitoring and kw.get("prom_file"):
         from ..promfile import publish_failure
-        problem = publish_failure(kw["prom_file"], render_error(message, "prometheus"))
+        problem = publish_failure(kw["prom_file"], render_error(message, "prometheus"),
+                                  labels=profile_labels())
         if problem and problem.split(";")[0] not in message:  # the same error, said once
             fail(problem)
 

@@ -6,7 +6,8 @@ import click
 from ..errors import UsageError
 from ..model import Expectation, Report, Severity
 from .common import (Connection, Runtime, Where, emit, esxpath_command, fail, output_options,
-                     policy_options, require_devices, scope_options, vcenter_options)
+                     policy_options, profile_labels, require_devices, scope_options,
+                     vcenter_options)
 from .fanout import all_profiles_option, each_profile
 
 
@@ -78,7 +79,7 @@ def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, polic
     report = each_profile(rt, "audit", one) if all_profiles else one(rt, conn, where)
     if prom_file:  # a failed write is reported, and the exit code still says what the estate is
         from ..promfile import publish
-        problem = publish(prom_file, render(report, "prometheus"))
+        problem = publish(prom_file, render(report, "prometheus"), labels=profile_labels())
         if problem:
             fail(problem)
     if not (quiet and report.severity == Severity.OK):
