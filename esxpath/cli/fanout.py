@@ -56,10 +56,13 @@ def each_profile(rt: Runtime, command: str, body: Body) -> Report:
     parallel = ctx.params.get("parallel", 8)
     targets = [(name, *resolve_profile(p, flags, {}, parallel))
                for name, p in config.profiles.items()]
-    with ThreadPoolExecutor(min(AT_ONCE, len(targets)), thread_name_prefix="vcenter") as pool:
+    pool = ThreadPoolExecutor(min(AT_ONCE, len(targets)), thread_name_prefix="vcenter")
+    try:
         futures = [(name, pool.submit(_run, body, name, conn, where))
                    for name, conn, where in targets]
         runs = [(name, future.result()) for name, future in futures]
+    finally:  # Ctrl-C: no further vCenter starts; the ones being read end within --timeout
+        pool.shutdown(wait=True, cancel_futures=True)
     return merge(command, runs)
 
 
