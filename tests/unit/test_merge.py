@@ -80,3 +80,46 @@ def test_a_single_vcenters_report_has_no_vcenter_keys():
     assert all("vcenter" not in h for h in doc["hosts"])
     assert all("vcenter" not in f for f in doc["findings"])
     assert "vcenter=" not in render(audited(lab()), "prometheus")
+
+
+def test_all_profiles_reads_at_most_four_vcenters_at_once_and_in_profile_order(tmp_path):
+    """each_profile with six profiles: four bodies run at the same time (each waits until four
+    are in), never five; a body that raises becomes that profile's UNKNOWN entry."""
+    import threading
+
+    import click
+
+    from esxpath.cli import fanout
+
+    path = tmp_path / "esxpath.toml"
+    path.write_text("".join(f'[vcenter.p{i}]\nserver = "vc{i}"\n' for i in range(6)))
+    path.chmod(0o600)
+    lock, four_in = threading.Lock(), threading.Event()
+    active, peak, seen = [0], [0], []
+
+    def body(rt, conn, where):
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+            seen.append(conn.target.url)
+            if active[0] == fanout.AT_ONCE:
+                four_in.set()
+        try:
+            assert four_in.wait(60), "the vCenters were not read at the same time"
+            if conn.target.url == "vc3":
+                raise RuntimeError("boom")
+            return Report(command="show", inventory=compliant())
+        finally:
+            with lock:
+                active[0] -= 1
+
+    ctx = click.Context(click.Command("show"))
+    ctx.params = {"config": str(path), "profile": None, "parallel": 8}
+    with ctx:
+        merged = fanout.each_profile(fanout.Runtime(0), "show", body)
+    assert peak[0] == fanout.AT_ONCE == 4
+    assert sorted(seen) == [f"vc{i}" for i in range(6)]
+    assert [name for name, _ in merged.vcenters] == [f"p{i}" for i in range(6)]
+    assert dict(merged.vcenters)["p3"].startswith("internal error: RuntimeError: boom")
+    assert merged.status == Severity.UNKNOWN
+    assert len(merged.inventory.hosts) == 5 * 5
