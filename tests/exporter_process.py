@@ -90,10 +90,12 @@ class Exporter:
         return self.proc.returncode, "".join(self.stderr) + err
 
 
-def start(config: Path, *args: str) -> Exporter:
-    """Start the exporter on a free loopback port; returns once it said where it listens."""
+def start(config: Path, *args: str, env: dict[str, str] | None = None) -> Exporter:
+    """Start the exporter on a free loopback port; returns once it said where it listens.
+    env: more environment variables."""
     proc = subprocess.Popen([sys.executable, "-m", "esxpath", "exporter", "--config", str(config),
-                             "--listen", "127.0.0.1:0", *args], env=clean_env(), cwd=ROOT,
+                             "--listen", "127.0.0.1:0", *args], env={**clean_env(), **(env or {})},
+                            cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     seen = []

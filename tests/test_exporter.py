@@ -148,6 +148,34 @@ def test_sigint_stops_it_cleanly_and_logs_out(lab, tmp_path):
     assert lab.get("/stats")["calls"].get("Logout") == 1  # the kept session was closed
 
 
+@pytest.mark.sim
+def test_config_and_password_as_systemd_credentials(lab, tmp_path):
+    """esxpath-exporter.service's layout: systemd copies the config and the password file into
+    $CREDENTIALS_DIRECTORY (0400, plus an ACL for the service's user that stat shows as 0440);
+    a relative password_file finds the copy beside the config's copy."""
+    creds = tmp_path / "credentials"
+    creds.mkdir()
+    (creds / "lab.password").write_text(lab.password + "\n", encoding="utf-8")
+    (creds / "lab.password").chmod(0o440)
+    cfg = creds / "esxpath.toml"
+    cfg.write_text(f'[vcenter.lab]\nserver = "{lab.url}"\nuser = "{lab.user}"\n'
+                   f'password_file = "lab.password"\nca_file = "{lab.ca_file}"\n'
+                   'cluster = "storage-cluster"\ninterval = 3600\n', encoding="utf-8")
+    cfg.chmod(0o400)
+    exp = start(cfg, env={"CREDENTIALS_DIRECTORY": str(creds)})
+    try:
+        s = exp.wait_for(lambda s: s["esxpath_audit_pending"] == 0, "the first result")
+        assert s["esxpath_audit_success"] == 1
+    finally:
+        rc, err = exp.stop()
+    assert rc == 0, err
+
+    # the same 0440 file anywhere else is refused: group read is group read
+    proc = run_exporter("--config", str(cfg))
+    assert proc.returncode == 78, proc.stderr
+    assert "lab.password has mode 440" in proc.stderr
+
+
 # ---------------------------------------------------------------- configuration errors
 
 def run_exporter(*args: str) -> subprocess.CompletedProcess:
