@@ -99,12 +99,28 @@ def read_password_file(path: str) -> str:
         raise ConfigError(f"cannot read password file {path}: {e.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"password file {path} is not UTF-8 text") from None
-    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(f"password file {path} has mode {stat.S_IMODE(st.st_mode):o}: others"
-                          f" than its owner may read it; chmod 600 {path}")
+    check_owner_only(path, st.st_mode)
     if not value:
         raise ConfigError(f"password file {path} is empty")
     return value
+
+
+def check_owner_only(path: str, mode: int) -> None:
+    """A password file only its owner may read (the config file's password_file too)."""
+    if mode & (stat.S_IRWXG | stat.S_IRWXO) and not _systemd_credential(path, mode):
+        raise ConfigError(f"password file {path} has mode {stat.S_IMODE(mode):o}: others"
+                          f" than its owner may read it; chmod 600 {path}")
+
+
+def _systemd_credential(path: str, mode: int) -> bool:
+    """A file systemd handed to this service (LoadCredential=, esxpath-exporter.service): it
+    is 0400 plus an ACL entry for the service's user, and stat shows the ACL's mask as group
+    read (0440) although no group may read it. Accepted only directly in the service's
+    $CREDENTIALS_DIRECTORY, and only without any bit for others or any write bit."""
+    directory = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not directory or mode & (stat.S_IRWXO | stat.S_IWGRP | stat.S_IXGRP):
+        return False
+    return os.path.dirname(os.path.realpath(path)) == os.path.realpath(directory)
 
 
 def resolve(vcenter: str | None, user: str | None, password_file: str | None,

@@ -195,6 +195,7 @@ class Host:
     # its devices may be partial and nothing about it may be called safe.
     error: str | None = None
     satp_rules: tuple[SatpRule, ...] = ()  # from esxcli; only read when claim rules matter
+    vcenter: str = ""  # the profile it was read through, in a report of several (--all-profiles)
 
     @property
     def verifiable(self) -> bool:
@@ -322,6 +323,7 @@ class Finding:
     host: str | None
     device: str | None
     message: str
+    vcenter: str = ""  # the profile it is about, in a report of several (--all-profiles)
 
 
 @dataclass(frozen=True)
@@ -351,6 +353,8 @@ class Report:
     targets: tuple[tuple[str, int | None], ...] = ()
     # check: options that weakened the rule, named in the output (e.g. --allow-redundancy-loss)
     waivers: tuple[str, ...] = ()
+    # --all-profiles: per profile run, its name and why it could not be read (None: it was)
+    vcenters: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def severity(self) -> Severity:

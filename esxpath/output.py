@@ -150,11 +150,12 @@ def to_dict(report: Report) -> dict[str, Any]:
         dry_run=report.dry_run,
         hosts=[{"name": h.name, "datacenter": h.datacenter, "cluster": h.cluster,
                 "connection_state": h.connection_state, "maintenance": h.maintenance,
-                "error": h.error,
+                "error": h.error, **_vcenter_key(h),
                 "devices": [_device_json(d) for d in _devices(report, h)]}
                for h in report.inventory.hosts],
         findings=[{"severity": f.severity.name, "code": f.code, "host": f.host,
-                   "device": f.device, "message": f.message} for f in report.findings],
+                   "device": f.device, "message": f.message, **_vcenter_key(f)}
+                  for f in report.findings],
         plan=None if report.plan is None else [
             {"host": c.host, "device": c.device, "kind": c.kind, "before": c.before,
              "after": c.after} for c in report.plan.changes],
@@ -164,7 +165,24 @@ def to_dict(report: Report) -> dict[str, Any]:
         timings={h: t for h, t in report.timings},
         targets={d: t for d, t in report.targets},
         waivers=list(report.waivers),
+        **({"vcenters": _vcenters_json(report)} if report.vcenters else {}),
     )
+
+
+def _vcenter_key(item: Host | Finding) -> dict[str, str]:
+    """--all-profiles: hosts and findings name their vCenter's profile (absent otherwise)."""
+    return {"vcenter": item.vcenter} if item.vcenter else {}
+
+
+def _vcenters_json(report: Report) -> list[dict[str, Any]]:
+    """--all-profiles: per profile, whether it was read, its status and host count."""
+    out = []
+    for name, error in report.vcenters:
+        hosts = [h for h in report.inventory.hosts if h.vcenter == name]
+        worst = max([f.severity for f in report.findings if f.vcenter == name]
+                    + [Severity.UNKNOWN for h in hosts if not h.verifiable], default=Severity.OK)
+        out.append({"name": name, "status": worst.name, "error": error, "hosts": len(hosts)})
+    return out
 
 
 def _json(report: Report) -> str:
@@ -190,6 +208,8 @@ def _tpg_text(dev: Device) -> str:
 def _host_line(h: Host) -> str:
     where = "/".join(x for x in (h.datacenter, h.cluster or "standalone") if x)
     line = f"{h.name} ({where}) {h.connection_state}"
+    if h.vcenter:
+        line = f"{h.vcenter}: {line}"
     if h.maintenance:
         line += " (maintenance mode)"
     return f"{line}: ERROR {h.error}" if h.error else line
@@ -348,18 +368,24 @@ def _path_samples(report: Report):
                 tpgs.setdefault(key, dict.fromkeys(BUCKETS, 0))[p.bucket] += 1
             for tpg, counts in tpgs.items():
                 for state, n in counts.items():
-                    yield {"host": h.name, "device": d.canonical_name, "tpg": tpg, "state": state}, n
+                    yield {**_host_labels(h), "device": d.canonical_name, "tpg": tpg,
+                           "state": state}, n
+
+
+def _host_labels(h: Host) -> dict[str, str]:
+    # --all-profiles: two vCenters may both have an esx-01
+    return {"host": h.name, "vcenter": h.vcenter} if h.vcenter else {"host": h.name}
 
 
 def _prometheus(report: Report) -> str:
     m = _Metrics()
-    flagged = {(f.host, f.device) for f in report.findings if f.severity > Severity.OK}
+    flagged = {(f.vcenter, f.host, f.device) for f in report.findings if f.severity > Severity.OK}
     hosts = report.inventory.hosts
     m.family("esxpath_audit_status",
              "Overall status: 0 ok, 1 drift, 2 danger, 3 unknown (Nagios order).",
              [({}, int(report.status))])
     m.family("esxpath_host_up", "1 if the host was connected and read completely.",
-             [({"host": h.name}, int(h.verifiable)) for h in hosts])
+             [(_host_labels(h), int(h.verifiable)) for h in hosts])
     m.family("esxpath_findings", "Findings per severity.",
              [({"severity": s.name.lower()}, n) for s, n in _severity_counts(report).items()])
     m.family("esxpath_paths",
@@ -367,11 +393,11 @@ def _prometheus(report: Report) -> str:
              _path_samples(report))
     m.family("esxpath_device_compliant",
              "1 if the device on this host has no finding (policy, paths).",
-             [({"host": h.name, "device": d.canonical_name},
-               int((h.name, d.canonical_name) not in flagged and h.verifiable))
+             [({**_host_labels(h), "device": d.canonical_name},
+               int((h.vcenter, h.name, d.canonical_name) not in flagged and h.verifiable))
               for h in hosts for d in _devices(report, h)])
     m.family("esxpath_device_info", "Device identity and multipath policy, value always 1.",
-             [({"host": h.name, "device": d.canonical_name, "vendor": d.vendor, "model": d.model,
+             [({**_host_labels(h), "device": d.canonical_name, "vendor": d.vendor, "model": d.model,
                 "satp": d.policy.satp or "", "psp": d.policy.psp or "",
                 "rr_limit": limit_text(d.policy) if d.policy.psp == "VMW_PSP_RR" else ""}, 1)
               for h in hosts for d in _devices(report, h)])

@@ -9,12 +9,38 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Mapping
 
 from .errors import ConfigError
 
 SUCCESS = "esxpath_audit_success"
 LAST_SUCCESS = "esxpath_audit_last_success_timestamp_seconds"
-_LAST_RE = re.compile(rf"^{LAST_SUCCESS} ([0-9.eE+]+)$", re.M)
+_LAST_RE = re.compile(rf"^{LAST_SUCCESS}(?:{{[^}}]*}})? ([0-9.eE+]+)$", re.M)
+_SAMPLE_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:{(.*)})? (.*)$")
+
+
+def with_labels(text: str, labels: Mapping[str, str] | None) -> str:
+    """Every sample of `text` also labelled with `labels` (a label it has already is kept):
+    each profile's textfile carries vcenter="NAME", so that node_exporter can serve several
+    side by side (same names and labels in two files would be duplicate series)."""
+    if not labels:
+        return text
+    out = []
+    for line in text.splitlines():
+        m = _SAMPLE_RE.match(line)
+        if m is None or line.startswith("#"):
+            out.append(line)
+            continue
+        name, inner, value = m.groups()
+        have = {part.split("=", 1)[0] for part in (inner or "").split(",") if "=" in part}
+        extra = [f'{k}="{_escape(v)}"' for k, v in labels.items() if k not in have]
+        parts = ([inner] if inner else []) + extra
+        out.append(f"{name}{{{','.join(parts)}}} {value}" if parts else line)
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
 def write_atomic(path: str, text: str) -> None:
@@ -54,6 +80,11 @@ def _families(success: int, last: float | None) -> str:
     return "\n".join(out) + "\n"
 
 
+def status_families(success: int, last: float | None) -> str:
+    """The staleness pair as the textfile writes it (the exporter serves the same)."""
+    return _families(success, last)
+
+
 def last_success(path: str) -> float | None:
     """The last successful audit's time, from the file as it is now (None: none known)."""
     try:
@@ -64,30 +95,33 @@ def last_success(path: str) -> float | None:
     return float(m.group(1)) if m else None
 
 
-def publish(path: str, metrics: str, now: float | None = None) -> str | None:
+def publish(path: str, metrics: str, now: float | None = None,
+            labels: Mapping[str, str] | None = None) -> str | None:
     """A successful audit's metrics; None when written, else why not. If the full file cannot
     be written, the staleness pair is tried, and if even that fails the old file is removed:
-    a missing file alerts, an old one would lie."""
+    a missing file alerts, an old one would lie. labels: added to every sample (with_labels)."""
     try:
-        write_atomic(path, metrics + _families(1, time.time() if now is None else now))
+        write_atomic(path, with_labels(
+            metrics + _families(1, time.time() if now is None else now), labels))
         return None
     except ConfigError as e:
         problem = str(e)
-    return problem + _stale(path)
+    return problem + _stale(path, labels)
 
 
-def publish_failure(path: str, metrics: str) -> str | None:
+def publish_failure(path: str, metrics: str,
+                    labels: Mapping[str, str] | None = None) -> str | None:
     """A run that could not audit: its error metrics, success 0, and the last success kept."""
     try:
-        write_atomic(path, metrics + _families(0, last_success(path)))
+        write_atomic(path, with_labels(metrics + _families(0, last_success(path)), labels))
         return None
     except ConfigError as e:
-        return str(e) + _stale(path)
+        return str(e) + _stale(path, labels)
 
 
-def _stale(path: str) -> str:
+def _stale(path: str, labels: Mapping[str, str] | None = None) -> str:
     try:
-        write_atomic(path, _families(0, last_success(path)))
+        write_atomic(path, with_labels(_families(0, last_success(path)), labels))
         return "; wrote esxpath_audit_success 0 instead"
     except ConfigError:
         pass

@@ -81,6 +81,108 @@ def test_cron_and_systemd_run_the_same_runner_every_15_minutes():
     assert timer["Install"]["WantedBy"] == "timers.target"
 
 
+# ---------------------------------------------------------------- systemd units of issue 18
+
+SYSTEMD = COMMANDS / "systemd"
+EXPORTER_UNIT = SYSTEMD / "esxpath-exporter.service"
+AUDIT_TEMPLATE = SYSTEMD / "esxpath-audit@.service"
+AUDIT_TEMPLATE_TIMER = SYSTEMD / "esxpath-audit@.timer"
+
+
+def unit(path: Path) -> dict[str, dict[str, list[str]]]:
+    """A unit file as systemd reads it: per section, every value of each key in order (a key
+    may repeat, e.g. SystemCallFilter=; configparser would keep only the last)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    section = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = out.setdefault(line[1:-1], {})
+            continue
+        assert section is not None and "=" in line, f"{path.name}: {line!r}"
+        key, value = line.split("=", 1)
+        section.setdefault(key.strip(), []).append(value.strip())
+    return out
+
+
+def test_exporter_unit_has_the_hardening_a_network_service_should_have():
+    svc = unit(EXPORTER_UNIT)["Service"]
+    want = {"DynamicUser": "yes", "NoNewPrivileges": "yes", "ProtectSystem": "strict",
+            "ProtectHome": "yes", "PrivateTmp": "yes", "PrivateDevices": "yes",
+            "PrivateUsers": "yes", "ProtectKernelTunables": "yes", "ProtectKernelModules": "yes",
+            "ProtectKernelLogs": "yes", "ProtectControlGroups": "yes", "ProtectClock": "yes",
+            "ProtectHostname": "yes", "RestrictNamespaces": "yes", "RestrictRealtime": "yes",
+            "RestrictSUIDSGID": "yes", "LockPersonality": "yes", "MemoryDenyWriteExecute": "yes",
+            "SystemCallArchitectures": "native", "CapabilityBoundingSet": "",
+            "AmbientCapabilities": "", "RestrictAddressFamilies": "AF_INET AF_INET6 AF_UNIX",
+            "UMask": "0077", "Type": "simple", "Restart": "on-failure"}
+    assert {k: svc.get(k, [None])[-1] for k in want} == want
+    assert svc["SystemCallFilter"][0] == "@system-service"
+    # the config is handed over as a credential; the exporter reads the copy, loopback only
+    assert svc["LoadCredential"] == ["esxpath.toml:/etc/esxpath/esxpath.toml"]
+    (start,) = svc["ExecStart"]
+    assert start.split() == ["/usr/local/bin/esxpath", "exporter", "--config", "%d/esxpath.toml",
+                             "--listen", "127.0.0.1:9810"]
+    assert unit(EXPORTER_UNIT)["Install"]["WantedBy"] == ["multi-user.target"]
+
+
+def test_audit_template_runs_the_same_runner_per_profile():
+    svc = unit(AUDIT_TEMPLATE)["Service"]
+    assert svc["ExecStart"] == ["/usr/local/sbin/esxpath-audit-run"]
+    assert svc["Type"] == ["oneshot"]
+    (env,) = svc["Environment"]
+    assert "ESXPATH_PROFILE=%i" in env.split()
+    assert "ESXPATH_TEXTFILE_DIR=/var/lib/prometheus/node-exporter" in env.split()
+    assert svc["ReadWritePaths"] == ["-/var/lib/prometheus/node-exporter"]
+    assert svc["ProtectSystem"] == ["strict"] and svc["NoNewPrivileges"] == ["yes"]
+    timer = unit(AUDIT_TEMPLATE_TIMER)
+    single = unit(SYSTEMD / "esxpath-audit.timer")
+    assert timer["Timer"] == single["Timer"]  # the same schedule as the single-vCenter timer
+    assert timer["Install"]["WantedBy"] == ["timers.target"]
+
+
+def systemd_analyze() -> str:
+    exe = shutil.which("systemd-analyze")
+    assert exe, "systemd-analyze is missing (Debian package systemd)"
+    return exe
+
+
+@pytest.fixture
+def unit_dir(tmp_path):
+    """The units as installed, with ExecStart's programs pointed at a stand-in: verify checks
+    that they exist, and /usr/local is not installed here. Template instances for vc1."""
+    fake = write_exe(tmp_path / "fake-esxpath", "#!/bin/sh\nexit 0\n")
+    d = tmp_path / "system"
+    d.mkdir()
+    for p in SYSTEMD.iterdir():
+        text = p.read_text(encoding="utf-8")
+        text = text.replace("/usr/local/bin/esxpath ", f"{fake} ")
+        text = text.replace("/usr/local/sbin/esxpath-audit-run", str(fake))
+        (d / p.name.replace("@.", "@vc1.")).write_text(text, encoding="utf-8")
+    return d
+
+
+def test_systemd_analyze_verify_accepts_every_unit(unit_dir):
+    units = sorted(str(p) for p in unit_dir.iterdir())
+    assert len(units) == 5
+    proc = subprocess.run([systemd_analyze(), "verify", *units], capture_output=True, text=True,
+                          cwd=unit_dir, timeout=120)
+    # unknown keys or bad values are warnings on stderr with exit 0: none is allowed
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+
+
+@pytest.mark.parametrize("name,threshold", [("esxpath-exporter.service", 20),
+                                            ("esxpath-audit@vc1.service", 30)])
+def test_systemd_security_exposure(unit_dir, name, threshold):
+    """systemd's own scoring (0 best .. 10 worst; --threshold counts in tenths)."""
+    proc = subprocess.run([systemd_analyze(), "security", "--offline=yes",
+                           f"--threshold={threshold}", str(unit_dir / name)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-600:] + proc.stderr
+
+
 # ---------------------------------------------------------------- fakes
 
 def write_exe(path: Path, text: str) -> Path:
@@ -255,6 +357,29 @@ def test_runner_missing_textfile_dir_is_a_config_error(tmp_path, bin_dir):
     proc = run_runner(bin_dir, envfile)
     assert proc.returncode == 78
     assert "nodir is missing" in proc.stderr
+    assert calls(tmp_path) == []
+
+
+def test_runner_with_a_profile_reads_no_env_file(tmp_path, bin_dir):
+    fake_esxpath(bin_dir)
+    textdir = tmp_path / "textfile"
+    textdir.mkdir()
+    proc = run_runner(bin_dir, tmp_path / "absent.env", ESXPATH_PROFILE="vc-1",
+                      ESXPATH_TEXTFILE_DIR=str(textdir))
+    assert proc.returncode == 0, proc.stderr
+    (call,) = calls(tmp_path)
+    assert call["argv"] == ["audit", "--quiet", "--profile", "vc-1", "--prom-file",
+                            str(textdir / "esxpath-vc-1.prom")]
+    assert call["password"] is None and call["vcenter"] is None  # the profile's, not an env file's
+    assert "-t esxpath -p user.info -- audit vc-1 OK" in logged(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["../etc", "-x", "a b", "vc1;rm"])
+def test_runner_refuses_a_profile_name_that_is_not_one(tmp_path, bin_dir, name):
+    fake_esxpath(bin_dir)
+    proc = run_runner(bin_dir, env_file(tmp_path, 0o600), ESXPATH_PROFILE=name)
+    assert proc.returncode == 78
+    assert "is not a profile name" in proc.stderr
     assert calls(tmp_path) == []
 
 

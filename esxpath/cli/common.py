@@ -14,16 +14,18 @@ import threading
 import inspect
 import logging
 import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..credentials import CA_VARS, DEFAULT_TIMEOUT, URL_VARS, Target, complete, split_userinfo
 from ..errors import EsxpathError, Interrupted, UsageError, exit_status
-from ..model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS, Policy, Scope, Selector
+from ..model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS, Expectation, Policy, Scope, Selector
 
 if TYPE_CHECKING:  # the adapter imports pyVmomi: loaded only when a command connects
+    from ..config import Profile, Setting
     from ..vsphere import ConnectOptions, Session
 
 log = logging.getLogger("esxpath")
@@ -67,6 +69,8 @@ class Where:
     scope: Scope
     selector: Selector
     parallel: int
+    # the profile's expectations (ao, ano, min_paths); audit's --expect and check's --min-paths win
+    expect: Expectation = field(default_factory=Expectation)
 
 
 class VcenterUrl(click.ParamType):
@@ -100,8 +104,9 @@ def _grouped(build, options):
     return deco
 
 
-def _connection(vcenter, user, password_file, ca_file, insecure, timeout):
-    return {"conn": Connection(vcenter, user, password_file, ca_file, insecure, timeout)}
+def _connection(vcenter, user, password_file, ca_file, insecure, timeout, config, profile):
+    # the values themselves are read back from the context: settings() needs their sources
+    return {"conn": from_settings(current_settings())[0]}
 
 
 # --user has no envvar=: a user in the URL (GOVC_URL) wins over ESXPATH_USER, so credentials
@@ -122,10 +127,21 @@ vcenter_options = _grouped(_connection, [
                  help="Do not verify the server certificate (warns; for labs only)."),
     click.option("--timeout", type=seconds(min=1), default=DEFAULT_TIMEOUT,
                  show_default=True, help="Seconds per vSphere call."),
+    click.option("--config", metavar="FILE", type=click.Path(dir_okay=False),
+                 envvar="ESXPATH_CONFIG",
+                 help="Config file with the profiles. Default: the first found of "
+                      "/etc/esxpath/esxpath.toml, ~/.config/esxpath/esxpath.toml (no merging). "
+                      "Env: ESXPATH_CONFIG."),
+    click.option("--profile", metavar="NAME", envvar="ESXPATH_PROFILE",
+                 shell_complete=lambda ctx, param, incomplete: _profile_names(ctx, incomplete),
+                 help="Take vCenter, credentials and scope from [vcenter.NAME] of the config "
+                      "file; flags and environment still win. Env: ESXPATH_PROFILE."),
 ])
 
 
 def _where(datacenter, cluster, hosts, devices, vendors, parallel):
+    if "profile" in click.get_current_context().params:  # with vcenter_options: a profile applies
+        return {"where": from_settings(current_settings(), parallel)[1]}
     return {"where": Where(
         Scope(datacenter=datacenter, cluster=cluster, hosts=tuple(hosts)),
         Selector(device_globs=tuple(devices) or DEFAULT_DEVICE_GLOBS,
@@ -164,6 +180,74 @@ policy_options = _grouped(_policy, [
     click.option("--latency", is_flag=True,
                  help="Use the latency-based Round Robin limit instead of --iops."),
 ])
+
+
+# ---------------------------------------------------------------- profiles (esxpath/config.py)
+
+# click parameter name -> config key; the others have the same name
+_PARAM_KEYS = {"vcenter": "server"}
+_SETTING_PARAMS = ("vcenter", "user", "password_file", "ca_file", "insecure", "timeout",
+                   "datacenter", "cluster", "hosts", "devices", "vendors")
+
+
+def explicit_flags(ctx: click.Context) -> dict[str, Any]:
+    """The connection and scope values given on the command line (not from env or default)."""
+    from click.core import ParameterSource
+    return {_PARAM_KEYS.get(n, n): ctx.params[n] for n in _SETTING_PARAMS
+            if n in ctx.params and ctx.get_parameter_source(n) == ParameterSource.COMMANDLINE}
+
+
+def current_settings() -> dict[str, Setting]:
+    """This invocation's settings (flag > env > profile > default), worked out once: both
+    option groups and `config show` use them."""
+    ctx = click.get_current_context()
+    if "esxpath.settings" not in ctx.meta:
+        from ..config import settings
+        name = ctx.params.get("profile")
+        profile = load_config(ctx).profile(name) if name else None
+        ctx.meta["esxpath.settings"] = settings(profile, explicit_flags(ctx), os.environ)
+    return ctx.meta["esxpath.settings"]
+
+
+def load_config(ctx: click.Context):
+    """The config file named by --config / ESXPATH_CONFIG or found on the search path, once."""
+    if "esxpath.config" not in ctx.meta:
+        from ..config import load
+        ctx.meta["esxpath.config"] = load(ctx.params.get("config"), os.environ)
+    return ctx.meta["esxpath.config"]
+
+
+def from_settings(s: Mapping[str, Setting], parallel: int = 8) -> tuple[Connection, Where]:
+    """The Connection and Where that settings describe (a command's, or the exporter's)."""
+    server = s["server"].value
+    target = split_userinfo(server) if isinstance(server, str) else server
+    conn = Connection(target, s["user"].value, s["password_file"].value, s["ca_file"].value,
+                      bool(s["insecure"].value), float(s["timeout"].value))
+    where = Where(Scope(datacenter=s["datacenter"].value, cluster=s["cluster"].value,
+                        hosts=tuple(s["hosts"].value)),
+                  Selector(device_globs=tuple(s["devices"].value),
+                           vendors=tuple(s["vendors"].value)),
+                  parallel,
+                  Expectation(ao=s["ao"].value, ano=s["ano"].value,
+                              min_paths=s["min_paths"].value))
+    return conn, where
+
+
+def resolve_profile(profile: Profile | None, flags: Mapping[str, Any] | None = None,
+                    environ: Mapping[str, str] = os.environ,
+                    parallel: int = 8) -> tuple[Connection, Where]:
+    """A profile + explicit flags + environment -> Connection and Where, as a command resolves
+    them. The exporter and --all-profiles pass environ={}: each profile names its own vCenter."""
+    from ..config import settings
+    return from_settings(settings(profile, flags or {}, environ), parallel)
+
+
+def _profile_names(ctx: click.Context, incomplete: str) -> list[str]:
+    try:
+        names = load_config(ctx).profiles
+    except EsxpathError:
+        return []
+    return [n for n in sorted(names) if n.startswith(incomplete)]
 
 
 def output_options(*formats: str, aliases: tuple[str, ...] = ()):
@@ -331,6 +415,14 @@ def esxpath_command(name: str | None = None, monitoring: bool = False):
     return deco
 
 
+def profile_labels() -> dict[str, str]:
+    """The textfile of a --profile run labels every sample vcenter="NAME" (promfile.with_labels):
+    one timer per profile (esxpath-audit@NAME) writes files node_exporter serves side by side."""
+    params = click.get_current_context().params
+    name = params.get("profile")
+    return {"vcenter": name} if name and not params.get("all_profiles") else {}
+
+
 def _error_document(name: str, kw: dict, message: str, monitoring: bool) -> None:
     """A failed run still gives machine readers their format: JSON readers a report document,
     Nagios a status line, node_exporter a status metric."""
@@ -340,7 +432,8 @@ def _error_document(name: str, kw: dict, message: str, monitoring: bool) -> None
         emit(render_error(message, fmt, command=name))
     if monitoring and kw.get("prom_file"):
         from ..promfile import publish_failure
-        problem = publish_failure(kw["prom_file"], render_error(message, "prometheus"))
+        problem = publish_failure(kw["prom_file"], render_error(message, "prometheus"),
+                                  labels=profile_labels())
         if problem and problem.split(";")[0] not in message:  # the same error, said once
             fail(problem)
 

@@ -10,6 +10,7 @@ from ..errors import UsageError
 from ..model import Expectation, Policy, Report, Severity
 from .common import (Connection, Runtime, Where, emit, esxpath_command, log, output_options,
                      scope_options, seconds, vcenter_options)
+from .fanout import all_profiles_option, each_profile
 
 
 def _expectation(to_tpg, from_tpg, min_paths, allow_redundancy_loss, after_failover) -> Expectation:
@@ -27,14 +28,16 @@ def _expectation(to_tpg, from_tpg, min_paths, allow_redundancy_loss, after_failo
 @esxpath_command()
 @vcenter_options
 @scope_options
+@all_profiles_option
 @click.option("--to-tpg", type=click.IntRange(min=0), metavar="ID",
               help="Target port group that will take over (default: the one group now "
                    "non-optimized). Refused if it is the active/optimized group now.")
 @click.option("--from-tpg", type=click.IntRange(min=0), metavar="ID",
               help="With --after-failover: the group that was AO before the move (instead of "
                    "--to-tpg); done when another group is AO.")
-@click.option("--min-paths", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Live paths the taking-over group needs per host and device.")
+@click.option("--min-paths", type=click.IntRange(min=1), default=None,
+              help="Live paths the taking-over group needs per host and device (default: the "
+                   "profile's min_paths, else 1).")
 @click.option("--allow-redundancy-loss", is_flag=True,
               help="Accept a takeover group with fewer live paths than the host's AO paths now "
                    "(still at least --min-paths); the output says so.")
@@ -47,9 +50,9 @@ def _expectation(to_tpg, from_tpg, min_paths, allow_redundancy_loss, after_failo
                    "paths on every host and device; report how long each host took.")
 @output_options()
 @click.pass_obj
-def check(rt: Runtime, conn: Connection, where: Where, to_tpg, from_tpg, min_paths: int,
-          allow_redundancy_loss: bool, wait: float, interval: float, after_failover: bool,
-          fmt: str):
+def check(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, to_tpg, from_tpg,
+          min_paths: int | None, allow_redundancy_loss: bool, wait: float, interval: float,
+          after_failover: bool, fmt: str):
     """Pre-failover gate: exit 0 only when a failover costs no host its paths or redundancy.
 
     \b
@@ -59,10 +62,24 @@ def check(rt: Runtime, conn: Connection, where: Where, to_tpg, from_tpg, min_pat
     the other hosts do, and the device is NMP-claimed, VMW_PSP_RR and operational.
     Exit: 0 safe, 2 not safe (reasons printed, one a line), 3 could not verify, 64 usage.
     """
+    from ..output import render
+    # usage errors once, before any vCenter is read
+    _expectation(to_tpg, from_tpg, min_paths or 1, allow_redundancy_loss, after_failover)
+
+    def one(rt: Runtime, conn: Connection, where: Where) -> Report:
+        exp = _expectation(to_tpg, from_tpg, min_paths or where.expect.min_paths,
+                           allow_redundancy_loss, after_failover)
+        return _check(rt, conn, where, exp, wait, interval, after_failover, allow_redundancy_loss)
+    report = each_profile(rt, "check", one) if all_profiles else one(rt, conn, where)
+    emit(render(report, fmt))
+    return report.status
+
+
+def _check(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: float,
+           interval: float, after_failover: bool, allow_redundancy_loss: bool) -> Report:
+    """One vCenter: read and judge until safe (converged) or --wait is up."""
     from ..gate import REDUNDANCY_WAIVER, takeover_groups
     from ..gate import after_failover as judge_after, check as judge_before
-    from ..output import render
-    exp = _expectation(to_tpg, from_tpg, min_paths, allow_redundancy_loss, after_failover)
     selector = where.selector
     deadline = time.monotonic() + wait
     start = time.monotonic()
@@ -86,10 +103,8 @@ def check(rt: Runtime, conn: Connection, where: Where, to_tpg, from_tpg, min_pat
     timings = tuple((h.name, done_at.get(h.name)) for h in inv.hosts) if after_failover else ()
     targets = () if after_failover else tuple(sorted(takeover_groups(inv, selector, exp).items()))
     waivers = (REDUNDANCY_WAIVER,) if allow_redundancy_loss and not after_failover else ()
-    report = Report(command="check", inventory=inv, selector=selector, findings=findings,
-                    timings=timings, targets=targets, waivers=waivers)
-    emit(render(report, fmt))
-    return report.status
+    return Report(command="check", inventory=inv, selector=selector, findings=findings,
+                  timings=timings, targets=targets, waivers=waivers)
 
 
 @esxpath_command()

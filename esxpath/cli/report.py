@@ -6,22 +6,29 @@ import click
 from ..errors import UsageError
 from ..model import Expectation, Report, Severity
 from .common import (Connection, Runtime, Where, emit, esxpath_command, fail, output_options,
-                     policy_options, require_devices, scope_options, vcenter_options)
+                     policy_options, profile_labels, require_devices, scope_options,
+                     vcenter_options)
+from .fanout import all_profiles_option, each_profile
 
 
 @esxpath_command()
 @vcenter_options
 @scope_options
+@all_profiles_option
 @output_options()
 @click.pass_obj
-def show(rt: Runtime, conn: Connection, where: Where, fmt: str):
+def show(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, fmt: str):
     """Show policy and path counts per host and device (read-only)."""
     from ..output import render
-    inv = rt.read(conn, where)
-    require_devices(inv, where.selector)
-    report = Report(command="show", inventory=inv, selector=where.selector)
+    report = each_profile(rt, "show", _show) if all_profiles else _show(rt, conn, where)
     emit(render(report, fmt))
     return report.status  # UNKNOWN when a host could not be read
+
+
+def _show(rt: Runtime, conn: Connection, where: Where) -> Report:
+    inv = rt.read(conn, where)
+    require_devices(inv, where.selector)
+    return Report(command="show", inventory=inv, selector=where.selector)
 
 
 def parse_expect(text: str | None) -> dict:
@@ -40,6 +47,7 @@ def parse_expect(text: str | None) -> dict:
 @esxpath_command(monitoring=True)
 @vcenter_options
 @scope_options
+@all_profiles_option
 @policy_options
 @output_options("table", "json", "nagios", "prometheus", aliases=("--format",))
 @click.option("--prom-file", metavar="PATH",
@@ -47,8 +55,8 @@ def parse_expect(text: str | None) -> dict:
 @click.option("--expect", metavar="ao=N,ano=N", help="Exact path counts per device.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing when all is well (for cron).")
 @click.pass_obj
-def audit(rt: Runtime, conn: Connection, where: Where, policy, fmt: str, prom_file: str | None,
-          expect: str | None, quiet: bool):
+def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, policy, fmt: str,
+          prom_file: str | None, expect: str | None, quiet: bool):
     """Read-only compliance check for cron and monitoring.
 
     \b
@@ -58,14 +66,20 @@ def audit(rt: Runtime, conn: Connection, where: Where, policy, fmt: str, prom_fi
     """
     from ..output import render
     from ..verify import audit as run_audit
-    exp = Expectation(**parse_expect(expect))
-    inv = rt.read(conn, where)
-    findings = run_audit(inv, where.selector, policy, exp)
-    report = Report(command="audit", inventory=inv, selector=where.selector,
-                    findings=tuple(findings))
+    wanted = parse_expect(expect)
+
+    def one(rt: Runtime, conn: Connection, where: Where) -> Report:
+        # --expect, else the profile's ao/ano
+        exp = Expectation(**wanted) if expect else Expectation(ao=where.expect.ao,
+                                                               ano=where.expect.ano)
+        inv = rt.read(conn, where)
+        findings = run_audit(inv, where.selector, policy, exp)
+        return Report(command="audit", inventory=inv, selector=where.selector,
+                      findings=tuple(findings))
+    report = each_profile(rt, "audit", one) if all_profiles else one(rt, conn, where)
     if prom_file:  # a failed write is reported, and the exit code still says what the estate is
         from ..promfile import publish
-        problem = publish(prom_file, render(report, "prometheus"))
+        problem = publish(prom_file, render(report, "prometheus"), labels=profile_labels())
         if problem:
             fail(problem)
     if not (quiet and report.severity == Severity.OK):
