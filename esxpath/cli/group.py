@@ -9,7 +9,7 @@ import click
 
 from .. import __version__
 from ..errors import EsxpathError, UsageError, exit_status
-from . import apply, gate, provision, report, san
+from . import apply, gate, provision, report, san, san_check
 from .common import CONTEXT, Runtime, fail
 
 
@@ -46,7 +46,7 @@ def main(ctx, verbose, record_file, replay_file):
                       else (replay_file, "replay") if replay_file else None)
 
 
-for _family in (report, apply, gate, provision, san):
+for _family in (report, apply, gate, provision, san, san_check):  # san_check: on the san group
     for _command in _family.COMMANDS:
         main.add_command(_command)
 
