@@ -98,8 +98,9 @@ def parse_scst_conf(text: str, path: str) -> ScstState:
     p = _Parse(path)
     for stmt in tokenize(text, path):
         if stmt.key == "HANDLER":
+            handler = _name(p, stmt)
             for dev in _children(p, stmt, "HANDLER", {"DEVICE"}):
-                p.devices.append((_device(p, _name(p, stmt), dev), dev.line))
+                p.devices.append((_device(p, handler, dev), dev.line))
         elif stmt.key == "TARGET_DRIVER":
             driver = _name(p, stmt)
             for tgt in _children(p, stmt, "TARGET_DRIVER", {"TARGET"}):
