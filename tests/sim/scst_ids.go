@@ -67,7 +67,7 @@ var scstIdentities = struct {
 func scstIdentityFor(canonical, model string, lun int) scstIdentity {
 	scstIdentities.Lock()
 	defer scstIdentities.Unlock()
-	key := fmt.Sprintf("%s/%d", canonical, lun)
+	key := fmt.Sprintf("%s/%d/%s", canonical, lun, model)
 	if id, ok := scstIdentities.m[key]; ok {
 		return id
 	}
