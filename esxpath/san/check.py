@@ -287,7 +287,7 @@ def _identity(nodes: tuple[SanNode, ...], inventory: Inventory, selector: Select
         for n in _expected_nodes(nodes, devs):
             if n.device(name) is None:
                 others = [m.node for m in nodes if m.device(name) is not None]
-                also = f" ({', '.join(others)} produce it)" if others else \
+                also = f" (produced by {', '.join(others)})" if others else \
                     " (no dumped node produces it)"
                 out.append(Finding(DANGER, "san-id-unknown", None, name,
                                    f"{n.node} {name}: no SCST device of {n.node} (setup_id"
@@ -404,25 +404,40 @@ def _rtp(host: Host, dev: Device, s: _Side) -> list[Finding]:
     return out
 
 
-def _agreement(name: str, sides: list[_Side]) -> list[Finding]:
+def _owners(tg: TargetGroup, nodes: tuple[SanNode, ...]) -> tuple[str, ...]:
+    """The nodes whose own targets are in the group: what identifies a group across nodes."""
+    names = {t.name for t in tg.targets}
+    return tuple(sorted(n.node for n in nodes if names & {t.name for t in n.targets}))
+
+
+def _agreement(name: str, sides: list[_Side], nodes: tuple[SanNode, ...]) -> list[Finding]:
     """The nodes against each other: split brain, two active groups, a stopped node that still
-    reports its group usable."""
+    reports its group usable. A group is the same on two nodes when the same node's targets
+    are in it (its group_id, the next key, may differ: san-tpg-unknown says so)."""
     out: list[Finding] = []
-    states: dict[int, dict[str, str]] = {}
+    states: dict[tuple, dict[str, tuple[str, int]]] = {}
     for s in sides:
         for tg in s.group.target_groups if s.group else ():
-            states.setdefault(tg.group_id, {})[s.node.node] = tg.state
-    for g, by_node in sorted(states.items()):
-        if len(set(by_node.values())) > 1:
-            said = ", ".join(f"{n} says {st}" for n, st in sorted(by_node.items()))
+            key = _owners(tg, nodes) or ("TPG", tg.group_id)
+            states.setdefault(key, {})[s.node.node] = (tg.state, tg.group_id)
+
+    def label(key: tuple, by_node: dict[str, tuple[str, int]]) -> str:
+        ids = ",".join(map(str, sorted({g for _, g in by_node.values()})))
+        return f"TPG {ids}" if key[0] == "TPG" else f"TPG {ids} ({'/'.join(key)}'s targets)"
+
+    for key, by_node in sorted(states.items()):
+        if len({st for st, _ in by_node.values()}) > 1:
+            said = ", ".join(f"{n} says {st}" for n, (st, _) in sorted(by_node.items()))
             out.append(Finding(DANGER, "san-split-brain", None, name,
-                               f"{name}: the nodes disagree on TPG {g}: {said} (SCST does not"
-                               " share ALUA state; the resource agent of each node sets it)"))
-    active = {g: sorted(n for n, st in by_node.items() if st == "active")
-              for g, by_node in states.items()}
-    active = {g: ns for g, ns in active.items() if ns}
+                               f"{name}: the nodes disagree on {label(key, by_node)}: {said}"
+                               " (SCST does not share ALUA state; each node's resource agent"
+                               " sets it)"))
+    active = {key: sorted(n for n, (st, _) in by_node.items() if st == "active")
+              for key, by_node in states.items()}
+    active = {key: ns for key, ns in active.items() if ns}
     if len(active) > 1:
-        said = "; ".join(f"TPG {g} by {', '.join(ns)}" for g, ns in sorted(active.items()))
+        said = "; ".join(f"{label(key, states[key])} by {', '.join(ns)}"
+                         for key, ns in sorted(active.items()))
         out.append(Finding(DANGER, "san-both-active", None, name,
                            f"{name}: more than one group is active ({said}): both nodes would"
                            " take writes as the optimized path"))
@@ -488,7 +503,7 @@ def findings(nodes: tuple[SanNode, ...], inventory: Inventory,
     out = _identity(nodes, inventory, selector, names)
     for name in names:
         sides = _sides(nodes, name)
-        out += _agreement(name, sides)
+        out += _agreement(name, sides, nodes)
         for h in readable:
             dev = h.device(name)
             if dev is not None and dev.managed and selector.matches(dev):

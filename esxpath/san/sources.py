@@ -33,8 +33,8 @@ def _decode(data: bytes, origin: str) -> object:
         raise SanDumpError(f"{origin}: not a SAN dump: not UTF-8 text") from None
     except json.JSONDecodeError as e:
         cut = "" if data.rstrip().endswith((b"}", b"]")) else " (truncated?)"
-        raise SanDumpError(f"{origin}: not a SAN dump: invalid JSON{cut}: {e.msg} at line"
-                           f" {e.lineno} column {e.colno}") from None
+        raise SanDumpError(f"{origin}: not a SAN dump: invalid JSON{cut}: {e.msg} (line"
+                           f" {e.lineno}, column {e.colno})") from None
 
 
 def read_file(path: str) -> object:

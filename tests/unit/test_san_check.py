@@ -178,7 +178,7 @@ CASES = {
     "setup_id differs (generated ids)": (_setup_id, "san-setup-id", Severity.DANGER,
                                          ("storage1 0", "storage2 5")),
     "id unknown on one node": (_setup_id, "san-id-unknown", Severity.DANGER,
-                               ("storage2", EUI1, "setup_id 5", "storage1 produce")),
+                               ("storage2", EUI1, "setup_id 5", "produced by storage1")),
     "setup_id differs (ids explicit)": (_setup_id_explicit, "san-setup-id", Severity.DRIFT,
                                         ("explicitly",)),
     "ids collide": (_collision, "san-id-collision", Severity.DANGER,
@@ -192,9 +192,11 @@ CASES = {
     "state differs from the hosts": (_state, "san-state", Severity.DANGER,
                                      ("standby", "STBY", "ANO", "TPG 2")),
     "split brain": (_split_brain, "san-split-brain", Severity.DANGER,
-                    ("TPG 2", "storage1 says nonoptimized", "storage2 says standby")),
+                    ("TPG 2 (storage2's targets)", "storage1 says nonoptimized",
+                     "storage2 says standby")),
     "both active": (_both_active, "san-both-active", Severity.DANGER,
-                    ("TPG 1 by storage1, storage2", "TPG 2 by storage2")),
+                    ("TPG 1 (storage1's targets) by storage1, storage2",
+                     "TPG 2 (storage2's targets) by storage2")),
     "stopped node still nonoptimized": (_stopped, "san-stopped-active", Severity.DANGER,
                                         ("storage2", "stopped", "local", "nonoptimized")),
     "master's group not AO": (_master, "san-master", Severity.DANGER,
@@ -228,6 +230,16 @@ def test_state_finding_names_host_node_device_group():
     f = next(f for f in found if f.host == "esx01" and f.device == EUI1)
     for word in ("esx01", EUI1, "storage1", "remote", "TPG 2", "dgroup1"):
         assert word in f.message
+
+
+def test_group_id_differs_between_nodes_is_no_split_brain():
+    """storage2 calls storage1's group 7: the same targets, so the same group."""
+    d1, d2 = dump("storage1"), dump("storage2")
+    _tpg_unknown(d1, d2, None)
+    assert {f.code for f in run([d1, d2])} == {"san-tpg-unknown"}
+    _tg(d2, 7)["state"] = "standby"
+    found = [f for f in run([d1, d2]) if f.code == "san-split-brain"]
+    assert found and "TPG 1,7 (storage1's targets)" in found[0].message
 
 
 def test_host_with_other_view_is_named():
