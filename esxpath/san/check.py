@@ -282,7 +282,7 @@ def _identity(nodes: tuple[SanNode, ...], inventory: Inventory, selector: Select
     out: list[Finding] = []
     readable = _readable(inventory)
     for name in names:
-        devs = [d for h in readable if (d := h.device(name)) is not None]
+        devs = [dev for h in readable if (dev := h.device(name)) is not None]
         seen_on = [h.name for h in readable if h.device(name) is not None]
         for n in _expected_nodes(nodes, devs):
             if n.device(name) is None:
