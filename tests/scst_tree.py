@@ -43,6 +43,9 @@ def scst_tree(root):
         attr(t / "luns" / "mgmt", "in: add|del|replace|clear")
         link(t / "luns" / "0" / "device", root / "devices" / "disk01")
         link(t / "luns" / "1" / "device", root / "devices" / "disk02")
+    cm = root / "targets" / "copy_manager" / "copy_manager_tgt"  # SCST's internal one: not a port
+    attr(cm / "rel_tgt_id", 0)
+    link(cm / "luns" / "0" / "device", root / "devices" / "disk01")
     attr(root / "targets" / "qla2x00t" / "trace_level", "none")
     attr(root / "targets" / "qla2x00t" / "mgmt", "in: add_target ...")
     g = root / "device_groups" / "dgroup1"

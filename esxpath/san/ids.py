@@ -11,6 +11,10 @@ import string
 # show the backing disk's own ids, which SCST's state does not tell.
 VDISK_HANDLERS = ("vdisk_fileio", "vdisk_blockio", "vdisk_nullio", "vcdrom")
 
+# SCST's own target driver for EXTENDED COPY (scst_copy_mgr.c): it holds every device as a LUN
+# but is no port an initiator reaches, so it is not one of the node's targets here.
+INTERNAL_DRIVERS = ("copy_manager",)
+
 T10_DEV_ID_MAX = 25  # char t10_dev_id[16 + 8 + 2], NUL-terminated (snprintf truncates)
 PROD_ID_MAX = 16  # char prod_id[16 + 1]
 

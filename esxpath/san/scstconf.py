@@ -104,7 +104,9 @@ def parse_scst_conf(text: str, path: str) -> ScstState:
         elif stmt.key == "TARGET_DRIVER":
             driver = _name(p, stmt)
             for tgt in _children(p, stmt, "TARGET_DRIVER", {"TARGET"}):
-                p.targets.append(_target(p, driver, tgt))
+                target = _target(p, driver, tgt)
+                if driver not in ids.INTERNAL_DRIVERS:
+                    p.targets.append(target)
         elif stmt.key == "DEVICE_GROUP":
             p.groups.append((_device_group(p, stmt), stmt.line))
         elif stmt.key in _KEYWORDS:

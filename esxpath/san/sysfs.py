@@ -80,8 +80,8 @@ def parse_sysfs(tree: Tree) -> ScstState:
     r = _Reader(tree)
     setup_id = r.number("setup_id")
     devices = tuple(_device(r, name) for name in r.dirs("devices"))
-    targets = tuple(_target(r, driver, name)
-                    for driver in r.dirs("targets") for name in r.dirs(f"targets/{driver}"))
+    targets = tuple(_target(r, driver, name) for driver in r.dirs("targets")
+                    if driver not in ids.INTERNAL_DRIVERS for name in r.dirs(f"targets/{driver}"))
     own = {t.name.lower(): t for t in targets}
     groups = tuple(_device_group(r, name, own) for name in r.dirs("device_groups", required=False))
     return ScstState(setup_id=setup_id, devices=devices, device_groups=groups, targets=targets)

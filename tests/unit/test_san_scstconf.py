@@ -54,7 +54,8 @@ def test_target_groups_local_and_remote_targets():
                   "  LUN 0 d {\n   read_only 1\n  }\n }\n TARGET 21:00:00:24:ff:54:09:81\n}\n"
                   "DEVICE_GROUP dg {\n DEVICE d\n TARGET_GROUP tg {\n  group_id 5\n"
                   "  TARGET 21:00:00:24:FF:54:09:80\n  TARGET 21:00:00:24:ff:54:09:99 {\n"
-                  "   rel_tgt_id 9\n  }\n }\n}\n")
+                  "   rel_tgt_id 9\n  }\n }\n}\n"
+                  "TARGET_DRIVER copy_manager {\n TARGET copy_manager_tgt {\n  LUN 0 d\n }\n}\n")
     t1, t2 = state.targets
     assert (t1.enabled, t1.rel_tgt_id, [(lu.lun, lu.device) for lu in t1.luns]) == (False, 7, [(0, "d")])
     assert (t2.rel_tgt_id, t2.luns) == (None, ())
