@@ -93,3 +93,38 @@ def test_added_luns_fileio_and_naa(lab):
         by_id = {d["esxi_id"]: d for d in doc["devices"]}
         assert by_id[fio]["t10_vend_id"] == "SCST_FIO" and by_id[fio]["handler"] == "vdisk_fileio"
         assert by_id[naa]["naa_id"] == naa[4:]
+
+
+def _group(doc: dict, group_id: int) -> dict:
+    [dg] = doc["device_groups"]
+    return next(tg for tg in dg["target_groups"] if tg["group_id"] == group_id)
+
+
+PEER_PORT = "21:00:00:24:ff:54:09:32"  # storage2's first target: in group 2
+
+
+@pytest.mark.parametrize("control, seen", [
+    ({"stopped": True}, lambda d: d["role"] == "stopped" and _group(d, 2)["state"] == "nonoptimized"),
+    ({"setup_id": 5}, lambda d: d["setup_id"] == 5 and all(
+        d2["esxi_id"].startswith("eui." + b"5".hex()) and d2["t10_dev_id_generated"] for d2 in d["devices"])),
+    ({"group_state": {"1": "active", "2": "active"}},
+     lambda d: _group(d, 1)["state"] == _group(d, 2)["state"] == "active"),
+    ({"unexport": ["eui.3163393135336264"]}, lambda d: all(
+        len(t["luns"]) == 1 for t in d["targets"])),
+    ({"disable_target": [PEER_PORT]}, lambda d: [(t["name"], t["enabled"]) for t in _group(d, 2)["targets"]][0]
+     == (PEER_PORT, False) and next(t for t in d["targets"] if t["name"] == PEER_PORT)["enabled"] is False),
+    ({"t10_dev_id": {"eui.3163393135336264": "1c9153bd-other"}}, lambda d: [
+        (x["t10_dev_id"], x["t10_dev_id_generated"], x["esxi_id"]) for x in d["devices"]
+        if x["t10_dev_id"].endswith("other")] == [("1c9153bd-other", False, "eui.3163393135336264")]),
+    ({"rel_tgt_id": {PEER_PORT: 9}}, lambda d: _group(d, 2)["targets"][0]["rel_tgt_id"] == 9),
+    ({"group_id": {"1": 7}}, lambda d: {tg["group_id"] for tg in d["device_groups"][0]["target_groups"]} == {2, 7}),
+])
+def test_dump_shows_what_the_node_reports(lab, control, seen):
+    """Each POST /scst change on storage2 is in storage2's dump, and storage1's is unchanged."""
+    before = dump(lab, "storage1")
+    lab.post("/scst", {"node": "storage2", **control})
+    doc = dump(lab, "storage2")
+    assert seen(doc), json.dumps(doc, indent=1)
+    after = dump(lab, "storage1")
+    assert {k: v for k, v in after.items() if k != "taken_at"} == \
+        {k: v for k, v in before.items() if k != "taken_at"}
