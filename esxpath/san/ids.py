@@ -96,9 +96,7 @@ def normalise_hex_id(value: str, lengths: tuple[int, ...], first: dict[int, str]
         text = text[2:]
     if not text:
         return ""
-    try:
-        bytes.fromhex(text)
-    except ValueError:
+    if not all(c in string.hexdigits for c in text):
         return None
     if len(text) not in tuple(2 * n for n in lengths):
         return None

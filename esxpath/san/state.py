@@ -1,7 +1,7 @@
 """What one storage node's SCST holds, as read from sysfs or from scst.conf (pure data)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 ALUA_STATES = ("active", "nonoptimized", "standby", "unavailable", "offline", "transitioning")
 
@@ -62,4 +62,4 @@ class ScstState:
     setup_id: int
     devices: tuple[Device, ...] = ()
     device_groups: tuple[DeviceGroup, ...] = ()
-    targets: tuple[Target, ...] = field(default=())
+    targets: tuple[Target, ...] = ()

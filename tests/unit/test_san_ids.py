@@ -70,6 +70,7 @@ def test_esxi_id_precedence():
     ("", ids.EUI64_LENGTHS, None, ""),
     ("0x0123", ids.EUI64_LENGTHS, None, None),
     ("0x01234567zz abcdef", ids.EUI64_LENGTHS, None, None),
+    ("01 23 45 67 89 ab cd", ids.EUI64_LENGTHS, None, None),
     ("0x5001405123456789", ids.NAA_LENGTHS, ids.NAA_TYPES, "5001405123456789"),
     ("0x1001405123456789", ids.NAA_LENGTHS, ids.NAA_TYPES, None),  # NAA 1 is not allowed
     ("0x500140512345678901234567890abcde", ids.NAA_LENGTHS, ids.NAA_TYPES, None),  # 16 bytes: NAA 6
