@@ -36,9 +36,9 @@ class Stmt:
 class _Parse:
     path: str
     setup_id: int = 0
-    devices: list[tuple[Device, int]] = field(default_factory=list)
+    devices: list[Device] = field(default_factory=list)
     targets: list[Target] = field(default_factory=list)
-    groups: list[tuple[DeviceGroup, int]] = field(default_factory=list)
+    groups: list[DeviceGroup] = field(default_factory=list)
     lun_refs: list[tuple[str, int]] = field(default_factory=list)  # (device, line)
 
     def bad(self, line: int, what: str) -> InputError:
@@ -100,7 +100,7 @@ def parse_scst_conf(text: str, path: str) -> ScstState:
         if stmt.key == "HANDLER":
             handler = _name(p, stmt)
             for dev in _children(p, stmt, "HANDLER", {"DEVICE"}):
-                p.devices.append((_device(p, handler, dev), dev.line))
+                p.devices.append(_device(p, handler, dev))
         elif stmt.key == "TARGET_DRIVER":
             driver = _name(p, stmt)
             for tgt in _children(p, stmt, "TARGET_DRIVER", {"TARGET"}):
@@ -108,7 +108,7 @@ def parse_scst_conf(text: str, path: str) -> ScstState:
                 if driver not in ids.INTERNAL_DRIVERS:
                     p.targets.append(target)
         elif stmt.key == "DEVICE_GROUP":
-            p.groups.append((_device_group(p, stmt), stmt.line))
+            p.groups.append(_device_group(p, stmt))
         elif stmt.key in _KEYWORDS:
             raise p.bad(stmt.line, f"{stmt.key} outside the block it belongs in")
         elif stmt.key == "setup_id":
@@ -258,7 +258,7 @@ def _finish(p: _Parse) -> ScstState:
     """Generated t10_dev_ids (setup_id may come anywhere in the file), references checked,
     a local target's group entry given that target's rel_tgt_id."""
     devices = []
-    for dev, _line in p.devices:
+    for dev in p.devices:
         if dev.t10_dev_id is None and ids.is_vdisk(dev.handler):
             dev = Device(**{**dev.__dict__, "t10_dev_id": ids.generated_t10_dev_id(dev.name, p.setup_id)})
         devices.append(dev)
@@ -268,7 +268,7 @@ def _finish(p: _Parse) -> ScstState:
             raise p.bad(line, f"device {name!r} is not defined in any HANDLER block")
     own = {t.name.lower(): t for t in p.targets}
     groups = []
-    for dg, _line in p.groups:
+    for dg in p.groups:
         tgs = []
         for tg in dg.target_groups:
             tgts = tuple(GroupTarget(t.name, own[t.name.lower()].rel_tgt_id or t.rel_tgt_id)
