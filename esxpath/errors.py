@@ -42,6 +42,11 @@ class ConfigError(EsxpathError):
     status = ExitStatus.CONFIG
 
 
+class InputError(ConfigError):
+    """An input file (SCST sysfs tree, scst.conf, crm_mon XML, SAN dump) missing, unreadable or
+    not what it should be; the message names the file and what is wrong."""
+
+
 class ConnectionFailed(EsxpathError):
     status = ExitStatus.CONNECTION
 

@@ -169,8 +169,10 @@ def _notes(host: Host, dev: Device) -> list[Finding]:
 
 
 def check(inventory: Inventory, selector: Selector, policy: Policy | None = None,
-          expectation: Expectation | None = None) -> tuple[Finding, ...]:
-    """Pre-failover gate: safe only when no finding is worse than a note (Severity.OK)."""
+          expectation: Expectation | None = None, san=None) -> tuple[Finding, ...]:
+    """Pre-failover gate: safe only when no finding is worse than a note (Severity.OK).
+    san: the storage nodes' dumps (san.check.san_view); their disagreements with the hosts
+    and a peer not ready to take over refuse too (san/check.py)."""
     policy, exp = policy or Policy(), expectation or Expectation()
     findings: list[Finding] = [unverifiable(h) for h in inventory.hosts if not h.verifiable]
     readable = [h for h in inventory.hosts if h.verifiable]
@@ -189,6 +191,9 @@ def check(inventory: Inventory, selector: Selector, policy: Policy | None = None
             findings += own or _notes(host, dev)
         ao = {g for h in readable if (d := h.device(name)) for g in groups_in_state(d, TpgState.AO)}
         findings += _stale_views(readable, name, ao | ({target} if target is not None else set()))
+    if san is not None:
+        from .san.check import gate_findings
+        findings += gate_findings(san, inventory, selector, targets)
     return finish(findings)
 
 

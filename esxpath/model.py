@@ -66,6 +66,9 @@ class Path:
     tpg_id: int | None = None  # from esxcli Storage Array Type Path Config
     tpg_state: TpgState = TpgState.UNKNOWN
     target_wwpn: str | None = None  # e.g. 21:00:00:24:ff:54:09:80
+    # RTP_id of the path's "Storage Array Type Path Config": the SCST target's rel_tgt_id
+    rtp_id: int | None = None
+    target_iqn: str | None = None  # iSCSI target name from the path name, e.g. iqn.2006-..
 
     @property
     def live(self) -> bool:

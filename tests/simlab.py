@@ -5,6 +5,7 @@ Usable outside pytest (bench/ imports it):
     lab = SimLab()
     lab.start()                      # seed lab; builds tests/sim/bin/esxsim when stale
     lab.post("/failover", {"active": "storage2"})
+    lab.scst_root("storage1")         # that node's SCST view: a sysfs-shaped scst_tgt tree
     lab.stop()
 
 Failures raise SimLabError; nothing here skips.
@@ -90,6 +91,7 @@ class SimLab:
         self.env: dict[str, str] = {}
         self._dir: tempfile.TemporaryDirectory | None = None
         self._log = None
+        self.scst_dir: Path | None = None  # --scst-dir: one directory per SCST storage node
 
     # -- lifecycle -----------------------------------------------------------------------
     def start(self, scenario: str | os.PathLike | None = SEED, *, latency_ms: int | None = None,
@@ -101,8 +103,9 @@ class SimLab:
         binary = ensure_built()
         self._dir = tempfile.TemporaryDirectory(prefix="esxsim-")
         env_file = Path(self._dir.name) / "esxsim.env"
+        self.scst_dir = Path(self._dir.name) / "scst"
         argv = [str(binary), "--listen", "127.0.0.1:0", "--control", "127.0.0.1:0",
-                "--env-file", str(env_file)]
+                "--env-file", str(env_file), "--scst-dir", str(self.scst_dir)]
         if scenario is not None:
             argv += ["--scenario", str(scenario)]
         if latency_ms is not None:
@@ -140,8 +143,9 @@ class SimLab:
             self._log.close()
             self._log = None
         if self._dir is not None:
-            self._dir.cleanup()
+            self._dir.cleanup()  # the SCST view (scst_dir) too
             self._dir = None
+        self.scst_dir = None
 
     def log(self) -> str:
         """The simulator's output so far (for error messages)."""
@@ -177,6 +181,24 @@ class SimLab:
     @property
     def control(self) -> str:
         return self.env["ESXSIM_CONTROL"]
+
+    # -- SCST view (tests/sim/README.md "SCST view") -----------------------------------------
+    def _scst_node_dir(self, node: str) -> Path:
+        if self.scst_dir is None:
+            raise SimLabError("simulator not started")
+        d = self.scst_dir / node
+        if not d.is_dir():
+            nodes = sorted(p.name for p in self.scst_dir.iterdir()) if self.scst_dir.is_dir() else []
+            raise SimLabError(f"no SCST view for node {node!r} (SCST nodes: {', '.join(nodes) or 'none'})")
+        return d
+
+    def scst_root(self, node: str) -> Path:
+        """The node's SCST sysfs tree, shaped like /sys/kernel/scst_tgt."""
+        return self._scst_node_dir(node) / "scst_tgt"
+
+    def crm_mon_xml(self, node: str) -> Path:
+        """What `crm_mon --output-as=xml` prints on that node."""
+        return self._scst_node_dir(node) / "crm_mon.xml"
 
     # -- control API ---------------------------------------------------------------------
     def _call(self, method: str, path: str, body=None):

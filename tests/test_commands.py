@@ -391,7 +391,10 @@ def test_failover_usage_errors(tmp_path, bin_dir):
                        (["--to", "storage2", "--tool", "heartbeat"], "--tool takes crm, pcs or crm_resource"),
                        (["--to", "storage2", "--to-tpg", "two"], "--to-tpg takes a number"),
                        (["--to", "storage2", "--bogus"], "unknown argument '--bogus'"),
-                       (["--to"], "--to needs a value")):
+                       (["--to"], "--to needs a value"),
+                       (["--to", "storage2", "--san-cmd"], "--san-cmd needs a value"),
+                       (["--to", "storage2", "--", "--san-cmd", "cat x"],
+                        "'--san-cmd' after -- is not passed through")):
         proc = subprocess.run([str(FAILOVER), *args], env=env, capture_output=True, text=True)
         assert (proc.returncode, text in proc.stderr) == (64, True), (args, proc.stderr)
 
@@ -399,7 +402,8 @@ def test_failover_usage_errors(tmp_path, bin_dir):
 def test_failover_help_documents_exit_codes():
     proc = subprocess.run([str(FAILOVER), "--help"], capture_output=True, text=True)
     assert proc.returncode == 0
-    for text in ("--dry-run", "--clear", "--to-tpg", "2   the gate refused", "5   not AO on every host", "64  usage"):
+    for text in ("--dry-run", "--clear", "--to-tpg", "2   the gate refused", "5   not AO on every host", "64  usage",
+                 "--san-cmd CMD"):
         assert text in proc.stdout
 
 
@@ -718,3 +722,45 @@ def test_audit_runner_against_the_simulator(lab, ops, tmp_path):
     proc = subprocess.run([str(RUNNER)], env=env, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, explain(proc)
     assert "user.info -- audit OK" in logged(tmp_path)
+
+
+def san_dumps(env, lab, tmp_path) -> list[Path]:
+    """Each storage node's `esxpath san dump` (what --san-cmd would print over ssh)."""
+    out = []
+    for node in ("storage1", "storage2"):
+        proc = esxpath(env, "san", "dump", "--sysfs-root", str(lab.scst_root(node)),
+                       "--crm-mon-xml", str(lab.crm_mon_xml(node)), "--node", node)
+        assert proc.returncode == 0, proc.stderr
+        path = tmp_path / f"{node}.json"
+        path.write_text(proc.stdout, encoding="utf-8")
+        out.append(path)
+    return out
+
+
+@pytest.mark.sim
+def test_gate_with_san_cmd_refuses_a_peer_that_is_not_ready(lab, ops, tmp_path):
+    make_compliant(ops, lab)
+    lab.post("/scst", {"node": "storage2", "disable_target": ["21:00:00:24:ff:54:09:33"]})
+    san = [a for p in san_dumps(ops, lab, tmp_path) for a in ("--san-cmd", f"cat {p}")]
+    plain = failover(ops, "--to", "storage2", "--tool", "crm", "--dry-run")
+    assert plain.returncode == 0, explain(plain)  # ESXi alone looks fine
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", *san)
+    assert proc.returncode == 2, explain(proc)
+    assert "--san-cmd cat\\ " in proc.stderr  # the gate line shows the commands it runs
+    assert "NOT SAFE to fail over to storage2; nothing was moved" in proc.stderr
+    assert "target 21:00:00:24:ff:54:09:33 of takeover group local (TPG 2) is disabled" in proc.stderr
+    assert cluster_calls(ops) == [] and ao_groups(lab) == {1}
+
+
+@pytest.mark.sim
+def test_gate_with_san_cmd_passes_a_consistent_san(lab, ops, tmp_path):
+    make_compliant(ops, lab)
+    san = [a for p in san_dumps(ops, lab, tmp_path) for a in ("--san-cmd", f"cat {p}")]
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--dry-run", *san)
+    assert proc.returncode == 0, explain(proc)
+    assert "gate passed for TPG 2" in proc.stderr
+    broken = failover(ops, "--to", "storage2", "--tool", "crm", "--dry-run",
+                      "--san-cmd", "echo 'ssh: storage2: No route to host' >&2; exit 255")
+    assert broken.returncode == 3, explain(broken)
+    assert "the gate could not verify (esxpath exit 3)" in broken.stderr
+    assert "ssh: storage2: No route to host" in broken.stderr

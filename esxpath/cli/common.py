@@ -249,6 +249,39 @@ def _profile_names(ctx: click.Context, incomplete: str) -> list[str]:
         return []
     return [n for n in sorted(names) if n.startswith(incomplete)]
 
+@dataclass(frozen=True)
+class SanInputs:
+    """--san / --san-cmd: where the storage nodes' `esxpath san dump` documents come from."""
+
+    files: tuple[str, ...]
+    cmds: tuple[str, ...]
+    timeout: float
+
+    @property
+    def given(self) -> bool:
+        return bool(self.files or self.cmds)
+
+    def read(self):
+        """The dumps as checked nodes (esxpath/san/check.py); read again on every call."""
+        from ..san.sources import read_dumps
+        return read_dumps(self.files, self.cmds, self.timeout)
+
+
+def _san(san_files, san_cmds, san_timeout):
+    return {"san": SanInputs(tuple(san_files), tuple(san_cmds), san_timeout)}
+
+
+san_options = _grouped(_san, [
+    click.option("--san", "san_files", metavar="FILE", multiple=True,
+                 help="A storage node's `esxpath san dump` (JSON; - for stdin), repeatable: "
+                      "the SAN's own view is checked against the hosts' (docs/san.md)."),
+    click.option("--san-cmd", "san_cmds", metavar="CMD", multiple=True,
+                 help="Shell command that prints a node's dump, e.g. an ssh line you write "
+                      "(repeatable; runs without the vCenter password in its environment)."),
+    click.option("--san-timeout", type=seconds(min=1), default=60, show_default=True,
+                 metavar="SECONDS", help="Seconds a --san-cmd may take."),
+])
+
 
 def output_options(*formats: str, aliases: tuple[str, ...] = ()):
     """-o/--output (value `fmt`): table or json unless `formats` says more; `aliases` are

@@ -8,8 +8,8 @@ import click
 
 from ..errors import UsageError
 from ..model import Expectation, Policy, Report, Severity
-from .common import (Connection, Runtime, Where, emit, esxpath_command, log, output_options,
-                     scope_options, seconds, vcenter_options)
+from .common import (Connection, Runtime, SanInputs, Where, emit, esxpath_command, log,
+                     output_options, san_options, scope_options, seconds, vcenter_options)
 from .fanout import all_profiles_option, each_profile
 
 
@@ -48,11 +48,12 @@ def _expectation(to_tpg, from_tpg, min_paths, allow_redundancy_loss, after_failo
 @click.option("--after-failover", is_flag=True,
               help="Wait until the new group (--to-tpg, or any but --from-tpg) is AO with live "
                    "paths on every host and device; report how long each host took.")
+@san_options
 @output_options()
 @click.pass_obj
 def check(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, to_tpg, from_tpg,
           min_paths: int | None, allow_redundancy_loss: bool, wait: float, interval: float,
-          after_failover: bool, fmt: str):
+          after_failover: bool, san: SanInputs, fmt: str):
     """Pre-failover gate: exit 0 only when a failover costs no host its paths or redundancy.
 
     \b
@@ -60,23 +61,34 @@ def check(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, to_tp
     default the one group now ANO) is not AO now; its live ANO paths are at least --min-paths
     and at least the host's live AO paths now; the host was read completely, sees the groups as
     the other hosts do, and the device is NMP-claimed, VMW_PSP_RR and operational.
-    Exit: 0 safe, 2 not safe (reasons printed, one a line), 3 could not verify, 64 usage.
+    With --san/--san-cmd (each storage node's `esxpath san dump`) also: the SAN agrees with
+    the hosts, and the peer owning the takeover group has its targets in it enabled and
+    exports every in-scope LUN on them (docs/san.md).
+    Exit: 0 safe, 2 not safe (reasons printed, one a line), 3 could not verify (also a failed
+    --san-cmd), 64 usage, 78 a --san dump unreadable or not a dump.
     """
     from ..output import render
     # usage errors once, before any vCenter is read
     _expectation(to_tpg, from_tpg, min_paths or 1, allow_redundancy_loss, after_failover)
+    if san.given and after_failover:
+        raise UsageError("--san/--san-cmd go with the gate (check without --after-failover)")
+    if san.given and all_profiles:
+        raise UsageError("--san/--san-cmd describe one SAN: use them with one vCenter, "
+                         "not with --all-profiles")
 
     def one(rt: Runtime, conn: Connection, where: Where) -> Report:
         exp = _expectation(to_tpg, from_tpg, min_paths or where.expect.min_paths,
                            allow_redundancy_loss, after_failover)
-        return _check(rt, conn, where, exp, wait, interval, after_failover, allow_redundancy_loss)
+        return _check(rt, conn, where, exp, wait, interval, after_failover, allow_redundancy_loss,
+                      san)
     report = each_profile(rt, "check", one) if all_profiles else one(rt, conn, where)
     emit(render(report, fmt))
     return report.status
 
 
 def _check(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: float,
-           interval: float, after_failover: bool, allow_redundancy_loss: bool) -> Report:
+           interval: float, after_failover: bool, allow_redundancy_loss: bool,
+           san: SanInputs) -> Report:
     """One vCenter: read and judge until safe (converged) or --wait is up."""
     from ..gate import REDUNDANCY_WAIVER, takeover_groups
     from ..gate import after_failover as judge_after, check as judge_before
@@ -85,6 +97,7 @@ def _check(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: 
     start = time.monotonic()
     done_at: dict[str, float] = {}
     while True:
+        nodes = san.read() if san.given else None  # read again on every try, as the hosts
         inv = rt.read(conn, where)
         if after_failover:
             findings = tuple(judge_after(inv, selector, exp))
@@ -94,7 +107,7 @@ def _check(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: 
                 if h.name not in bad_hosts and h.verifiable:
                     done_at.setdefault(h.name, round(now, 3))
         else:
-            findings = tuple(judge_before(inv, selector, Policy(), exp))
+            findings = tuple(judge_before(inv, selector, Policy(), exp, san=nodes))
         safe = not any(f.severity > Severity.OK for f in findings)
         if safe or time.monotonic() >= deadline:
             break

@@ -9,7 +9,7 @@ import click
 
 from .. import __version__
 from ..errors import EsxpathError, UsageError, exit_status
-from . import apply, config_cmd, exporter, gate, provision, report
+from . import apply, config_cmd, exporter, gate, provision, report, san, san_check
 from .common import CONTEXT, Runtime, fail
 
 
@@ -46,7 +46,8 @@ def main(ctx, verbose, record_file, replay_file):
                       else (replay_file, "replay") if replay_file else None)
 
 
-for _family in (report, apply, gate, provision, exporter, config_cmd):
+# san_check registers on the san group
+for _family in (report, apply, gate, provision, san, san_check, exporter, config_cmd):
     for _command in _family.COMMANDS:
         main.add_command(_command)
 

@@ -5,9 +5,9 @@ import click
 
 from ..errors import UsageError
 from ..model import Expectation, Report, Severity
-from .common import (Connection, Runtime, Where, emit, esxpath_command, fail, output_options,
-                     policy_options, profile_labels, require_devices, scope_options,
-                     vcenter_options)
+from .common import (Connection, Runtime, SanInputs, Where, emit, esxpath_command, fail,
+                     output_options, policy_options, profile_labels, require_devices, san_options,
+                     scope_options, vcenter_options)
 from .fanout import all_profiles_option, each_profile
 
 
@@ -54,26 +54,37 @@ def parse_expect(text: str | None) -> dict:
               help="Also write Prometheus metrics to PATH atomically (node_exporter textfile).")
 @click.option("--expect", metavar="ao=N,ano=N", help="Exact path counts per device.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing when all is well (for cron).")
+@san_options
 @click.pass_obj
 def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, policy, fmt: str,
-          prom_file: str | None, expect: str | None, quiet: bool):
+          prom_file: str | None, expect: str | None, quiet: bool, san: SanInputs):
     """Read-only compliance check for cron and monitoring.
 
     \b
     Exit codes (Nagios): 0 compliant; 1 drift (policy or IOPS limit not as wanted, path counts
     asymmetric between hosts); 2 danger (no AO or no ANO path, a dead path, a LUN missing on a
     host); 3 could not verify (host unreachable, esxcli failure, authentication).
+    With --san/--san-cmd the SAN findings join (docs/san.md); a bad dump or a failed
+    --san-cmd is 3 too.
     """
     from ..output import render
     from ..verify import audit as run_audit
     wanted = parse_expect(expect)
+    if san.given and all_profiles:
+        raise UsageError("--san/--san-cmd describe one SAN: use them with one vCenter, "
+                         "not with --all-profiles")
 
     def one(rt: Runtime, conn: Connection, where: Where) -> Report:
         # --expect, else the profile's ao/ano
         exp = Expectation(**wanted) if expect else Expectation(ao=where.expect.ao,
                                                                ano=where.expect.ano)
+        nodes = san.read() if san.given else None
         inv = rt.read(conn, where)
         findings = run_audit(inv, where.selector, policy, exp)
+        if nodes is not None:
+            from ..san.check import findings as san_findings
+            from ..verify import finish
+            findings = finish([*findings, *san_findings(nodes, inv, where.selector)])
         return Report(command="audit", inventory=inv, selector=where.selector,
                       findings=tuple(findings))
     report = each_profile(rt, "audit", one) if all_profiles else one(rt, conn, where)

@@ -8,10 +8,12 @@ from .parse import (
     adapter_from_key,
     as_list,
     parse_esxcli_response,
+    parse_path_rtp,
     parse_path_tpg,
     parse_rr_device_config,
     parse_tpgs,
     path_state_from_group,
+    target_iqn_from_path_name,
     target_wwpn_from_path_name,
 )
 from .records import Lun
@@ -85,7 +87,9 @@ def device_from_esxcli(lun: Lun, dev_row: dict | None, path_rows: list[dict]) ->
         paths.append(Path(
             name=name, runtime_name=runtime, adapter=adapter_from_key(runtime),
             state=path_state_from_group(row.get("GroupState")), working=runtime in working,
-            tpg_id=tpg_id, tpg_state=tpg_state, target_wwpn=target_wwpn_from_path_name(name)))
+            tpg_id=tpg_id, tpg_state=tpg_state, target_wwpn=target_wwpn_from_path_name(name),
+            rtp_id=parse_path_rtp(row.get("StorageArrayTypePathConfig")),
+            target_iqn=target_iqn_from_path_name(name)))
     return Device(
         canonical_name=lun.canonical_name, vendor=lun.vendor.strip(), model=lun.model.strip(),
         display_name=dev_row.get("DeviceDisplayName") or lun.display_name,

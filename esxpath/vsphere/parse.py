@@ -70,6 +70,17 @@ def parse_path_tpg(text: str | None) -> tuple[int | None, TpgState]:
     return int(m.group(1)), TpgState.parse(m.group(2))
 
 
+_RTP_RE = re.compile(r"RTP_id\s*=\s*(\d+)")
+
+
+@lru_cache(maxsize=4096)
+def parse_path_rtp(text: str | None) -> int | None:
+    """The RTP_id of "Storage Array Type Path Config" (the relative target port id, SCST's
+    rel_tgt_id of the target the path goes through), None when it is not there."""
+    m = _RTP_RE.search(text or "")
+    return int(m.group(1)) if m else None
+
+
 # esxcli `storage nmp path list` "Group State" -> the typed API's HostMultipathInfoPath.state:
 # paths of an active (optimized or not) group can carry I/O; an ALUA standby, unavailable or
 # transitioning group is standby there (alive, not usable now); dead is dead. Anything else
@@ -109,6 +120,16 @@ def target_wwpn_from_path_name(name: str | None) -> str | None:
 @lru_cache(maxsize=4096)  # a fabric has few target ports; every path repeats one of them
 def _wwn_of_hex(text: str) -> str | None:
     return format_wwn(text)
+
+
+# iSCSI: `<initiator iqn>-<isid>,<target iqn>,t,<tpgt>-<device>`
+_ISCSI_TARGET_RE = re.compile(r",((?:iqn|eui|naa)\.[^,]+),t,\d+-")
+
+
+def target_iqn_from_path_name(name: str | None) -> str | None:
+    """An iSCSI path name -> its target name (iqn.*), else None (FC, local)."""
+    m = _ISCSI_TARGET_RE.search(name or "")
+    return m.group(1) if m else None
 
 
 def adapter_from_key(key: str | None) -> str:

@@ -210,7 +210,7 @@ func (l *Lab) Failover(node string) error {
 	l.bumpAll()
 	l.mu.Unlock()
 	l.PublishAll()
-	return nil
+	return scstSync() // the nodes' SCST view and Pacemaker roles follow (scst_control.go)
 }
 
 // SetNodeState sets one node's ALUA state (AO|ANO|STBY|UNAV|TRANS|OFFL) on every host.
@@ -228,7 +228,7 @@ func (l *Lab) SetNodeState(node, state string) error {
 	l.bumpAll()
 	l.mu.Unlock()
 	l.PublishAll()
-	return nil
+	return scstSync() // the nodes' SCST view and Pacemaker roles follow (scst_control.go)
 }
 
 // SetHostALUA sets the state one host sees a node in (state "" clears the view; the host then

@@ -66,6 +66,7 @@ func controlHandler() http.Handler {
 	get("/state", func(*http.Request) (interface{}, error) { return labState(), nil })
 	post("/config", postConfig) // provision_vm.go: eager-zeroing rate
 	get("/config", getConfig)
+	post("/scst", postSCST) // scst_control.go: make a node's SCST view disagree
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		methods, found := routes[r.URL.Path]
 		if !found {

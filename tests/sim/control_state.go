@@ -78,7 +78,8 @@ func labState() map[string]interface{} {
 	lab.Unlock()
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i]["name"].(string) < nodes[j]["name"].(string) })
 	dss, vms := provisionStateView()
-	return map[string]interface{}{"hosts": hosts, "nodes": nodes, "datastores": dss, "vms": vms}
+	return map[string]interface{}{"hosts": hosts, "nodes": nodes, "datastores": dss, "vms": vms,
+		"scst": scstState()}
 }
 
 // deviceState is one device of GET /state as h sees it (caller holds the lab lock).

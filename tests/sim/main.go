@@ -2,7 +2,7 @@
 //
 //	esxsim --scenario FILE --listen 127.0.0.1:0 --env-file PATH [--control 127.0.0.1:0]
 //	       [--latency-ms N] [--zero-rate-mbps N] [--generate hosts=64,luns=32] [--write-scenario F]
-//	       [--api-version 8.0.3.0]
+//	       [--api-version 8.0.3.0] [--scst-dir DIR]
 package main
 
 import (
@@ -45,8 +45,10 @@ func main() {
 		certFile     = flag.String("cert-file", "", "where to write the certificate PEM (default: <env-file>.pem)")
 		latencyMS    = flag.Int("latency-ms", 0, "latency added to every SOAP call")
 		zeroRate     = flag.Float64("zero-rate-mbps", 0, "eager-zeroing rate of CreateVM_Task in MiB/s (0: default)")
+		scstDir      = flag.String("scst-dir", "", "keep each SCST node's view here: DIR/<node>/scst_tgt/ (sysfs-shaped) and DIR/<node>/crm_mon.xml")
 	)
 	flag.Parse()
+	scstSetDir(*scstDir)
 	if err := run(*scenarioPath, *generate, *writeSc, *listen, *control, *envFile, *certFile, *latencyMS, *zeroRate); err != nil {
 		log.Fatalf("esxsim: %v", err)
 	}
@@ -94,6 +96,9 @@ func run(scPath, generate, writeSc, listen, control, envFile, certFile string, l
 		return fmt.Errorf("provisioning: %w", err)
 	}
 	runHostHooks()
+	if err := scstSync(); err != nil { // scst_control.go: the SCST view of the start scenario
+		return err
+	}
 	if latencyMS > 0 {
 		mw.setBaseline(latencyRule{MS: latencyMS})
 	}

@@ -249,7 +249,7 @@ func (l *Lab) AddLUN(s LUNSpec) error {
 	if len(changed) == 0 {
 		return errf("argument", "LUN %s matches no host", s.Canonical)
 	}
-	return nil
+	return scstSync() // the SCST nodes export it too (scst_control.go)
 }
 
 // lunNumberUser names the SAN device on h that has s's LUN number on one of s's nodes, or "".
@@ -293,5 +293,5 @@ func (l *Lab) RemoveLUN(canonical string) error {
 	for _, h := range changed {
 		l.Publish(h)
 	}
-	return nil
+	return scstSync() // and no longer export it (scst_control.go)
 }

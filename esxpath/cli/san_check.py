@@ -1,0 +1,57 @@
+"""esxpath san check: the storage nodes' dumps against every host's view from vCenter.
+Registers itself on the `san` group (cli/san.py)."""
+from __future__ import annotations
+
+import click
+
+from ..errors import UsageError
+from ..model import Report
+from .common import (Connection, Runtime, SanInputs, Where, emit, esxpath_command, output_options,
+                     san_options, scope_options, vcenter_options)
+from .san import san as san_group
+
+
+@esxpath_command("check")
+@vcenter_options
+@scope_options
+@san_options
+@output_options("table", "json", "nagios", "prometheus")
+@click.pass_obj
+def check(rt: Runtime, conn: Connection, where: Where, san: SanInputs, fmt: str):
+    """Check the SAN's own view (each node's `esxpath san dump`) against every host's.
+
+    \b
+    Give every storage node's dump: --san FILE (- for stdin) or --san-cmd CMD, a command you
+    write that prints it, e.g. --san-cmd 'ssh root@storage2 esxpath san dump'. Reports
+    (codes in docs/san.md): ids the hosts see that a node does not produce, SCST devices no
+    host sees, colliding ids, different setup_id; TPG and RTP ids the SAN does not know;
+    SCST ALUA states that differ from the hosts' view or between the nodes (split brain,
+    two active groups, a stopped node still reporting its group usable); a Pacemaker master
+    whose group is not the one the hosts see as AO. Read-only.
+
+    \b
+    Exit codes: 0 consistent; 1 warning (a device no host sees, an RTP id, setup_id with
+    explicit ids); 2 danger (any other finding); 3 could not verify (a host unreadable, a
+    --san-cmd failed or timed out); 64 usage; 78 a --san dump missing, unreadable or not a
+    dump (the message names the file); others as for every command (README).
+    """
+    from ..output import render
+    from ..san.check import findings as san_findings
+    from ..verify import empty_scope, finish, scope_names
+    if not san.given:
+        raise UsageError("san check needs the nodes' dumps: --san FILE or --san-cmd CMD"
+                         " (repeatable)")
+    nodes = san.read()
+    inv = rt.read(conn, where)
+    found = san_findings(nodes, inv, where.selector)
+    if not scope_names(inv, where.selector):
+        found.append(empty_scope(inv))
+    report = Report(command="san check", inventory=inv, selector=where.selector,
+                    findings=finish(found))
+    emit(render(report, fmt))
+    return report.status
+
+
+san_group.add_command(check)
+
+COMMANDS = ()  # registered on the san group above, not on the top level
