@@ -1,10 +1,15 @@
 """`san dump --scst-conf` on the SCST project's own example configuration
 (SCST-project/scst, scstadmin/examples/scst.conf.sysfs, GPL-2.0).
 
-The file is not in this repository: material fetched from other projects is kept only in the
-steering repo's shared/, as shared/scst/scst.conf.sysfs (beside the repository in CI;
-ESXPATH_SCST_EXAMPLE names another copy). Without it this test fails, saying so.
-The CRC here is written bit by bit, independently of esxpath.san.ids."""
+Not a pytest module: the example may not be committed here (material fetched from other
+projects stays out of this repository), so CI cannot have it. Run it by hand on a copy:
+
+    python3 tests/check_scst_example.py /path/to/scst.conf.sysfs
+
+(or ESXPATH_SCST_EXAMPLE=FILE, or shared/scst/scst.conf.sysfs beside the repository). It exits 0
+and prints "ok" when the dump's ids are what SCST generates. The CI-run counterpart on a config of
+our own is tests/test_san_dump.py. The CRC here is written bit by bit, independently of
+esxpath.san.ids."""
 from __future__ import annotations
 
 import json
@@ -13,10 +18,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cli_process import ROOT, explain
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def example() -> Path:
+def explain(proc) -> str:
+    return f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+
+
+def example(argv: list[str]) -> Path:
+    if argv:
+        return Path(argv[0])
     if os.environ.get("ESXPATH_SCST_EXAMPLE"):
         return Path(os.environ["ESXPATH_SCST_EXAMPLE"])
     for parent in ROOT.parents:
@@ -37,8 +48,7 @@ def kernel_crc32c(data: bytes) -> int:
     return crc
 
 
-def test_scst_example_configuration():
-    path = example()
+def check(path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "esxpath", "san", "dump", "--scst-conf", str(path),
                            "--node", "example"], capture_output=True, text=True, cwd=ROOT,
                           env={"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONPATH": str(ROOT)},
@@ -68,3 +78,8 @@ def test_scst_example_configuration():
                            for tg in dg["target_groups"]} for dg in doc["device_groups"]}
     assert groups == {"dgroup1": {1: ("active", [(1, True)]), 2: ("offline", [(2, True)])},
                       "dgroup2": {1: ("offline", [(1, True)]), 2: ("active", [(2, True)])}}
+
+
+if __name__ == "__main__":
+    check(example(sys.argv[1:]))
+    print("ok: san dump on SCST's example configuration gives SCST's ids")
