@@ -9,6 +9,10 @@ import fnmatch
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .storage_events import StorageWindow
 
 
 class TpgState(str, Enum):
@@ -351,6 +355,8 @@ class Report:
     targets: tuple[tuple[str, int | None], ...] = ()
     # check: options that weakened the rule, named in the output (e.g. --allow-redundancy-loss)
     waivers: tuple[str, ...] = ()
+    # check --after-failover / audit --since: the hosts' storage events in a window (None: not read)
+    storage: StorageWindow | None = None
 
     @property
     def severity(self) -> Severity:

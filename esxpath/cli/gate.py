@@ -8,8 +8,8 @@ import click
 
 from ..errors import UsageError
 from ..model import Expectation, Policy, Report, Severity
-from .common import (Connection, Runtime, Where, emit, esxpath_command, log, output_options,
-                     scope_options, seconds, vcenter_options)
+from .common import (Connection, Duration, Runtime, Where, emit, esxpath_command, log,
+                     output_options, scope_options, seconds, vcenter_options)
 
 
 def _expectation(to_tpg, from_tpg, min_paths, allow_redundancy_loss, after_failover) -> Expectation:
@@ -45,11 +45,18 @@ def _expectation(to_tpg, from_tpg, min_paths, allow_redundancy_loss, after_failo
 @click.option("--after-failover", is_flag=True,
               help="Wait until the new group (--to-tpg, or any but --from-tpg) is AO with live "
                    "paths on every host and device; report how long each host took.")
+@click.option("--events-since", type=Duration(), default="2m", show_default=True,
+              metavar="DURATION",
+              help="With --after-failover: also report the hosts' storage events (APD, "
+                   "connectivity, redundancy, VMFS heartbeat) from this long before the check "
+                   "until its end.")
+@click.option("--no-events", is_flag=True,
+              help="Do not read vCenter's storage events (watch, check --after-failover).")
 @output_options()
 @click.pass_obj
 def check(rt: Runtime, conn: Connection, where: Where, to_tpg, from_tpg, min_paths: int,
           allow_redundancy_loss: bool, wait: float, interval: float, after_failover: bool,
-          fmt: str):
+          events_since: float, no_events: bool, fmt: str):
     """Pre-failover gate: exit 0 only when a failover costs no host its paths or redundancy.
 
     \b
@@ -67,6 +74,10 @@ def check(rt: Runtime, conn: Connection, where: Where, to_tpg, from_tpg, min_pat
     deadline = time.monotonic() + wait
     start = time.monotonic()
     done_at: dict[str, float] = {}
+    events_from = None
+    if after_failover and not no_events:
+        from datetime import timedelta
+        events_from = rt.server_time(conn) - timedelta(seconds=events_since)
     while True:
         inv = rt.read(conn, where)
         if after_failover:
@@ -86,8 +97,11 @@ def check(rt: Runtime, conn: Connection, where: Where, to_tpg, from_tpg, min_pat
     timings = tuple((h.name, done_at.get(h.name)) for h in inv.hosts) if after_failover else ()
     targets = () if after_failover else tuple(sorted(takeover_groups(inv, selector, exp).items()))
     waivers = (REDUNDANCY_WAIVER,) if allow_redundancy_loss and not after_failover else ()
+    storage = None
+    if events_from is not None:
+        storage = rt.storage_events(conn, inv, events_from, rt.server_time(conn))
     report = Report(command="check", inventory=inv, selector=selector, findings=findings,
-                    timings=timings, targets=targets, waivers=waivers)
+                    timings=timings, targets=targets, waivers=waivers, storage=storage)
     emit(render(report, fmt))
     return report.status
 
@@ -101,20 +115,25 @@ def check(rt: Runtime, conn: Connection, where: Where, to_tpg, from_tpg, min_pat
               help="Seconds to watch (Ctrl-C ends early and still prints the timeline).")
 @click.option("--until-switched", is_flag=True,
               help="Stop as soon as every host has a newly AO group on all devices.")
+@click.option("--no-events", is_flag=True,
+              help="Do not read vCenter's storage events for the watched window.")
 @output_options()
 @click.pass_obj
 def watch(rt: Runtime, conn: Connection, where: Where, interval: float, duration: float,
-          until_switched: bool, fmt: str):
+          until_switched: bool, no_events: bool, fmt: str):
     """Poll path and TPG states during a failover; print a timeline per host (read-only).
 
     Per host: which group was AO before and after, when AO left the old group, how long until
-    the new group was AO on every device, and the dead paths seen, then every change. Start it
-    before the failover. Exit 0; 2 when a host switched on some devices only or ended without
-    an AO group; 3 when a host could never be read.
+    the new group was AO on every device, and the dead paths seen, then every change; then the
+    storage events vCenter recorded for the host in the watched window (APD, connectivity,
+    redundancy, VMFS heartbeat) as intervals, and its I/O pause (time with a device without any
+    path). Start it before the failover. Exit 0; 2 when a host switched on some devices only or
+    ended without an AO group; 3 when a host could never be read.
     """
     from ..timeline import build_timeline, render_timeline
     samples = []
     deadline = time.monotonic() + duration
+    window_start = None if no_events else rt.server_time(conn)
     try:
         while True:
             began = time.monotonic()
@@ -135,7 +154,10 @@ def watch(rt: Runtime, conn: Connection, where: Where, interval: float, duration
             raise
         click.echo("esxpath: interrupted; the timeline so far:", err=True)
     tl = build_timeline(samples, where.selector)
-    emit(render_timeline(tl, fmt, samples[-1][1]))
+    storage = None
+    if window_start is not None:
+        storage = rt.storage_events(conn, samples[-1][1], window_start, rt.server_time(conn))
+    emit(render_timeline(tl, fmt, samples[-1][1], storage=storage))
     return tl.status
 
 

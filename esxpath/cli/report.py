@@ -5,8 +5,9 @@ import click
 
 from ..errors import UsageError
 from ..model import Expectation, Report, Severity
-from .common import (Connection, Runtime, Where, emit, esxpath_command, fail, output_options,
-                     policy_options, require_devices, scope_options, vcenter_options)
+from .common import (Connection, Duration, Runtime, Where, emit, esxpath_command, fail,
+                     output_options, policy_options, require_devices, scope_options,
+                     vcenter_options)
 
 
 @esxpath_command()
@@ -46,9 +47,13 @@ def parse_expect(text: str | None) -> dict:
               help="Also write Prometheus metrics to PATH atomically (node_exporter textfile).")
 @click.option("--expect", metavar="ao=N,ano=N", help="Exact path counts per device.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing when all is well (for cron).")
+@click.option("--since", type=Duration(), default=None, metavar="DURATION",
+              help="Also report the hosts' storage events (APD, connectivity, redundancy, VMFS "
+                   "heartbeat, permanent device loss) of the last DURATION (e.g. 15m, 2h): one "
+                   "finding per host, a note unless a loss is not over. Default: not read.")
 @click.pass_obj
 def audit(rt: Runtime, conn: Connection, where: Where, policy, fmt: str, prom_file: str | None,
-          expect: str | None, quiet: bool):
+          expect: str | None, quiet: bool, since: float | None):
     """Read-only compliance check for cron and monitoring.
 
     \b
@@ -61,8 +66,16 @@ def audit(rt: Runtime, conn: Connection, where: Where, policy, fmt: str, prom_fi
     exp = Expectation(**parse_expect(expect))
     inv = rt.read(conn, where)
     findings = run_audit(inv, where.selector, policy, exp)
+    storage = None
+    if since is not None:
+        from datetime import timedelta
+
+        from ..storage_events import storage_findings
+        end = rt.server_time(conn)
+        storage = rt.storage_events(conn, inv, end - timedelta(seconds=since), end)
+        findings = (*findings, *storage_findings(storage, _since_text(since)))
     report = Report(command="audit", inventory=inv, selector=where.selector,
-                    findings=tuple(findings))
+                    findings=tuple(findings), storage=storage)
     if prom_file:  # a failed write is reported, and the exit code still says what the estate is
         from ..promfile import publish
         problem = publish(prom_file, render(report, "prometheus"))
@@ -71,6 +84,13 @@ def audit(rt: Runtime, conn: Connection, where: Where, policy, fmt: str, prom_fi
     if not (quiet and report.severity == Severity.OK):
         emit(render(report, fmt))
     return report.severity
+
+
+def _since_text(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
 
 
 COMMANDS = (show, audit)

@@ -7,7 +7,8 @@
 //
 //	live paths drop to >= 2            esx.problem.storage.redundancy.degraded
 //	live paths drop to 1               esx.problem.storage.redundancy.lost
-//	live paths drop to 0               esx.problem.storage.connectivity.lost, esx.problem.storage.apd.start
+//	live paths drop to 0               (redundancy.lost when they were > 1,) esx.problem.storage.connectivity.lost,
+//	                                   esx.problem.storage.apd.start
 //	                                   (+ esx.problem.vmfs.heartbeat.timedout when the LUN holds a VMFS)
 //	still 0 after the APD timeout      esx.problem.storage.apd.timeout (default 140 s, /Misc/APDTimeout)
 //	live paths back from 0             esx.clear.storage.apd.exit, esx.clear.storage.connectivity.restored
@@ -214,6 +215,10 @@ func (e *eventState) deviceChanged(h *Host, dev string, w *devWatch, c deviceCou
 		path := c.dead
 		switch {
 		case c.live == 0:
+			if w.live > 1 && !w.redundancy { // all at once: redundancy went first
+				e.post(h, evRedundancyLost, "warning", []string{dev, path, ds},
+					fmt.Sprintf("Lost path redundancy to storage device %s. Path %s is down. Affected datastores: %s.", dev, path, ds))
+			}
 			e.post(h, evConnLost, "error", []string{dev, path, ds},
 				fmt.Sprintf("Lost connectivity to storage device %s. Path %s is down. Affected datastores: %s.", dev, path, ds))
 			e.post(h, evAPDStart, "warning", []string{dev},
@@ -403,13 +408,18 @@ func slowFailover(host, group string, seconds float64) error {
 	h.version++
 	lab.Unlock()
 	events.mu.Lock()
-	due := time.Now().Add(events.offset).Add(time.Duration(seconds * float64(time.Second)))
+	start := time.Now().Add(events.offset)
+	due := start.Add(time.Duration(seconds * float64(time.Second)))
 	if old := events.slow[host]; old != nil {
 		killed = append(killed, old.paths...)
 	}
 	events.slow[host] = &slowHost{due: due, paths: killed}
+	events.stamp = start // the loss carries the time the recovery is counted from
 	events.mu.Unlock()
 	lab.Publish(h)
+	events.mu.Lock()
+	events.stamp = time.Time{}
+	events.mu.Unlock()
 	return nil
 }
 
