@@ -195,3 +195,38 @@ def test_collector_pages_forward_and_back_within_the_time_range(lab, si):
 def vmodl_fault(name):
     from pyVmomi import vmodl
     return getattr(vmodl.fault, name)
+
+
+def test_lost_lun_shows_its_operational_state_and_a_permanent_loss_event(lab, env):
+    lab.post("/lun-state", {"host": "esx02", "device": SCST[0], "state": ["lostCommunication"]})
+    proc = run(env, "show", *IN_CLUSTER, "-o", "json")
+    doc = report(proc)
+    assert doc is not None, explain(proc)
+    states = {(h["name"], d["name"]): d["operational_state"] for h in doc["hosts"] for d in h["devices"]}
+    assert states[("esx02", SCST[0])] == ["lostCommunication"]
+    assert states[("esx01", SCST[0])] == ["ok"]
+    table = run(env, "show", *IN_CLUSTER).stdout
+    (row,) = [line for line in table.splitlines() if "LUN lostCommunication" in line]
+    assert row.split()[0] == SCST[0]
+    proc = run(env, "audit", *IN_CLUSTER, "--since", "5m", "-o", "json")
+    doc = report(proc)
+    (ev,) = doc["storage"]["hosts"]["esx02"]["storage_events"]
+    assert (ev["type"], ev["device"]) == ("esx.problem.scsi.device.state.permanentloss", SCST[0])
+    (f,) = [f for f in doc["findings"] if f["code"] == "storage-events"]
+    assert (f["host"], f["severity"]) == ("esx02", "DANGER") and "permanent device loss" in f["message"]
+
+
+def test_no_events_reads_no_events(lab, env):
+    def act():
+        lab.post("/stats/reset")
+        lab.post("/failover", {"active": "storage2", "slow_hosts": {"esx02": 3}})
+
+    proc = start(env, "watch", *IN_CLUSTER, "--interval", "0.2", "--duration", "600",
+                 "--no-events", "-o", "json")
+    assert proc.stderr.readline().startswith("esxpath: watching")
+    act()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert '"storage"' not in out and "storage_events" not in out, out + err
+    calls = lab.get("/stats")["calls"]
+    assert "CreateCollectorForEvents" not in calls and "CurrentTime" not in calls
