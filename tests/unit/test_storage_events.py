@@ -128,3 +128,32 @@ def test_json_and_table_views():
     lines = se.window_lines(w)
     assert lines[0].endswith(": 2 event(s)")
     assert any(f"interval apd {DEV}: 03:00:10 -> 03:00:30, 20.0s" in x for x in lines)
+
+
+def test_report_renders_the_window_in_every_format():
+    import json
+
+    from esxpath.model import Report
+    from esxpath.output import render
+    from factory import compliant
+
+    inv = compliant()
+    names = [h.name for h in inv.hosts]
+    w = se.build_window([ev(10, se.APD_START, host=names[1]), ev(25, se.APD_EXIT, host=names[1]),
+                         ev(12, se.REDUNDANCY_LOST, host=names[1])], T0, END, hosts=names)
+    rep = Report(command="audit", inventory=inv, storage=w,
+                 findings=tuple(se.storage_findings(w, "5m")))
+    doc = json.loads(render(rep, "json"))
+    assert doc["storage"]["events"] == 3
+    assert doc["storage"]["hosts"][names[1]]["io_pause_seconds"] == 15.0
+    assert doc["storage"]["hosts"][names[0]]["storage_events"] == []
+    prom = render(rep, "prometheus").splitlines()
+    assert f'esxpath_storage_events_total{{host="{names[1]}",type="{se.APD_START}"}} 1' in prom
+    assert f'esxpath_storage_io_pause_seconds{{host="{names[1]}"}} 15' in prom
+    nagios = render(rep, "nagios")
+    assert " storage_events=3 io_pause_max=15s" in nagios
+    assert "I/O pause 15.0s" in render(rep, "table")
+    # not read: no key, no metric, no perfdata (the cron audit's output stays as it was)
+    plain = Report(command="audit", inventory=inv)
+    assert "storage" not in json.loads(render(plain, "json"))
+    assert "storage" not in render(plain, "prometheus") + render(plain, "nagios")
