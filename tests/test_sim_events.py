@@ -230,3 +230,34 @@ def test_no_events_reads_no_events(lab, env):
     assert '"storage"' not in out and "storage_events" not in out, out + err
     calls = lab.get("/stats")["calls"]
     assert "CreateCollectorForEvents" not in calls and "CurrentTime" not in calls
+
+
+def test_vmfs_heartbeat_events_name_the_volume_and_the_datastore(lab, session):
+    import json
+    from pathlib import Path
+
+    from esxpath.model import Host
+    from esxpath.vsphere.events import read_storage_events, server_time
+
+    sc = json.loads((Path(__file__).parent / "sim" / "scenarios" / "seed-lab.json").read_text())
+    (lun,) = [x for x in sc["luns"] if x["canonical"] == SCST[0]]
+    lun["vmfs"] = "ds-events"
+    lab.post("/load", sc)
+    begin = server_time(session)
+    dead = ("vmhba2:C0:T0:L1", "vmhba2:C0:T1:L1", "vmhba3:C0:T0:L1", "vmhba3:C0:T1:L1")
+    for rt in dead:
+        lab.post("/path", {"host": "esx04", "path": rt, "state": "dead"})
+    lab.post("/clock", {"advance": 8})
+    lab.post("/path", {"host": "esx04", "path": dead[0], "state": "active"})
+    moid = lab.get("/state")["hosts"]["esx04"]["moid"]
+    w = read_storage_events(session, [Host("esx04", moid=moid)], begin, server_time(session))
+    h = w.host("esx04")
+    (timedout,) = [e for e in h.events if e.type == "esx.problem.vmfs.heartbeat.timedout"]
+    assert timedout.datastore == "ds-events" and timedout.volume and timedout.volume != "ds-events"
+    (lost,) = [e for e in h.events if e.type == "esx.problem.storage.connectivity.lost"]
+    assert (lost.device, lost.datastore, lost.path) == (SCST[0], "ds-events", dead[-1])
+    kinds = {(i.kind, i.subject): i for i in h.intervals}
+    apd = kinds[("apd", SCST[0])]
+    assert apd.length >= 8.0 and not apd.open  # 8 simulated seconds and the calls' own time
+    assert kinds[("heartbeat", "ds-events")].length == apd.length == h.pause_seconds
+    assert kinds[("redundancy", SCST[0])].open  # one path back: no redundancy yet

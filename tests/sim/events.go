@@ -179,6 +179,10 @@ func observeHost(h *Host) {
 		events.hosts[h.Name] = seen
 		return
 	}
+	if events.stamp.IsZero() { // one change, one time: all its events carry the same
+		events.stamp = events.now()
+		defer func() { events.stamp = time.Time{} }()
+	}
 	names := make([]string, 0, len(counts))
 	for name := range counts {
 		names = append(names, name)
