@@ -9,6 +9,10 @@ import fnmatch
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .storage_events import StorageWindow
 
 
 class TpgState(str, Enum):
@@ -358,6 +362,8 @@ class Report:
     waivers: tuple[str, ...] = ()
     # --all-profiles: per profile run, its name and why it could not be read (None: it was)
     vcenters: tuple[tuple[str, str | None], ...] = ()
+    # check --after-failover / audit --since: the hosts' storage events in a window (None: not read)
+    storage: StorageWindow | None = None
 
     @property
     def severity(self) -> Severity:

@@ -166,6 +166,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         targets={d: t for d, t in report.targets},
         waivers=list(report.waivers),
         **({"vcenters": _vcenters_json(report)} if report.vcenters else {}),
+        **_storage_json(report),
     )
 
 
@@ -183,6 +184,17 @@ def _vcenters_json(report: Report) -> list[dict[str, Any]]:
                     + [Severity.UNKNOWN for h in hosts if not h.verifiable], default=Severity.OK)
         out.append({"name": name, "status": worst.name, "error": error, "hosts": len(hosts)})
     return out
+
+
+def _storage_json(report: Report) -> dict[str, Any]:
+    """check --after-failover / audit --since: "storage" (the window) and per host its events,
+    intervals and I/O pause (docs/json.md); nothing when the events were not read."""
+    w = report.storage
+    if w is None:
+        return {}
+    from .storage_events import host_json, window_json
+    return {"storage": {**window_json(w),
+                        "hosts": {h.name: host_json(w.host(h.name)) for h in report.inventory.hosts}}}
 
 
 def _json(report: Report) -> str:
@@ -295,6 +307,9 @@ def _table(report: Report) -> str:
     blocks += [_plan_lines(report), _result_lines(report), _finding_lines(report)]
     if report.timings:
         blocks.append(["Time until the new group was AO:", *_timing_lines(report)])
+    if report.storage is not None:
+        from .storage_events import window_lines
+        blocks.append(window_lines(report.storage))
     blocks.append([summary(report)])
     return "\n".join(line for b in blocks for line in b) + "\n"
 
@@ -323,10 +338,13 @@ def _nagios(report: Report) -> str:
             more = len(report.findings) - 1 if worst else 0
             text = f"{_findings_text(report)}: {first}" + (f" (+{more} more)" if more > 0 else "")
     t = _totals(report)
-    perf = dict(t)
+    perf: dict[str, int | str] = dict(t)
     perf["hosts"] = len(report.inventory.hosts)
     perf["unverifiable"] = sum(1 for h in report.inventory.hosts if not h.verifiable)
     perf["devices"] = len(_device_names(report))
+    if report.storage is not None and report.storage.error is None:
+        perf["storage_events"] = len(report.storage.events)
+        perf["io_pause_max"] = f"{max((h.pause_seconds for h in report.storage.hosts), default=0):g}s"
     perf_text = " ".join(f"{k}={v}" for k, v in perf.items())
     if not report.inventory.hosts:  # nothing read: zeros would be false data points in graphs
         return f"ESXPATH {_NAGIOS[status]} - {_one_line(text)}\n"
@@ -401,6 +419,16 @@ def _prometheus(report: Report) -> str:
                 "satp": d.policy.satp or "", "psp": d.policy.psp or "",
                 "rr_limit": limit_text(d.policy) if d.policy.psp == "VMW_PSP_RR" else ""}, 1)
               for h in hosts for d in _devices(report, h)])
+    if report.storage is not None and report.storage.error is None:
+        hosts_w = report.storage.hosts
+        m.family("esxpath_storage_events_total",
+                 "ESXi storage events (esx.problem/clear.storage, vmfs heartbeat) per host and "
+                 "event type in the window read (audit --since, check --after-failover).",
+                 [({"host": h.host, "type": t}, n) for h in hosts_w for t, n in h.counts().items()])
+        m.family("esxpath_storage_io_pause_seconds",
+                 "Seconds in the window during which a device of the host had no path, by the "
+                 "host's own APD and connectivity-lost events.",
+                 [({"host": h.host}, h.pause_seconds) for h in hosts_w])
     return "\n".join(m.lines) + "\n"
 
 

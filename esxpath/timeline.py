@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 from .model import Device, Host, Inventory, Selector, Severity, TpgState
 from .output import envelope
+from .storage_events import StorageWindow, host_json, host_lines, window_json
 
 # Event kinds
 TPG_STATE = "tpg-state"
@@ -250,7 +251,7 @@ def _event_text(e: Event) -> str:
     return f"{e.kind} {e.device or ''}".strip()
 
 
-def _table(tl: Timeline) -> str:
+def _table(tl: Timeline, storage: StorageWindow | None = None) -> str:
     lines = [f"watched {tl.duration:.1f}s, {tl.samples} samples"]
     if not tl.hosts or not tl.devices:
         lines.append("nothing in scope: no host or no in-scope device was seen (UNKNOWN)")
@@ -271,12 +272,21 @@ def _table(tl: Timeline) -> str:
         lines.append(f"{head}; {dead}{extra}")
         for e in tl.host_events(h.host):
             lines.append(f"  {_secs(e.t):>8}  {_event_text(e)}")
+        if storage is not None and storage.error is None:
+            hs = storage.host(h.host)
+            if hs is not None:
+                lines += host_lines(hs)
+    if storage is not None and storage.error:
+        lines.append(f"vCenter storage events could not be read: {storage.error}")
     return "\n".join(lines) + "\n"
 
 
-def timeline_dict(tl: Timeline, inventory: Inventory | None = None) -> dict:
+def timeline_dict(tl: Timeline, inventory: Inventory | None = None,
+                  storage: StorageWindow | None = None) -> dict:
     """The esxpath/timeline/1 JSON document (docs/json.md): the timeline per host. findings,
-    plan and results are always empty: kept from when it shared the report's schema."""
+    plan and results are always empty: kept from when it shared the report's schema. With the
+    storage events read: "storage" (the window) and per host storage_events,
+    storage_intervals, io_pause_seconds."""
     last = {h.name: h for h in (inventory.hosts if inventory else ())}
     hosts = []
     for s in tl.hosts:
@@ -298,13 +308,17 @@ def timeline_dict(tl: Timeline, inventory: Inventory | None = None) -> dict:
                         "path": e.path, "before": e.before, "after": e.after}
                        for e in tl.host_events(s.host)],
         })
+        if storage is not None:
+            hosts[-1].update(host_json(storage.host(s.host)))
+    extra = {} if storage is None else {"storage": window_json(storage)}
     return envelope("timeline", "watch", tl.status, dry_run=False,
                     started=tl.started, duration=tl.duration, samples=tl.samples,
                     hosts=hosts, findings=[], plan=None, results=[],
-                    timings={s.host: s.new_ao_after for s in tl.hosts})
+                    timings={s.host: s.new_ao_after for s in tl.hosts}, **extra)
 
 
-def render_timeline(tl: Timeline, fmt: str = "table", inventory: Inventory | None = None) -> str:
+def render_timeline(tl: Timeline, fmt: str = "table", inventory: Inventory | None = None,
+                    storage: StorageWindow | None = None) -> str:
     if fmt == "json":
-        return json.dumps(timeline_dict(tl, inventory), indent=2) + "\n"
-    return _table(tl)
+        return json.dumps(timeline_dict(tl, inventory, storage), indent=2) + "\n"
+    return _table(tl, storage)

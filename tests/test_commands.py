@@ -698,6 +698,45 @@ def test_alert_agent_records_an_audit_on_promote(lab, ops, tmp_path):
     log = logged(tmp_path)
     assert "-p daemon.warning" in log
     assert "promote of p_scst:1 on storage2 (rc 0/0: ok): audit DRIFT" in log
+    assert record["storage_events"] == [] and " event " not in log  # a clean failover
+
+
+@pytest.mark.sim
+def test_alert_agent_forwards_the_apd_of_a_slow_host(lab, ops, tmp_path):
+    envfile = tmp_path / "alert.env"
+    envfile.write_text("".join(f"{k}={ops[k]}\n" for k in
+                               ("ESXPATH_VCENTER", "ESXPATH_USER", "ESXPATH_PASSWORD",
+                                "ESXPATH_CA_FILE")), encoding="utf-8")
+    envfile.chmod(0o600)
+    lab.post("/events", {"old": 50})  # a day old: outside the agent's 10 minutes
+    lab.post("/failover", {"active": "storage2", "slow_hosts": {"esx03": 12}})
+    lab.post("/clock", {"advance": 12})  # esx03 spends 12 simulated seconds without paths
+    rec = tmp_path / "esxpath-alert.log"
+    env = {"PATH": ops["PATH"], "PYTHONPATH": ops["PYTHONPATH"], "ESXPATH_ENV_FILE": str(envfile),
+           "ESXPATH_AUDIT_ARGS": "--cluster storage-cluster",
+           "CRM_alert_kind": "resource", "CRM_alert_rsc": "ms_scst", "CRM_alert_task": "promote",
+           "CRM_alert_node": "storage2", "CRM_alert_recipient": str(rec)}
+    proc = subprocess.run([str(ALERT)], env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, explain(proc)
+    record = json.loads(rec.read_text())
+    events = record["storage_events"]
+    assert {e["host"] for e in events} == {"esx03"}
+    got = {(e["type"], e["device"]) for e in events}
+    for dev in SCST:
+        assert {("esx.problem.storage.apd.start", dev), ("esx.clear.storage.apd.exit", dev),
+                ("esx.problem.storage.redundancy.lost", dev),
+                ("esx.clear.storage.redundancy.restored", dev)} <= got
+    intervals = record["audit"]["storage"]["hosts"]["esx03"]["storage_intervals"]
+    assert {i["length"] for i in intervals if i["kind"] == "apd"} == {12.0}
+    log = logged(tmp_path)
+    assert "esx03 esx.problem.storage.apd.start eui.3163393161633461" in log
+    assert "esx03: 12 storage event(s) in the last 10m" in log
+    # ESXPATH_ALERT_EVENTS_SINCE empty: no events read, none forwarded
+    rec.unlink()
+    proc = subprocess.run([str(ALERT)], env={**env, "ESXPATH_ALERT_EVENTS_SINCE": ""},
+                          capture_output=True, text=True, timeout=180)
+    record = json.loads(rec.read_text())
+    assert record["storage_events"] == [] and "storage" not in record["audit"], explain(proc)
 
 
 @pytest.mark.sim

@@ -152,6 +152,9 @@ def test_host_disconnect_and_reconnect(si, lab):
         lab.post("/host", {"name": "esx02", "connection": "maybe"})
 
 
+NO_EVENTS = {"posted": 0, "collectors": 0, "pages": 0, "returned": 0}
+
+
 def test_reset_returns_to_the_scenario(si, lab):
     pristine = lab.get("/state")
     hosts = read_hosts(si)
@@ -168,7 +171,7 @@ def test_reset_returns_to_the_scenario(si, lab):
 
     lab.post("/reset")
     assert lab.get("/state") == pristine
-    assert lab.get("/stats") == {"calls": {}, "esxcli": {}, "writes": []}
+    assert lab.get("/stats") == {"calls": {}, "esxcli": {}, "writes": [], "events": NO_EVENTS}
     assert lab.get("/faults") == {"faults": []}
     assert lab.get("/requests") == {"requests": []}
     after = read_hosts(si)  # the session survived the reset
@@ -205,7 +208,7 @@ def test_stats_and_requests_log(si, lab):
     lab.post("/requests/reset")
     assert lab.get("/requests")["requests"] == []
     lab.post("/stats/reset")
-    assert lab.get("/stats") == {"calls": {}, "esxcli": {}, "writes": []}
+    assert lab.get("/stats") == {"calls": {}, "esxcli": {}, "writes": [], "events": NO_EVENTS}
 
 
 def test_unknown_endpoint_and_method(lab):

@@ -500,7 +500,8 @@ def test_load_replaces_the_lab_and_reset_returns_to_the_start(si, lab):
     host_spec(sc, "esx05")["ip"] = "10.9.9.15"
     lab.post("/load", sc)
     assert lab.get("/faults") == {"faults": []}
-    assert lab.get("/stats") == {"calls": {}, "esxcli": {}, "writes": []}
+    assert lab.get("/stats") == {"calls": {}, "esxcli": {}, "writes": [],
+                                 "events": {"posted": 0, "collectors": 0, "pages": 0, "returned": 0}}
     assert lab.get("/requests") == {"requests": []}
     state = lab.get("/state")
     assert set(state["hosts"]["esx03"]["devices"]) == {BOOT, LUN1, HPP, "naa.600a098038303053453f463045727a4d"}

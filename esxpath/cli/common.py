@@ -50,6 +50,21 @@ def seconds(min: float) -> FiniteFloat:
     return FiniteFloat(min=min)
 
 
+class Duration(click.ParamType):
+    """A duration such as 90s, 15m, 2h or 1d (a bare number is seconds), as seconds."""
+
+    name = "duration"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, (int, float)):
+            return float(value)
+        from ..storage_events import parse_duration
+        try:
+            return parse_duration(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
 @dataclass(frozen=True)
 class Connection:
     """The connection options after flags and environment are combined (click's envvar=)."""
@@ -349,6 +364,22 @@ class Runtime:
         from ..vsphere import read_inventory
         return read_inventory(self.session(conn), where.scope, where.selector,
                               parallel=where.parallel, **extra)
+
+    def server_time(self, conn: Connection):
+        """vCenter's clock now: event windows are in its time, not ours."""
+        from ..vsphere.events import server_time
+        return server_time(self.session(conn))
+
+    def storage_events(self, conn: Connection, inventory, start, end):
+        """The ESXi storage events of the inventory's hosts in [start, end] (vCenter's clock),
+        as a StorageWindow; a failed read gives a window carrying the error, never an exit."""
+        from ..storage_events import StorageWindow
+        from ..vsphere.events import read_storage_events
+        try:
+            return read_storage_events(self.session(conn), list(inventory.hosts), start, end)
+        except EsxpathError as e:
+            log.warning("storage events not read: %s", e)
+            return StorageWindow(start, end, error=str(e))
 
     def close(self):
         if self._session is not None:

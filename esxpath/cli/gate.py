@@ -8,8 +8,8 @@ import click
 
 from ..errors import UsageError
 from ..model import Expectation, Policy, Report, Severity
-from .common import (Connection, Runtime, SanInputs, Where, emit, esxpath_command, log,
-                     output_options, san_options, scope_options, seconds, vcenter_options)
+from .common import (Connection, Duration, Runtime, SanInputs, Where, emit, esxpath_command,
+                     log, output_options, san_options, scope_options, seconds, vcenter_options)
 from .fanout import all_profiles_option, each_profile
 
 
@@ -49,11 +49,18 @@ def _expectation(to_tpg, from_tpg, min_paths, allow_redundancy_loss, after_failo
               help="Wait until the new group (--to-tpg, or any but --from-tpg) is AO with live "
                    "paths on every host and device; report how long each host took.")
 @san_options
+@click.option("--events-since", type=Duration(), default="2m", show_default=True,
+              metavar="DURATION",
+              help="With --after-failover: also report the hosts' storage events (APD, "
+                   "connectivity, redundancy, VMFS heartbeat) from this long before the check "
+                   "until its end (not with --all-profiles).")
+@click.option("--no-events", is_flag=True,
+              help="Do not read vCenter's storage events (watch, check --after-failover).")
 @output_options()
 @click.pass_obj
 def check(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, to_tpg, from_tpg,
           min_paths: int | None, allow_redundancy_loss: bool, wait: float, interval: float,
-          after_failover: bool, san: SanInputs, fmt: str):
+          after_failover: bool, san: SanInputs, events_since: float, no_events: bool, fmt: str):
     """Pre-failover gate: exit 0 only when a failover costs no host its paths or redundancy.
 
     \b
@@ -79,8 +86,10 @@ def check(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, to_tp
     def one(rt: Runtime, conn: Connection, where: Where) -> Report:
         exp = _expectation(to_tpg, from_tpg, min_paths or where.expect.min_paths,
                            allow_redundancy_loss, after_failover)
+        # one vCenter's events per report: --all-profiles does not read them
+        events = None if no_events or all_profiles or not after_failover else events_since
         return _check(rt, conn, where, exp, wait, interval, after_failover, allow_redundancy_loss,
-                      san)
+                      san, events)
     report = each_profile(rt, "check", one) if all_profiles else one(rt, conn, where)
     emit(render(report, fmt))
     return report.status
@@ -88,14 +97,19 @@ def check(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, to_tp
 
 def _check(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: float,
            interval: float, after_failover: bool, allow_redundancy_loss: bool,
-           san: SanInputs) -> Report:
-    """One vCenter: read and judge until safe (converged) or --wait is up."""
+           san: SanInputs, events_since: float | None) -> Report:
+    """One vCenter: read and judge until safe (converged) or --wait is up; with events_since,
+    also the storage events from that long before until the end."""
     from ..gate import REDUNDANCY_WAIVER, takeover_groups
     from ..gate import after_failover as judge_after, check as judge_before
     selector = where.selector
     deadline = time.monotonic() + wait
     start = time.monotonic()
     done_at: dict[str, float] = {}
+    events_from = None
+    if events_since is not None:
+        from datetime import timedelta
+        events_from = rt.server_time(conn) - timedelta(seconds=events_since)
     while True:
         nodes = san.read() if san.given else None  # read again on every try, as the hosts
         inv = rt.read(conn, where)
@@ -116,8 +130,11 @@ def _check(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: 
     timings = tuple((h.name, done_at.get(h.name)) for h in inv.hosts) if after_failover else ()
     targets = () if after_failover else tuple(sorted(takeover_groups(inv, selector, exp).items()))
     waivers = (REDUNDANCY_WAIVER,) if allow_redundancy_loss and not after_failover else ()
+    storage = None
+    if events_from is not None:
+        storage = rt.storage_events(conn, inv, events_from, rt.server_time(conn))
     return Report(command="check", inventory=inv, selector=selector, findings=findings,
-                  timings=timings, targets=targets, waivers=waivers)
+                  timings=timings, targets=targets, waivers=waivers, storage=storage)
 
 
 @esxpath_command()
@@ -129,20 +146,25 @@ def _check(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: 
               help="Seconds to watch (Ctrl-C ends early and still prints the timeline).")
 @click.option("--until-switched", is_flag=True,
               help="Stop as soon as every host has a newly AO group on all devices.")
+@click.option("--no-events", is_flag=True,
+              help="Do not read vCenter's storage events for the watched window.")
 @output_options()
 @click.pass_obj
 def watch(rt: Runtime, conn: Connection, where: Where, interval: float, duration: float,
-          until_switched: bool, fmt: str):
+          until_switched: bool, no_events: bool, fmt: str):
     """Poll path and TPG states during a failover; print a timeline per host (read-only).
 
     Per host: which group was AO before and after, when AO left the old group, how long until
-    the new group was AO on every device, and the dead paths seen, then every change. Start it
-    before the failover. Exit 0; 2 when a host switched on some devices only or ended without
-    an AO group; 3 when a host could never be read.
+    the new group was AO on every device, and the dead paths seen, then every change; then the
+    storage events vCenter recorded for the host in the watched window (APD, connectivity,
+    redundancy, VMFS heartbeat) as intervals, and its I/O pause (time with a device without any
+    path). Start it before the failover. Exit 0; 2 when a host switched on some devices only or
+    ended without an AO group; 3 when a host could never be read.
     """
     from ..timeline import build_timeline, render_timeline
     samples = []
     deadline = time.monotonic() + duration
+    window_start = None if no_events else rt.server_time(conn)
     try:
         while True:
             began = time.monotonic()
@@ -163,7 +185,10 @@ def watch(rt: Runtime, conn: Connection, where: Where, interval: float, duration
             raise
         click.echo("esxpath: interrupted; the timeline so far:", err=True)
     tl = build_timeline(samples, where.selector)
-    emit(render_timeline(tl, fmt, samples[-1][1]))
+    storage = None
+    if window_start is not None:
+        storage = rt.storage_events(conn, samples[-1][1], window_start, rt.server_time(conn))
+    emit(render_timeline(tl, fmt, samples[-1][1], storage=storage))
     return tl.status
 
 

@@ -5,9 +5,9 @@ import click
 
 from ..errors import UsageError
 from ..model import Expectation, Report, Severity
-from .common import (Connection, Runtime, SanInputs, Where, emit, esxpath_command, fail,
-                     output_options, policy_options, profile_labels, require_devices, san_options,
-                     scope_options, vcenter_options)
+from .common import (Connection, Duration, Runtime, SanInputs, Where, emit, esxpath_command,
+                     fail, output_options, policy_options, profile_labels, require_devices,
+                     san_options, scope_options, vcenter_options)
 from .fanout import all_profiles_option, each_profile
 
 
@@ -55,9 +55,15 @@ def parse_expect(text: str | None) -> dict:
 @click.option("--expect", metavar="ao=N,ano=N", help="Exact path counts per device.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing when all is well (for cron).")
 @san_options
+@click.option("--since", type=Duration(), default=None, metavar="DURATION",
+              help="Also report the hosts' storage events (APD, connectivity, redundancy, VMFS "
+                   "heartbeat, permanent device loss) of the last DURATION (e.g. 15m, 2h): one "
+                   "finding per host, a note unless a loss is not over. Default: not read; "
+                   "not with --all-profiles.")
 @click.pass_obj
 def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, policy, fmt: str,
-          prom_file: str | None, expect: str | None, quiet: bool, san: SanInputs):
+          prom_file: str | None, expect: str | None, quiet: bool, san: SanInputs,
+          since: float | None):
     """Read-only compliance check for cron and monitoring.
 
     \b
@@ -73,6 +79,8 @@ def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, polic
     if san.given and all_profiles:
         raise UsageError("--san/--san-cmd describe one SAN: use them with one vCenter, "
                          "not with --all-profiles")
+    if since is not None and all_profiles:
+        raise UsageError("--since reads one vCenter's events: not with --all-profiles")
 
     def one(rt: Runtime, conn: Connection, where: Where) -> Report:
         # --expect, else the profile's ao/ano
@@ -85,8 +93,16 @@ def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, polic
             from ..san.check import findings as san_findings
             from ..verify import finish
             findings = finish([*findings, *san_findings(nodes, inv, where.selector)])
+        storage = None
+        if since is not None:
+            from datetime import timedelta
+
+            from ..storage_events import storage_findings
+            end = rt.server_time(conn)
+            storage = rt.storage_events(conn, inv, end - timedelta(seconds=since), end)
+            findings = (*findings, *storage_findings(storage, _since_text(since)))
         return Report(command="audit", inventory=inv, selector=where.selector,
-                      findings=tuple(findings))
+                      findings=tuple(findings), storage=storage)
     report = each_profile(rt, "audit", one) if all_profiles else one(rt, conn, where)
     if prom_file:  # a failed write is reported, and the exit code still says what the estate is
         from ..promfile import publish
@@ -96,6 +112,13 @@ def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, polic
     if not (quiet and report.severity == Severity.OK):
         emit(render(report, fmt))
     return report.severity
+
+
+def _since_text(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
 
 
 COMMANDS = (show, audit)

@@ -52,6 +52,7 @@ func controlHandler() http.Handler {
 	get("/stats", func(*http.Request) (interface{}, error) { return lab.Stats(), nil })
 	post("/stats/reset", func(*http.Request) (interface{}, error) {
 		lab.ResetStats()
+		resetEventStats()
 		return ok(), nil
 	})
 	post("/reset", func(*http.Request) (interface{}, error) { return ok(), resetLab() })
@@ -65,6 +66,9 @@ func controlHandler() http.Handler {
 	})
 	get("/state", func(*http.Request) (interface{}, error) { return labState(), nil })
 	post("/config", postConfig) // provision_vm.go: eager-zeroing rate
+	post("/events", postEvents) // control_events.go: preload old events, APD timeout
+	get("/events", func(*http.Request) (interface{}, error) { return eventsView(), nil })
+	post("/clock", postClock)
 	get("/config", getConfig)
 	post("/scst", postSCST) // scst_control.go: make a node's SCST view disagree
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -127,12 +131,19 @@ func readJSON(r *http.Request, v interface{}) error {
 
 func postFailover(r *http.Request) (interface{}, error) {
 	var req struct {
-		Active string `json:"active"`
+		Active    string             `json:"active"`
+		SlowHosts map[string]float64 `json:"slow_hosts"` // host -> simulated seconds without live paths
 	}
 	if err := readJSON(r, &req); err != nil {
 		return nil, err
 	}
+	if err := checkSlowHosts(req.SlowHosts); err != nil {
+		return nil, err
+	}
 	if err := lab.Failover(req.Active); err != nil {
+		return nil, err
+	}
+	if err := slowHostsFailover(req.Active, req.SlowHosts); err != nil {
 		return nil, err
 	}
 	return nodesState(), nil

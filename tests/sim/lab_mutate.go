@@ -166,6 +166,7 @@ func (l *Lab) PublishCtx(ctx *simulator.Context, h *Host) {
 	if publishHook != nil {
 		publishHook(ctx, h)
 	}
+	observeHost(h) // events.go: the storage events of what changed
 }
 
 // PublishAll publishes every host.

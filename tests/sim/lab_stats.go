@@ -36,13 +36,15 @@ type Stats struct {
 	Calls  map[string]int `json:"calls"`
 	Esxcli map[string]int `json:"esxcli"`
 	Writes []Write        `json:"writes"`
+	Events EventStats     `json:"events"` // events.go: posted, collectors, pages read, events returned
 }
 
 // Stats returns a copy of the counters and the write log.
 func (l *Lab) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	s := Stats{Calls: map[string]int{}, Esxcli: map[string]int{}, Writes: append([]Write{}, l.writes...)}
+	s := Stats{Calls: map[string]int{}, Esxcli: map[string]int{}, Writes: append([]Write{}, l.writes...),
+		Events: eventStats()}
 	for k, v := range l.calls {
 		s.Calls[k] = v
 	}
