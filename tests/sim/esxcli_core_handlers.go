@@ -39,13 +39,9 @@ func runCoreDeviceList(c *esxcliCall) (*esxcliResult, *cliFault) {
 	excludeOffline, peOnly := c.flag("excludeoffline"), c.flag("peonly")
 	c.lab.Lock()
 	defer c.lab.Unlock()
-	devs := c.host.Devices
-	if name != "" {
-		d := c.host.Device(name)
-		if d == nil {
-			return nil, unknownDevice(name)
-		}
-		devs = []*Device{d}
+	devs, fault := narrowed(name, c.host.Devices, c.host.Device)
+	if fault != nil {
+		return nil, fault
 	}
 	res := &esxcliResult{}
 	if peOnly { // no VVol protocol endpoints in the lab
@@ -111,18 +107,15 @@ func runCorePathList(c *esxcliCall) (*esxcliResult, *cliFault) {
 	devName, pathName := c.str("device"), c.str("path")
 	c.lab.Lock()
 	defer c.lab.Unlock()
-	devs := c.host.Devices // NMP and HPP: the core layer lists every plugin's paths
-	if devName != "" {
-		d := c.host.Device(devName)
-		if d == nil {
-			return nil, unknownDevice(devName)
-		}
-		devs = []*Device{d}
+	// NMP and HPP: the core layer lists every plugin's paths
+	devs, fault := narrowed(devName, c.host.Devices, c.host.Device)
+	if fault != nil {
+		return nil, fault
 	}
 	res := &esxcliResult{}
 	for _, d := range devs {
 		for _, p := range d.Paths {
-			if pathName != "" && p.Name != pathName && p.Runtime != pathName {
+			if !pathNamed(p, pathName) {
 				continue
 			}
 			res.Rows = append(res.Rows, corePathRow(c.host, d, p))

@@ -11,17 +11,31 @@ import (
 // unknownDevice is ESXi's answer for a device the host does not have.
 func unknownDevice(name string) *cliFault { return cliError("Unknown device %s", name) }
 
+// narrowed is devs, or only the device -d names (found by lookup: a list of NMP's devices
+// knows only NMP's); an unknown name fails as esxcli does. Caller holds l.mu.
+func narrowed(name string, devs []*Device, lookup func(string) *Device) ([]*Device, *cliFault) {
+	if name == "" {
+		return devs, nil
+	}
+	d := lookup(name)
+	if d == nil {
+		return nil, unknownDevice(name)
+	}
+	return []*Device{d}, nil
+}
+
+// pathNamed: -p takes a path's UID or its runtime name; empty matches every path.
+func pathNamed(p *Path, name string) bool {
+	return name == "" || p.Name == name || p.Runtime == name
+}
+
 func runDeviceList(c *esxcliCall) (*esxcliResult, *cliFault) {
 	name := c.str("device")
 	c.lab.Lock()
 	defer c.lab.Unlock()
-	devs := c.host.NMPDevices() // HPP devices are not NMP's (hpp.go)
-	if name != "" {
-		d := c.host.NMPDevice(name)
-		if d == nil {
-			return nil, unknownDevice(name)
-		}
-		devs = []*Device{d}
+	devs, fault := narrowed(name, c.host.NMPDevices(), c.host.NMPDevice) // HPP's are not NMP's (hpp.go)
+	if fault != nil {
+		return nil, fault
 	}
 	res := &esxcliResult{}
 	for _, d := range devs {
@@ -113,18 +127,14 @@ func runPathList(c *esxcliCall) (*esxcliResult, *cliFault) {
 	devName, pathName := c.str("device"), c.str("path")
 	c.lab.Lock()
 	defer c.lab.Unlock()
-	devs := c.host.NMPDevices()
-	if devName != "" {
-		d := c.host.NMPDevice(devName)
-		if d == nil {
-			return nil, unknownDevice(devName)
-		}
-		devs = []*Device{d}
+	devs, fault := narrowed(devName, c.host.NMPDevices(), c.host.NMPDevice)
+	if fault != nil {
+		return nil, fault
 	}
 	res := &esxcliResult{}
 	for _, d := range devs {
 		for _, p := range d.Paths {
-			if pathName != "" && p.Name != pathName && p.Runtime != pathName {
+			if !pathNamed(p, pathName) {
 				continue
 			}
 			res.Rows = append(res.Rows, esxcliRow{
