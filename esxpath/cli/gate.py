@@ -110,8 +110,9 @@ def _check(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: 
     if events_since is not None:
         from datetime import timedelta
         events_from = rt.server_time(conn) - timedelta(seconds=events_since)
+    file_docs = san.read_files() if san.given else None  # files and stdin: read once
     while True:
-        nodes = san.read() if san.given else None  # read again on every try, as the hosts
+        dumps = san.read(file_docs) if san.given else None  # --san-cmd again on every try
         inv = rt.read(conn, where)
         if after_failover:
             findings = tuple(judge_after(inv, selector, exp))
@@ -121,7 +122,7 @@ def _check(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: 
                 if h.name not in bad_hosts and h.verifiable:
                     done_at.setdefault(h.name, round(now, 3))
         else:
-            findings = tuple(judge_before(inv, selector, Policy(), exp, san=nodes))
+            findings = tuple(judge_before(inv, selector, Policy(), exp, san=dumps))
         safe = not any(f.severity > Severity.OK for f in findings)
         if safe or time.monotonic() >= deadline:
             break

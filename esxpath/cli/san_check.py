@@ -41,9 +41,9 @@ def check(rt: Runtime, conn: Connection, where: Where, san: SanInputs, fmt: str)
     if not san.given:
         raise UsageError("san check needs the nodes' dumps: --san FILE or --san-cmd CMD"
                          " (repeatable)")
-    nodes = san.read()
+    dumps = san.read()
     inv = rt.read(conn, where)
-    found = san_findings(nodes, inv, where.selector)
+    found = san_findings(dumps.nodes, inv, where.selector, dumps.now, dumps.max_age)
     if not scope_names(inv, where.selector):
         found.append(empty_scope(inv))
     report = Report(command="san check", inventory=inv, selector=where.selector,
