@@ -603,13 +603,23 @@ def _dumped(nodes: tuple[SanNode, ...]) -> str:
     return ", ".join(n.node for n in nodes) or "none"
 
 
+def _where(n: SanNode, target: str, tpg: int, device: str | None) -> str:
+    """"storage2's target T of takeover group local (TPG 2)": the group name as the node's
+    device group of the device calls the group holding T (names are relative to the node)."""
+    dg = n.group_of(device) if device else None
+    name = next((tg.name for tg in dg.target_groups if any(t.name == target for t in tg.targets)),
+                None) if dg else None
+    group = f"takeover group {name} (TPG {tpg})" if name else f"takeover TPG {tpg}"
+    return f"{n.node}'s target {target} of {group}"
+
+
 def _export(n: SanNode, target: OwnTarget, device: SanDevice,
             tpg: int) -> tuple[Severity, str, str] | None:
     """Does `target` of node n show `device` to every host? Only the default group (ini_group
     null) counts, and only on a target without initiator groups: SCST shows an initiator in a
     group that group's LUNs instead of the default ones, and the dump does not say which
     initiators are in a group."""
-    where = f"target {target.name} of {n.node} (takeover TPG {tpg})"
+    where = _where(n, target.name, tpg, device.name)
     default = any(m.device == device.name and m.ini_group is None for m in target.luns)
     only = sorted({m.ini_group for m in target.luns if m.device == device.name and m.ini_group})
     groups = sorted({m.ini_group for m in target.luns if m.ini_group})
@@ -647,6 +657,7 @@ def _takeover_path(nodes: tuple[SanNode, ...], name: str, p: Path, tpg: int) -> 
         own = n.own_target(t)
         if own is None:
             continue
+        device = n.device(name)
         if n.role == "stopped":
             out.append((DANGER, "san-peer-stopped", name,
                         f"{n.node}, which owns the targets of takeover TPG {tpg}, is stopped"
@@ -659,9 +670,8 @@ def _takeover_path(nodes: tuple[SanNode, ...], name: str, p: Path, tpg: int) -> 
         if own.enabled is not True:
             word = "disabled" if own.enabled is False else "not known to be enabled"
             out.append((DANGER, "san-peer-target", name,
-                        f"target {t} of {n.node} (takeover TPG {tpg}) is {word}: its paths"
-                        " will not carry I/O"))
-        device = n.device(name)
+                        f"{_where(n, t, tpg, device.name if device else None)} is {word}: its"
+                        " paths will not carry I/O"))
         if device is None:
             out.append((DANGER, "san-peer-lun", name,
                         f"{n.node} owns takeover TPG {tpg}'s target {t} but has no SCST device"
