@@ -73,10 +73,9 @@ def tokenize(text: str, path: str) -> list[Stmt]:
             if ch == "{":
                 if not pending.strip():
                     raise InputError(f"{path}: line {number}: '{{' without a keyword before it")
-                stmt = Stmt(_words(pending, path, number), number, [])
-                stack[-1][0].append(stmt)
-                assert stmt.block is not None
-                stack.append((stmt.block, number))
+                block: list[Stmt] = []
+                stack[-1][0].append(Stmt(_words(pending, path, number), number, block))
+                stack.append((block, number))
                 pending = ""
             elif ch == "}":
                 if pending.strip():  # scstadmin silently drops it: say so instead
