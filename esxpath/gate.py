@@ -21,10 +21,14 @@ Without --to-tpg, T is the one group the hosts see as ANO; none or several: refu
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from .model import Device, Expectation, Finding, Host, Inventory, Policy, Selector, Severity, TpgState
 from .verify import (empty_scope, finish, group_ids, groups_in_state, holders, missing,
                      scope_names, unverifiable)
+
+if TYPE_CHECKING:  # san.check is imported only when a SAN view is given
+    from .san.check import SanDumps
 
 DANGER, UNKNOWN, NOTE = Severity.DANGER, Severity.UNKNOWN, Severity.OK
 
@@ -169,10 +173,12 @@ def _notes(host: Host, dev: Device) -> list[Finding]:
 
 
 def check(inventory: Inventory, selector: Selector, policy: Policy | None = None,
-          expectation: Expectation | None = None, san=None) -> tuple[Finding, ...]:
+          expectation: Expectation | None = None,
+          san: SanDumps | None = None) -> tuple[Finding, ...]:
     """Pre-failover gate: safe only when no finding is worse than a note (Severity.OK).
-    san: the storage nodes' dumps (san.check.san_view); their disagreements with the hosts
-    and a peer not ready to take over refuse too (san/check.py)."""
+    san: the storage nodes' dumps and the clock they were read by (san.check.SanDumps); their
+    disagreements with the hosts, stale dumps, and nodes behind the hosts' paths that are not
+    dumped or not ready to take over refuse too (san/check.py)."""
     policy, exp = policy or Policy(), expectation or Expectation()
     findings: list[Finding] = [unverifiable(h) for h in inventory.hosts if not h.verifiable]
     readable = [h for h in inventory.hosts if h.verifiable]

@@ -6,11 +6,12 @@ fine. Bad dumps are one line naming the file, with the documented exit code."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from cli_process import IN_CLUSTER, cli_env, report, run
+from cli_process import IN_CLUSTER, cli_env, esxpath_argv, report, run
 
 EUI1, EUI2 = "eui.3163393161633461", "eui.3163393135336264"
 NODES = ("storage1", "storage2")
@@ -189,6 +190,89 @@ def test_check_san_cmd_runs_a_command_per_node(env, lab, tmp_path):
     assert failed.stderr.strip().splitlines()[-1] == (
         "esxpath: error: --san-cmd \"echo 'ssh: connect to host storage2 port 22: No route to"
         " host' >&2; exit 255\": exit 255: ssh: connect to host storage2 port 22: No route to host")
+
+
+@pytest.mark.sim
+def test_check_refuses_a_peer_from_another_storage_pair(env, lab, tmp_path):
+    """storage2's dump replaced by a node of another pair made from the same template: same
+    device names, setup_id, group ids and LUN ids, other WWPNs. The hosts' takeover paths lead
+    to storage2's targets, which no dump owns: not SAFE, UNKNOWN (it was SAFE by group id)."""
+    apply = run(env, "apply", *IN_CLUSTER, "-o", "json")
+    assert apply.returncode == 0, explain(apply)
+    lab.post("/scst", {"node": "storage2", "rename_target": {
+        "21:00:00:24:ff:54:09:32": "21:00:00:24:ff:99:09:32",
+        "21:00:00:24:ff:54:09:33": "21:00:00:24:ff:99:09:33"}})
+    files = dumps(env, lab, tmp_path)
+    other = json.loads(Path(files[1]).read_text(encoding="utf-8"))
+    assert {t["name"] for t in other["targets"]} == {"21:00:00:24:ff:99:09:32",
+                                                     "21:00:00:24:ff:99:09:33"}
+    proc, doc = gate(env, files)
+    assert proc.returncode == 3 and doc["status"] == "UNKNOWN", explain(proc)
+    found = [f for f in doc["findings"] if f["code"] == "san-peer-unknown"]
+    for eui in (EUI1, EUI2):
+        for wwpn in ("21:00:00:24:ff:54:09:32", "21:00:00:24:ff:54:09:33"):
+            assert any(eui in f["message"] and wwpn in f["message"] and "esx01" in f["message"]
+                       for f in found), explain(proc)
+
+
+@pytest.mark.sim
+def test_check_refuses_a_lun_exported_to_an_initiator_group_only(env, lab, tmp_path):
+    """storage2 exports a LUN under an initiator group only (targets/.../ini_groups/G/luns):
+    the dump does not say which hosts are in G, so the gate cannot prove the hosts see it."""
+    apply = run(env, "apply", *IN_CLUSTER, "-o", "json")
+    assert apply.returncode == 0, explain(apply)
+    lab.post("/scst", {"node": "storage2", "ini_group": {EUI2: "esx_hosts"}})
+    files = dumps(env, lab, tmp_path)
+    peer = json.loads(Path(files[1]).read_text(encoding="utf-8"))
+    assert {(m["device"], m["ini_group"]) for t in peer["targets"] for m in t["luns"]} == {
+        ("lun1_63375032021", None), ("lun2_50332507772", "esx_hosts")}
+    esxi_only = run(env, "check", *IN_CLUSTER, "-o", "json")
+    assert esxi_only.returncode == 0, explain(esxi_only)  # ESXi looks fine
+    proc, doc = gate(env, files)
+    assert proc.returncode == 3 and doc["status"] == "UNKNOWN", explain(proc)
+    found = [f for f in doc["findings"] if f["code"] == "san-peer-ini-group"]
+    assert any(all(w in f["message"] for w in (EUI2, "storage2", "lun2_50332507772",
+                                               "initiator group esx_hosts only"))
+               for f in found), explain(proc)
+    # the other LUN stays in the default group, but a host in esx_hosts would not see it
+    assert any(all(w in f["message"] for w in (EUI1, "lun1_63375032021", "esx_hosts",
+                                               "instead of the default ones"))
+               for f in found), explain(proc)
+
+
+@pytest.mark.sim
+def test_check_wait_reads_stdin_once(env, lab, tmp_path):
+    """check --san - --wait: every try judges the SAN again, but stdin is read once (the
+    second read found it empty: exit 78). A peer that stays not ready: exit 2 after the wait."""
+    apply = run(env, "apply", *IN_CLUSTER, "-o", "json")
+    assert apply.returncode == 0, explain(apply)
+    lab.post("/scst", {"node": "storage2", "disable_target": ["21:00:00:24:ff:54:09:32"]})
+    f1, f2 = dumps(env, lab, tmp_path)
+    proc = subprocess.run(esxpath_argv("check", *IN_CLUSTER, "--san", f1, "--san", "-",
+                                       "--wait", "1", "--interval", "0.3", "-o", "json"),
+                          env=env, input=Path(f2).read_text(encoding="utf-8"),
+                          capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 2, explain(proc)
+    assert "san-peer-target" in {f["code"] for f in report(proc)["findings"]}, explain(proc)
+
+
+@pytest.mark.sim
+def test_check_refuses_a_dump_from_scst_conf(env, lab, tmp_path):
+    """A dump made from scst.conf (saved config, not the live state): the gate refuses it,
+    san check notes it."""
+    apply = run(env, "apply", *IN_CLUSTER, "-o", "json")
+    assert apply.returncode == 0, explain(apply)
+    files = dumps(env, lab, tmp_path)
+    doc2 = json.loads(Path(files[1]).read_text(encoding="utf-8"))
+    doc2["source"] = "scst.conf:/etc/scst.conf"
+    Path(files[1]).write_text(json.dumps(doc2), encoding="utf-8")
+    proc, doc = gate(env, files)
+    assert proc.returncode == 3, explain(proc)
+    assert {f["code"] for f in doc["findings"] if f["severity"] != "OK"} == {
+        "san-dump-saved-config"}, explain(proc)
+    audit = run(env, "san", "check", *san_args(files), "-o", "json")
+    assert audit.returncode == 0, explain(audit)
+    assert [f["code"] for f in report(audit)["findings"]] == ["san-dump-saved-config"]
 
 
 # ---------------------------------------------------------------- bad dumps (no vCenter read)

@@ -271,19 +271,31 @@ class SanInputs:
     files: tuple[str, ...]
     cmds: tuple[str, ...]
     timeout: float
+    max_age: float = 600  # --san-max-age (san.check.DEFAULT_MAX_AGE)
 
     @property
     def given(self) -> bool:
         return bool(self.files or self.cmds)
 
-    def read(self):
-        """The dumps as checked nodes (esxpath/san/check.py); read again on every call."""
+    def read_files(self) -> list:
+        """The --san files (and stdin), decoded: read them once per command."""
+        from ..san.sources import read_files
+        return read_files(self.files)
+
+    def read(self, file_docs: list | None = None):
+        """The dumps as san.check.SanDumps, stamped with this machine's clock: the --san files
+        (file_docs: read_files' answer, kept across the tries of check --wait) and the
+        --san-cmd commands, run again on every call."""
+        from datetime import datetime, timezone
+
+        from ..san.check import SanDumps
         from ..san.sources import read_dumps
-        return read_dumps(self.files, self.cmds, self.timeout)
+        nodes = read_dumps(self.files, self.cmds, self.timeout, file_docs)
+        return SanDumps(nodes, datetime.now(timezone.utc), self.max_age)
 
 
-def _san(san_files, san_cmds, san_timeout):
-    return {"san": SanInputs(tuple(san_files), tuple(san_cmds), san_timeout)}
+def _san(san_files, san_cmds, san_timeout, san_max_age):
+    return {"san": SanInputs(tuple(san_files), tuple(san_cmds), san_timeout, san_max_age)}
 
 
 san_options = _grouped(_san, [
@@ -295,6 +307,11 @@ san_options = _grouped(_san, [
                       "(repeatable; runs without the vCenter password in its environment)."),
     click.option("--san-timeout", type=seconds(min=1), default=60, show_default=True,
                  metavar="SECONDS", help="Seconds a --san-cmd may take."),
+    click.option("--san-max-age", type=seconds(min=1), default=600, show_default=True,
+                 metavar="SECONDS",
+                 help="A dump older than this (or ahead of this machine's clock by more), or "
+                      "made from scst.conf, makes check refuse (exit 3); audit and san check "
+                      "note it."),
 ])
 
 

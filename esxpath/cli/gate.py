@@ -69,10 +69,13 @@ def check(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, to_tp
     and at least the host's live AO paths now; the host was read completely, sees the groups as
     the other hosts do, and the device is NMP-claimed, VMW_PSP_RR and operational.
     With --san/--san-cmd (each storage node's `esxpath san dump`) also: the SAN agrees with
-    the hosts, and the peer owning the takeover group has its targets in it enabled and
-    exports every in-scope LUN on them (docs/san.md).
+    the hosts; every node behind a host's takeover or AO path (found by the path's target
+    among each dump's own targets) is dumped, live (sysfs) and not older than --san-max-age;
+    the takeover node runs, and its targets the hosts use are enabled and export every
+    in-scope LUN to all initiators (docs/san.md).
     Exit: 0 safe, 2 not safe (reasons printed, one a line), 3 could not verify (also a failed
-    --san-cmd), 64 usage, 78 a --san dump unreadable or not a dump.
+    --san-cmd, a node not dumped, a stale dump), 64 usage, 78 a --san dump unreadable or not
+    a dump.
     """
     from ..output import render
     # usage errors once, before any vCenter is read
@@ -110,8 +113,9 @@ def _check(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: 
     if events_since is not None:
         from datetime import timedelta
         events_from = rt.server_time(conn) - timedelta(seconds=events_since)
+    file_docs = san.read_files() if san.given else None  # files and stdin: read once
     while True:
-        nodes = san.read() if san.given else None  # read again on every try, as the hosts
+        dumps = san.read(file_docs) if san.given else None  # --san-cmd again on every try
         inv = rt.read(conn, where)
         if after_failover:
             findings = tuple(judge_after(inv, selector, exp))
@@ -121,7 +125,7 @@ def _check(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: 
                 if h.name not in bad_hosts and h.verifiable:
                     done_at.setdefault(h.name, round(now, 3))
         else:
-            findings = tuple(judge_before(inv, selector, Policy(), exp, san=nodes))
+            findings = tuple(judge_before(inv, selector, Policy(), exp, san=dumps))
         safe = not any(f.severity > Severity.OK for f in findings)
         if safe or time.monotonic() >= deadline:
             break

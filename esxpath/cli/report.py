@@ -86,13 +86,14 @@ def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, polic
         # --expect, else the profile's ao/ano
         exp = Expectation(**wanted) if expect else Expectation(ao=where.expect.ao,
                                                                ano=where.expect.ano)
-        nodes = san.read() if san.given else None
+        dumps = san.read() if san.given else None
         inv = rt.read(conn, where)
         findings = run_audit(inv, where.selector, policy, exp)
-        if nodes is not None:
+        if dumps is not None:
             from ..san.check import findings as san_findings
             from ..verify import finish
-            findings = finish([*findings, *san_findings(nodes, inv, where.selector)])
+            findings = finish([*findings, *san_findings(dumps.nodes, inv, where.selector,
+                                                        dumps.now, dumps.max_age)])
         storage = None
         if since is not None:
             from datetime import timedelta

@@ -27,13 +27,15 @@ def check(rt: Runtime, conn: Connection, where: Where, san: SanInputs, fmt: str)
     host sees, colliding ids, different setup_id; TPG and RTP ids the SAN does not know;
     SCST ALUA states that differ from the hosts' view or between the nodes (split brain,
     two active groups, a stopped node still reporting its group usable); a Pacemaker master
-    whose group is not the one the hosts see as AO. Read-only.
+    whose group is not the one the hosts see as AO; two dumps of one node; as notes, dumps
+    older than --san-max-age or made from scst.conf. Read-only.
 
     \b
     Exit codes: 0 consistent; 1 warning (a device no host sees, an RTP id, setup_id with
     explicit ids); 2 danger (any other finding); 3 could not verify (a host unreadable, a
-    --san-cmd failed or timed out); 64 usage; 78 a --san dump missing, unreadable or not a
-    dump (the message names the file); others as for every command (README).
+    --san-cmd failed or timed out, two dumps claim the same targets); 64 usage; 78 a --san
+    dump missing, unreadable or not a dump (the message names the file); others as for every
+    command (README).
     """
     from ..output import render
     from ..san.check import findings as san_findings
@@ -41,9 +43,9 @@ def check(rt: Runtime, conn: Connection, where: Where, san: SanInputs, fmt: str)
     if not san.given:
         raise UsageError("san check needs the nodes' dumps: --san FILE or --san-cmd CMD"
                          " (repeatable)")
-    nodes = san.read()
+    dumps = san.read()
     inv = rt.read(conn, where)
-    found = san_findings(nodes, inv, where.selector)
+    found = san_findings(dumps.nodes, inv, where.selector, dumps.now, dumps.max_age)
     if not scope_names(inv, where.selector):
         found.append(empty_scope(inv))
     report = Report(command="san check", inventory=inv, selector=where.selector,

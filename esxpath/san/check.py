@@ -23,31 +23,42 @@ refuses on DANGER and UNKNOWN and turns DRIFT into notes:
                               active or nonoptimized (initiators hang on paths that look usable)
   san-master          DANGER  the Pacemaker master's group is not AO on a host, no node or two
                               nodes are promoted
-Gate only (check before a failover, for the group that takes over):
-  san-peer-unknown    UNKNOWN no dump owns the takeover group: the peer cannot be verified
-  san-peer-stopped    DANGER  the peer is stopped
-  san-peer-target     DANGER  a target of the peer in the takeover group is not enabled
-  san-peer-lun        DANGER  the peer does not export an in-scope LUN on a takeover target
+  san-dump-twin       UNKNOWN two dumps claim the same own targets (one node dumped twice?)
+  san-dump-stale      NOTE    a dump older (or newer) than --san-max-age (gate: UNKNOWN)
+  san-dump-saved-config NOTE  a dump made from scst.conf, not the live state (gate: UNKNOWN)
+Gate only (check before a failover). The nodes are found by the targets the hosts' paths use
+(never by group id alone: a node of another storage pair made from the same template has the
+same group ids and device ids, but other targets):
+  san-peer-unknown    UNKNOWN a takeover path's target is no dumped node's own target
+  san-active-unknown  UNKNOWN an AO path's target is no dumped node's own target
+  san-peer-stopped    DANGER  the node owning a takeover target is stopped
+  san-peer-role       UNKNOWN its Pacemaker role is unknown
+  san-peer-target     DANGER  a takeover target is not enabled
+  san-peer-lun        DANGER  a takeover target does not export the LUN (or no device has its id)
+  san-peer-ini-group  UNKNOWN a takeover target exports the LUN to an initiator group only, or has
+                              initiator groups (a host in one sees that group's LUNs, not the
+                              default ones): the dump does not say which hosts are in them
 """
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..errors import InputError
-from ..model import Device, Finding, Host, Inventory, Selector, Severity, TpgState
-from ..verify import group_ids, scope_names
-
-SCHEMA = "esxpath/san-dump/1"
+from ..model import Device, Finding, Host, Inventory, Path, Selector, Severity, TpgState
+from ..verify import group_ids, groups_in_state, scope_names
+from .dump import SCHEMA
+from .ids import target_key
 DRIFT, DANGER, UNKNOWN, NOTE = Severity.DRIFT, Severity.DANGER, Severity.UNKNOWN, Severity.OK
 
 # SCST ALUA state -> the TPG_state ESXi shows for it (offline: also any dead path)
 ESXI_STATE = {"active": TpgState.AO, "nonoptimized": TpgState.ANO, "standby": TpgState.STANDBY,
               "unavailable": TpgState.UNAVAILABLE, "offline": TpgState.OFFLINE,
               "transitioning": TpgState.TRANSITIONING}
-ROLES = ("promoted", "unpromoted", "stopped", "unknown")
+ROLES = ("promoted", "unpromoted", "stopped", "unknown")  # a dump's `role` values
+DEFAULT_MAX_AGE = 600.0  # --san-max-age: seconds a dump may be old (or ahead of this clock)
 
 
 class SanDumpError(InputError):
@@ -56,27 +67,29 @@ class SanDumpError(InputError):
 
 # ---------------------------------------------------------------- the dump, typed
 
+# San* classes: a dump as read back (state.py's classes are what a node's SCST holds)
+
 @dataclass(frozen=True)
-class GroupTarget:
-    name: str  # normalised: lower case; a bare 16-digit WWPN gets its colons
+class SanGroupTarget:
+    name: str  # target_key(): lower case; a bare 16-digit WWPN gets its colons
     rel_tgt_id: int | None
     local: bool
     enabled: bool | None
 
 
 @dataclass(frozen=True)
-class TargetGroup:
+class SanTargetGroup:
     name: str
     group_id: int
     state: str
-    targets: tuple[GroupTarget, ...]
+    targets: tuple[SanGroupTarget, ...]
 
 
 @dataclass(frozen=True)
-class DeviceGroup:
+class SanDeviceGroup:
     name: str
     devices: tuple[str, ...]
-    target_groups: tuple[TargetGroup, ...]
+    target_groups: tuple[SanTargetGroup, ...]
 
 
 @dataclass(frozen=True)
@@ -89,12 +102,19 @@ class SanDevice:
 
 
 @dataclass(frozen=True)
+class SanLun:
+    lun: int
+    device: str
+    ini_group: str | None  # None: the default group (initiators in no initiator group)
+
+
+@dataclass(frozen=True)
 class OwnTarget:
     driver: str
     name: str
     enabled: bool | None
     rel_tgt_id: int | None
-    luns: tuple[tuple[int, str], ...]  # (lun, device name)
+    luns: tuple[SanLun, ...]
 
 
 @dataclass(frozen=True)
@@ -104,33 +124,34 @@ class SanNode:
     setup_id: int | None
     role: str  # promoted | unpromoted | stopped | unknown
     devices: tuple[SanDevice, ...]
-    device_groups: tuple[DeviceGroup, ...]
+    device_groups: tuple[SanDeviceGroup, ...]
     targets: tuple[OwnTarget, ...]
+    source: str | None = None  # sysfs:DIR (live) or scst.conf:FILE (saved configuration)
+    taken_at: str | None = None  # UTC, ISO 8601
 
     def device(self, esxi_id: str) -> SanDevice | None:
         return next((d for d in self.devices if d.esxi_id == esxi_id), None)
 
-    def group_of(self, device: str) -> DeviceGroup | None:
+    def group_of(self, device: str) -> SanDeviceGroup | None:
         return next((g for g in self.device_groups if device in g.devices), None)
 
     def own_target(self, name: str) -> OwnTarget | None:
         return next((t for t in self.targets if t.name == name), None)
 
-    def owns(self, tg: TargetGroup) -> bool:
+    def owns(self, tg: SanTargetGroup) -> bool:
         """The group's targets live on this node (sysfs: the node's own targets/)."""
         mine = {t.name for t in self.targets}
         return any(t.local or t.name in mine for t in tg.targets)
 
 
-_WWPN_RE = re.compile(r"^[0-9a-f]{16}$")
+@dataclass(frozen=True)
+class SanDumps:
+    """What the gate judges the SAN by: the nodes' dumps, this machine's clock when they were
+    read (UTC, aware) and how old a dump may be."""
 
-
-def target_key(name: str) -> str:
-    """SCST and ESXi spellings of one target compared: lower case, colon-separated WWPN."""
-    n = name.strip().lower()
-    if _WWPN_RE.match(n):
-        return ":".join(n[i:i + 2] for i in range(0, 16, 2))
-    return n
+    nodes: tuple[SanNode, ...]
+    now: datetime
+    max_age: float = DEFAULT_MAX_AGE
 
 
 def _need(obj: object, key: str, kind: type | tuple[type, ...], where: str, origin: str,
@@ -184,23 +205,24 @@ def parse_dump(doc: object, origin: str) -> SanNode:
         for j, tg in enumerate(_need(g, "target_groups", list, at, origin)):
             at2 = f"{at}target_groups[{j}]."
             members = tuple(
-                GroupTarget(target_key(_need(t, "name", str, f"{at2}targets[{k}].", origin)),
+                SanGroupTarget(target_key(_need(t, "name", str, f"{at2}targets[{k}].", origin)),
                             _need(t, "rel_tgt_id", int, f"{at2}targets[{k}].", origin, True),
                             bool(_need(t, "local", bool, f"{at2}targets[{k}].", origin, True)),
                             _need(t, "enabled", bool, f"{at2}targets[{k}].", origin, True))
                 for k, t in enumerate(_need(tg, "targets", list, at2, origin)))
-            tgs.append(TargetGroup(_need(tg, "name", str, at2, origin),
+            tgs.append(SanTargetGroup(_need(tg, "name", str, at2, origin),
                                    _need(tg, "group_id", int, at2, origin),
                                    (_need(tg, "state", str, at2, origin, True) or "").lower(),
                                    members))
         names = _need(g, "devices", list, at, origin)
-        groups.append(DeviceGroup(_need(g, "name", str, at, origin),
+        groups.append(SanDeviceGroup(_need(g, "name", str, at, origin),
                                   tuple(str(n) for n in names), tuple(tgs)))
     targets = []
     for i, t in enumerate(_need(doc, "targets", list, "", origin)):
         at = f"targets[{i}]."
-        luns = tuple((_need(m, "lun", int, f"{at}luns[{k}].", origin),
-                      _need(m, "device", str, f"{at}luns[{k}].", origin))
+        luns = tuple(SanLun(_need(m, "lun", int, f"{at}luns[{k}].", origin),
+                            _need(m, "device", str, f"{at}luns[{k}].", origin),
+                            _need(m, "ini_group", str, f"{at}luns[{k}].", origin, True))
                      for k, m in enumerate(_need(t, "luns", list, at, origin)))
         targets.append(OwnTarget(_need(t, "driver", str, at, origin),
                                  target_key(_need(t, "name", str, at, origin)),
@@ -209,7 +231,9 @@ def parse_dump(doc: object, origin: str) -> SanNode:
     return SanNode(origin=origin, node=node,
                    setup_id=_need(doc, "setup_id", int, "", origin, nullable=True),
                    role=role, devices=tuple(devices), device_groups=tuple(groups),
-                   targets=tuple(targets))
+                   targets=tuple(targets),
+                   source=_need(doc, "source", str, "", origin, nullable=True),
+                   taken_at=_need(doc, "taken_at", str, "", origin, nullable=True))
 
 
 def san_view(docs: Iterable[tuple[object, str]]) -> tuple[SanNode, ...]:
@@ -232,9 +256,9 @@ class _Side:
 
     node: SanNode
     device: SanDevice
-    group: DeviceGroup | None
+    group: SanDeviceGroup | None
 
-    def target_group(self, group_id: int) -> TargetGroup | None:
+    def target_group(self, group_id: int) -> SanTargetGroup | None:
         if self.group is None:
             return None
         return next((t for t in self.group.target_groups if t.group_id == group_id), None)
@@ -262,7 +286,7 @@ def _readable(inventory: Inventory) -> list[Host]:
     return [h for h in inventory.hosts if h.verifiable]
 
 
-def _path_target(p) -> str | None:
+def _path_target(p: Path) -> str | None:
     name = p.target_wwpn or p.target_iqn
     return target_key(name) if name else None
 
@@ -380,7 +404,7 @@ def _groups(host: Host, dev: Device, sides: list[_Side]) -> list[Finding]:
 
 
 def _rtp(host: Host, dev: Device, s: _Side) -> list[Finding]:
-    bad: dict[int, list[str]] = {}
+    bad: dict[int, tuple[SanTargetGroup, list[str]]] = {}
     for p in dev.paths:
         if p.tpg_id is None or p.rtp_id is None:
             continue
@@ -391,11 +415,10 @@ def _rtp(host: Host, dev: Device, s: _Side) -> list[Finding]:
         rel |= {o.rel_tgt_id for t in tg.targets if t.rel_tgt_id is None
                 and (o := s.node.own_target(t.name)) is not None and o.rel_tgt_id is not None}
         if p.rtp_id not in rel:
-            bad.setdefault(p.tpg_id, []).append(f"{p.runtime_name or p.name} RTP_id {p.rtp_id}")
+            bad.setdefault(p.tpg_id, (tg, []))[1].append(
+                f"{p.runtime_name or p.name} RTP_id {p.rtp_id}")
     out = []
-    for g, paths in sorted(bad.items()):
-        tg = s.target_group(g)
-        assert tg is not None
+    for g, (tg, paths) in sorted(bad.items()):
         rel_text = ", ".join(f"{t.name}={t.rel_tgt_id}" for t in tg.targets) or "no target"
         out.append(Finding(DRIFT, "san-rtp-unknown", host.name, dev.canonical_name,
                            f"{host.name} {dev.canonical_name}: {'; '.join(paths)}: no target of"
@@ -404,7 +427,7 @@ def _rtp(host: Host, dev: Device, s: _Side) -> list[Finding]:
     return out
 
 
-def _owners(tg: TargetGroup, nodes: tuple[SanNode, ...]) -> tuple[str, ...]:
+def _owners(tg: SanTargetGroup, nodes: tuple[SanNode, ...]) -> tuple[str, ...]:
     """The nodes whose own targets are in the group: what identifies a group across nodes."""
     names = {t.name for t in tg.targets}
     return tuple(sorted(n.node for n in nodes if names & {t.name for t in n.targets}))
@@ -495,12 +518,68 @@ def _master(nodes: tuple[SanNode, ...], readable: list[Host], names: list[str]) 
     return out
 
 
-def findings(nodes: tuple[SanNode, ...], inventory: Inventory,
-             selector: Selector) -> list[Finding]:
-    """Every SAN finding for audit and `san check` (severities as in the module docstring)."""
+def _twins(nodes: tuple[SanNode, ...]) -> list[Finding]:
+    """Two dumps that claim the same own targets: one node dumped twice under two names (or
+    nodes that share target names): the nodes cannot be told apart by their targets."""
+    out = []
+    for i, a in enumerate(nodes):
+        for b in nodes[i + 1:]:
+            same = sorted({t.name for t in a.targets} & {t.name for t in b.targets})
+            if same:
+                out.append(Finding(UNKNOWN, "san-dump-twin", None, None,
+                                   f"{a.node} ({a.origin}) and {b.node} ({b.origin}) claim the"
+                                   f" same own target(s) {', '.join(same)}: one node dumped"
+                                   " twice under two names? The nodes cannot be told apart"))
+    return out
+
+
+def _taken_at(text: str | None) -> datetime | None:
+    try:
+        t = datetime.fromisoformat((text or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo is not None else None  # no zone: its age cannot be told
+
+
+def freshness(nodes: tuple[SanNode, ...], now: datetime, max_age: float,
+              severity: Severity) -> list[Finding]:
+    """Dumps that may not show the SAN as it is now: made from scst.conf (a saved config, not
+    SCST's live state), or taken more than max_age seconds before `now` (or after it: a
+    clock is wrong). The gate refuses them (UNKNOWN); audit and san check note them."""
+    out = []
+    for n in nodes:
+        if not (n.source or "").startswith("sysfs:"):
+            out.append(Finding(severity, "san-dump-saved-config", None, None,
+                               f"{n.node}: its dump ({n.origin}) was made from"
+                               f" {n.source or 'an unknown source'}, not from SCST's live state"
+                               " (sysfs): what the node exports now is not known"))
+        taken = _taken_at(n.taken_at)
+        if taken is None:
+            out.append(Finding(severity, "san-dump-stale", None, None,
+                               f"{n.node}: its dump ({n.origin}) has no valid taken_at"
+                               f" ({n.taken_at!r}): its age cannot be told"))
+            continue
+        age = (now - taken).total_seconds()
+        if age > max_age:
+            out.append(Finding(severity, "san-dump-stale", None, None,
+                               f"{n.node}: its dump ({n.origin}) was taken at {n.taken_at},"
+                               f" {age:.0f}s ago (--san-max-age {max_age:g}): the SAN may have"
+                               " changed since"))
+        elif age < -max_age:
+            out.append(Finding(severity, "san-dump-stale", None, None,
+                               f"{n.node}: its dump ({n.origin}) was taken at {n.taken_at},"
+                               f" {-age:.0f}s ahead of this machine's clock (--san-max-age"
+                               f" {max_age:g}): one of the clocks is wrong"))
+    return out
+
+
+def findings(nodes: tuple[SanNode, ...], inventory: Inventory, selector: Selector,
+             now: datetime | None = None, max_age: float = DEFAULT_MAX_AGE) -> list[Finding]:
+    """Every SAN finding for audit and `san check` (severities as in the module docstring);
+    with `now` (this machine's clock, UTC), stale and saved-config dumps as notes."""
     readable = _readable(inventory)
     names = scope_names(inventory, selector)
-    out = _identity(nodes, inventory, selector, names)
+    out = _twins(nodes) + _identity(nodes, inventory, selector, names)
     for name in names:
         sides = _sides(nodes, name)
         out += _agreement(name, sides, nodes)
@@ -509,65 +588,156 @@ def findings(nodes: tuple[SanNode, ...], inventory: Inventory,
             if dev is not None and dev.managed and selector.matches(dev):
                 out += _groups(h, dev, sides)
     out += _master(nodes, readable, names)
+    if now is not None:
+        out += freshness(nodes, now, max_age, NOTE)
     return out
 
 
-def _peer(name: str, target: int, nodes: tuple[SanNode, ...]) -> list[Finding]:
-    """Before a failover to TPG `target`: its owner is stopped? its targets in the group
-    enabled? each of them exporting the LUN?"""
-    owners = [s for s in _sides(nodes, name) if target in s.own_ids()]
+# ---------------------------------------------------------------- the gate: nodes by targets
+
+# one problem seen by a host: (severity, code, device, text); _gather names the hosts
+_Issue = tuple[Severity, str, str, str]
+
+
+def _dumped(nodes: tuple[SanNode, ...]) -> str:
+    return ", ".join(n.node for n in nodes) or "none"
+
+
+def _where(n: SanNode, target: str, tpg: int, device: str | None) -> str:
+    """"storage2's target T of takeover group local (TPG 2)": the group name as the node's
+    device group of the device calls the group holding T (names are relative to the node)."""
+    dg = n.group_of(device) if device else None
+    name = next((tg.name for tg in dg.target_groups if any(t.name == target for t in tg.targets)),
+                None) if dg else None
+    group = f"takeover group {name} (TPG {tpg})" if name else f"takeover TPG {tpg}"
+    return f"{n.node}'s target {target} of {group}"
+
+
+def _export(n: SanNode, target: OwnTarget, device: SanDevice,
+            tpg: int) -> tuple[Severity, str, str] | None:
+    """Does `target` of node n show `device` to every host? Only the default group (ini_group
+    null) counts, and only on a target without initiator groups: SCST shows an initiator in a
+    group that group's LUNs instead of the default ones, and the dump does not say which
+    initiators are in a group."""
+    where = _where(n, target.name, tpg, device.name)
+    default = any(m.device == device.name and m.ini_group is None for m in target.luns)
+    only = sorted({m.ini_group for m in target.luns if m.device == device.name and m.ini_group})
+    groups = sorted({m.ini_group for m in target.luns if m.ini_group})
+    if default and not groups:
+        return None
+    if not default and only:
+        return (UNKNOWN, "san-peer-ini-group",
+                f"{where} exports {device.name} to initiator group {', '.join(only)} only:"
+                " cannot prove the host is in it")
+    if default:
+        return (UNKNOWN, "san-peer-ini-group",
+                f"{where} has initiator group(s) {', '.join(groups)}: an initiator in one sees"
+                f" that group's LUNs instead of the default ones (which hold {device.name});"
+                " cannot prove the host is in none of them")
+    return (DANGER, "san-peer-lun",
+            f"{where} does not export {device.name} as a LUN: NOT ready to take over")
+
+
+def _takeover_path(nodes: tuple[SanNode, ...], name: str, p: Path, tpg: int) -> list[_Issue]:
+    """One path of the group taking over: the node that owns its target (the node the host
+    will really use), that node's role, the target enabled and exporting the LUN."""
+    t = _path_target(p)
+    if t is None:
+        return [(UNKNOWN, "san-peer-unknown", name,
+                 f"path {p.runtime_name or p.name} of takeover TPG {tpg} names no target"
+                 " (WWPN/IQN): the node behind it cannot be found")]
+    owners = [n for n in nodes if n.own_target(t) is not None]
     if not owners:
-        # the peer may not produce the id at all (setup_id): find it by the group alone
-        owners_by_group = [n.node for n in nodes for g in n.device_groups for tg in g.target_groups
-                           if tg.group_id == target and n.owns(tg)]
-        if owners_by_group:
-            return [Finding(DANGER, "san-peer-lun", None, name,
-                            f"{', '.join(sorted(set(owners_by_group)))} {name}: the peer that"
-                            f" owns takeover TPG {target} has no SCST device with this id:"
-                            " NOT ready to take over")]
-        dumped = ", ".join(n.node for n in nodes) or "none"
-        return [Finding(UNKNOWN, "san-peer-unknown", None, name,
-                        f"{name}: no --san dump owns takeover TPG {target} (dumped: {dumped}):"
-                        " the peer's readiness cannot be verified; give its dump")]
-    out: list[Finding] = []
-    for s in owners:
-        n = s.node.node
-        if s.node.role == "stopped":
-            out.append(Finding(DANGER, "san-peer-stopped", None, name,
-                               f"{n} {name}: the peer owning takeover TPG {target} is stopped"
-                               " (Pacemaker): NOT ready to take over"))
-        tg = s.target_group(target)
-        assert tg is not None
-        for t in tg.targets:
-            own = s.node.own_target(t.name)
-            if not (t.local or own is not None):
-                continue
-            enabled = t.enabled if t.enabled is not None else (own.enabled if own else None)
-            if enabled is not True:
-                word = "disabled" if enabled is False else "not known to be enabled"
-                out.append(Finding(DANGER, "san-peer-target", None, name,
-                                   f"{n} {name}: target {t.name} of takeover group {tg.name}"
-                                   f" (TPG {target}) is {word}: its paths will not carry I/O"))
-            if own is None or s.device.name not in {dev for _, dev in own.luns}:
-                why = "is not one of its targets" if own is None else \
-                    f"does not export {s.device.name} as a LUN"
-                out.append(Finding(DANGER, "san-peer-lun", None, name,
-                                   f"{n} {name}: target {t.name} of takeover group {tg.name}"
-                                   f" (TPG {target}) {why}: NOT ready to take over"))
+        return [(UNKNOWN, "san-peer-unknown", name,
+                 f"takeover TPG {tpg} path target {t} is no own target of a dumped node"
+                 f" (dumped: {_dumped(nodes)}): the peer's readiness cannot be verified; give"
+                 " the dump of the node that owns it")]
+    out: list[_Issue] = []
+    for n in owners:  # two owners: san-dump-twin refuses too
+        own = n.own_target(t)
+        if own is None:
+            continue
+        device = n.device(name)
+        if n.role == "stopped":
+            out.append((DANGER, "san-peer-stopped", name,
+                        f"{n.node}, which owns the targets of takeover TPG {tpg}, is stopped"
+                        " (Pacemaker): NOT ready to take over"))
+        elif n.role not in ("promoted", "unpromoted"):
+            out.append((UNKNOWN, "san-peer-role", name,
+                        f"{n.node}, which owns the targets of takeover TPG {tpg}, has Pacemaker"
+                        f" role {n.role} (no Pacemaker or promotable clone in its dump): its"
+                        " readiness cannot be verified"))
+        if own.enabled is not True:
+            word = "disabled" if own.enabled is False else "not known to be enabled"
+            out.append((DANGER, "san-peer-target", name,
+                        f"{_where(n, t, tpg, device.name if device else None)} is {word}: its"
+                        " paths will not carry I/O"))
+        if device is None:
+            out.append((DANGER, "san-peer-lun", name,
+                        f"{n.node} owns takeover TPG {tpg}'s target {t} but has no SCST device"
+                        f" with this id (setup_id {n.setup_id}): NOT ready to take over"))
+        elif (issue := _export(n, own, device, tpg)) is not None:
+            out.append((issue[0], issue[1], name, issue[2]))
     return out
 
 
-def gate_findings(nodes: tuple[SanNode, ...], inventory: Inventory, selector: Selector,
+def _active_path(nodes: tuple[SanNode, ...], name: str, p: Path) -> list[_Issue]:
+    """A path of the AO group: its node must be dumped too, or split brain and two active
+    groups cannot be checked."""
+    t = _path_target(p)
+    if t is not None and any(n.own_target(t) is not None for n in nodes):
+        return []
+    what = f"path target {t}" if t else f"path {p.runtime_name or p.name} (no target name)"
+    return [(UNKNOWN, "san-active-unknown", name,
+             f"AO TPG {p.tpg_id} {what} is no own target of a dumped node (dumped:"
+             f" {_dumped(nodes)}): without the active node's dump, split brain and two active"
+             " groups cannot be checked; give it")]
+
+
+def _gather(issues: list[tuple[str, _Issue]]) -> list[Finding]:
+    """(host, issue) pairs -> one finding per issue, naming every host that has it."""
+    hosts: dict[_Issue, list[str]] = {}
+    for host, issue in issues:
+        seen = hosts.setdefault(issue, [])
+        if host not in seen:
+            seen.append(host)
+    return [Finding(sev, code, hs[0] if len(hs) == 1 else None, name,
+                    f"{', '.join(hs)} {name}: {text}")
+            for (sev, code, name, text), hs in hosts.items()]
+
+
+def _nodes_in_use(nodes: tuple[SanNode, ...], inventory: Inventory, selector: Selector,
+                  targets: dict[str, int | None]) -> list[Finding]:
+    """For each in-scope host and device: the nodes behind its takeover paths and AO paths,
+    found by the paths' targets among the dumped nodes' own targets."""
+    issues: list[tuple[str, _Issue]] = []
+    for name, tpg in sorted(targets.items()):
+        if tpg is None:
+            continue  # the gate refuses: no takeover group
+        for h in _readable(inventory):
+            dev = h.device(name)
+            if dev is None or not dev.managed or not selector.matches(dev):
+                continue  # the gate refuses these itself
+            ao = set(groups_in_state(dev, TpgState.AO)) - {tpg}
+            for p in dev.paths:
+                if p.tpg_id == tpg:
+                    issues += [(h.name, i) for i in _takeover_path(nodes, name, p, tpg)]
+                elif p.tpg_id in ao:
+                    issues += [(h.name, i) for i in _active_path(nodes, name, p)]
+    return _gather(issues)
+
+
+def gate_findings(san: SanDumps, inventory: Inventory, selector: Selector,
                   targets: dict[str, int | None]) -> list[Finding]:
     """The SAN's part of the pre-failover gate: the audit findings (DRIFT ones as notes: they
-    do not make a failover hurt) and the peer's readiness for each device's takeover group."""
+    do not make a failover hurt), stale or saved-config dumps (UNKNOWN), and for each device the
+    nodes behind the hosts' takeover and AO paths (by the paths' targets)."""
     out = [Finding(NOTE, f.code, f.host, f.device, f.message) if f.severity == DRIFT else f
-           for f in findings(nodes, inventory, selector)]
-    for name, target in sorted(targets.items()):
-        if target is not None:
-            out += _peer(name, target, nodes)
+           for f in findings(san.nodes, inventory, selector)]
+    out += freshness(san.nodes, san.now, san.max_age, UNKNOWN)
+    out += _nodes_in_use(san.nodes, inventory, selector, targets)
     return out
 
 
-__all__ = ["SCHEMA", "SanDumpError", "SanNode", "parse_dump", "san_view", "findings",
-           "gate_findings", "target_key", "ESXI_STATE"]
+__all__ = ["SCHEMA", "SanDumpError", "SanDumps", "SanNode", "parse_dump", "san_view", "findings",
+           "gate_findings", "freshness", "target_key", "ESXI_STATE", "DEFAULT_MAX_AGE"]

@@ -10,7 +10,7 @@ SCHEMA = "esxpath/san-dump/1"
 
 
 def build_dump(state: ScstState, *, node: str, source: str, taken_at: str, role: Role) -> dict:
-    own = {t.name.lower(): t for t in state.targets}
+    own = {ids.target_key(t.name): t for t in state.targets}
     return {
         "schema": SCHEMA,
         "node": node,
@@ -35,8 +35,9 @@ def build_dump(state: ScstState, *, node: str, source: str, taken_at: str, role:
                 "preferred": tg.preferred,
                 "targets": [{
                     "name": t.name, "rel_tgt_id": t.rel_tgt_id,
-                    "local": t.name.lower() in own,
-                    "enabled": own[t.name.lower()].enabled if t.name.lower() in own else None,
+                    "local": ids.target_key(t.name) in own,
+                    "enabled": own[ids.target_key(t.name)].enabled
+                    if ids.target_key(t.name) in own else None,
                 } for t in tg.targets],
             } for tg in dg.target_groups],
         } for dg in state.device_groups],

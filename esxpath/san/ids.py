@@ -5,6 +5,7 @@ Pure: no I/O.
 """
 from __future__ import annotations
 
+import re
 import string
 
 # The vdisk family (vdev_create) generates t10_dev_id; other handlers (dev_disk pass-through)
@@ -108,3 +109,15 @@ def normalise_hex_id(value: str, lengths: tuple[int, ...], first: dict[int, str]
 EUI64_LENGTHS = (8, 12, 16)
 NAA_LENGTHS = (8, 16)
 NAA_TYPES = {8: "235", 16: "6"}  # vdev_sysfs_naa_id_store: the NAA field an id of this length may have
+
+
+_WWPN_RE = re.compile(r"^[0-9a-f]{16}$")
+
+
+def target_key(name: str) -> str:
+    """One target's name as SCST and ESXi spell it, made comparable: lower case, and a bare
+    16-digit WWPN with its colons (ESXi's fc.<wwnn>:<wwpn> vs SCST's 21:00:...); IQNs as is."""
+    n = name.strip().lower()
+    if _WWPN_RE.match(n):
+        return ":".join(n[i:i + 2] for i in range(0, 16, 2))
+    return n

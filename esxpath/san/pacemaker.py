@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from ..errors import InputError
 
-ROLES = {"Promoted": "promoted", "Master": "promoted",  # Master/Slave before Pacemaker 2.1
+# crm_mon's role names -> the dump's role (check.ROLES lists those)
+CRM_ROLES = {"Promoted": "promoted", "Master": "promoted",  # Master/Slave before Pacemaker 2.1
          "Unpromoted": "unpromoted", "Slave": "unpromoted", "Started": "unpromoted",
          "Stopped": "stopped"}
 
@@ -63,6 +64,6 @@ def parse_crm_mon(text: str, path: str, node: str, resource: str | None = None) 
         return Role("stopped", name)
     for res in primitives:
         if any(n.get("name") == node for n in res.iterfind("node")):
-            role = ROLES.get(res.get("role", ""))
+            role = CRM_ROLES.get(res.get("role", ""))
             return Role(role or "unknown", res.get("id", "").split(":")[0] or name)
     return Role("stopped", name)

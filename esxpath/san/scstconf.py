@@ -73,10 +73,9 @@ def tokenize(text: str, path: str) -> list[Stmt]:
             if ch == "{":
                 if not pending.strip():
                     raise InputError(f"{path}: line {number}: '{{' without a keyword before it")
-                stmt = Stmt(_words(pending, path, number), number, [])
-                stack[-1][0].append(stmt)
-                assert stmt.block is not None
-                stack.append((stmt.block, number))
+                block: list[Stmt] = []
+                stack[-1][0].append(Stmt(_words(pending, path, number), number, block))
+                stack.append((block, number))
                 pending = ""
             elif ch == "}":
                 if pending.strip():  # scstadmin silently drops it: say so instead
@@ -266,13 +265,13 @@ def _finish(p: _Parse) -> ScstState:
     for name, line in p.lun_refs:
         if name not in known:
             raise p.bad(line, f"device {name!r} is not defined in any HANDLER block")
-    own = {t.name.lower(): t for t in p.targets}
+    own = {ids.target_key(t.name): t for t in p.targets}
     groups = []
     for dg in p.groups:
         tgs = []
         for tg in dg.target_groups:
-            tgts = tuple(GroupTarget(t.name, own[t.name.lower()].rel_tgt_id or t.rel_tgt_id)
-                         if t.name.lower() in own else t for t in tg.targets)
+            tgts = tuple(GroupTarget(t.name, own[ids.target_key(t.name)].rel_tgt_id or t.rel_tgt_id)
+                         if ids.target_key(t.name) in own else t for t in tg.targets)
             tgs.append(TargetGroup(tg.name, tg.group_id, tg.state, tg.preferred, tgts))
         groups.append(DeviceGroup(dg.name, dg.devices, tuple(tgs)))
     return ScstState(setup_id=p.setup_id, devices=tuple(devices), device_groups=tuple(groups),

@@ -18,6 +18,9 @@ from .check import SanDumpError, SanNode, san_view
 _SECRET_VARS = ("ESXPATH_PASSWORD", "VSPHERE_PASSWORD", "GOVC_PASSWORD", "GOVC_URL")
 
 
+_REAP_TIMEOUT = 5  # seconds to collect a killed --san-cmd
+
+
 class SanCommandFailed(EsxpathError):
     """A --san-cmd that failed or timed out: the SAN could not be read (exit 3)."""
 
@@ -62,8 +65,15 @@ def run_command(cmd: str, timeout: float) -> tuple[object, str]:
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # its own session: ssh & co go too
-        proc.communicate()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # its own session: ssh & co go too
+        except ProcessLookupError:
+            pass  # the group ended meanwhile
+        try:  # a grandchild that left the group may still hold the pipes: do not wait on it
+            proc.communicate(timeout=_REAP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=_REAP_TIMEOUT)
         raise SanCommandFailed(f"{origin}: no answer within {timeout:g}s (killed)") from None
     if proc.returncode != 0:
         lines = err.decode("utf-8", "replace").strip().splitlines()
@@ -72,13 +82,24 @@ def run_command(cmd: str, timeout: float) -> tuple[object, str]:
     return _decode(out, origin), origin
 
 
-def read_dumps(files: tuple[str, ...], cmds: tuple[str, ...], timeout: float) -> tuple[SanNode, ...]:
-    """Every --san file and --san-cmd output as checked nodes, in the order given."""
+Docs = list[tuple[object, str]]  # (decoded document, origin)
+
+
+def read_files(files: tuple[str, ...]) -> Docs:
+    """Every --san file (- for stdin), read once: a command that retries (check --wait) keeps
+    these and runs only the --san-cmd commands again."""
     if list(files).count("-") > 1:
         raise SanDumpError("--san -: stdin can be read once only")
-    docs = [(read_file(f), "--san - (stdin)" if f == "-" else f) for f in files]
+    return [(read_file(f), "--san - (stdin)" if f == "-" else f) for f in files]
+
+
+def read_dumps(files: tuple[str, ...], cmds: tuple[str, ...], timeout: float,
+               file_docs: Docs | None = None) -> tuple[SanNode, ...]:
+    """Every --san file (or file_docs, read_files' answer kept from before) and --san-cmd
+    output (run now) as checked nodes, in the order given."""
+    docs = read_files(files) if file_docs is None else list(file_docs)
     docs += [run_command(c, timeout) for c in cmds]
     return san_view(docs)
 
 
-__all__ = ["read_dumps", "read_file", "run_command", "SanCommandFailed"]
+__all__ = ["read_dumps", "read_files", "read_file", "run_command", "SanCommandFailed"]

@@ -82,7 +82,7 @@ def parse_sysfs(tree: Tree) -> ScstState:
     devices = tuple(_device(r, name) for name in r.dirs("devices"))
     targets = tuple(_target(r, driver, name) for driver in r.dirs("targets")
                     if driver not in ids.INTERNAL_DRIVERS for name in r.dirs(f"targets/{driver}"))
-    own = {t.name.lower(): t for t in targets}
+    own = {ids.target_key(t.name): t for t in targets}
     groups = tuple(_device_group(r, name, own) for name in r.dirs("device_groups", required=False))
     return ScstState(setup_id=setup_id, devices=devices, device_groups=groups, targets=targets)
 
@@ -138,7 +138,7 @@ def _target_group(r: _Reader, base: str, name: str, own: dict[str, Target]) -> T
         raise r.bad(f"{base}/state", f"{state!r} is not an ALUA state ({', '.join(ALUA_STATES)})")
     targets = []
     for tgt in r.dirs(base):  # a local target is a link to targets/<driver>/<tgt>, a remote one a dir
-        local = own.get(tgt.lower())
+        local = own.get(ids.target_key(tgt))
         rel = r.number(f"{base}/{tgt}/rel_tgt_id")
         targets.append(GroupTarget(tgt, (local.rel_tgt_id if local and local.rel_tgt_id else rel) or None))
     return TargetGroup(name=name, group_id=r.number(f"{base}/group_id"), state=state,

@@ -26,7 +26,9 @@ type scstOverride struct {
 	Extra      []string
 	Role       string
 	RelTgtID   map[uint64]int
-	frozen     *scstView // stopped: the view as it was when stopped
+	Rename     map[uint64]uint64 // own target WWPN -> the WWPN the node reports instead
+	IniGroup   map[string]string // canonical name -> the only initiator group it is exported to
+	frozen     *scstView         // stopped: the view as it was when stopped
 }
 
 func (o *scstOverride) setupID() uint32 {
@@ -38,7 +40,8 @@ func (o *scstOverride) setupID() uint32 {
 
 func newSCSTOverride() *scstOverride {
 	return &scstOverride{GroupState: map[int]string{}, GroupID: map[int]int{}, Unexport: map[string]bool{},
-		Disabled: map[uint64]bool{}, T10DevID: map[string]string{}, RelTgtID: map[uint64]int{}}
+		Disabled: map[uint64]bool{}, T10DevID: map[string]string{}, RelTgtID: map[uint64]int{},
+		Rename: map[uint64]uint64{}, IniGroup: map[string]string{}}
 }
 
 // scst holds the overrides and the last views; mu is taken before lab.mu, never after.
@@ -125,6 +128,8 @@ type scstRequest struct {
 	Role          *string           `json:"role"`
 	RelTgtID      map[string]int    `json:"rel_tgt_id"`
 	GroupID       map[string]int    `json:"group_id"`
+	RenameTarget  map[string]string `json:"rename_target"`
+	IniGroup      map[string]string `json:"ini_group"`
 }
 
 var scstNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$`)
@@ -280,12 +285,36 @@ func applySCSTRequest(old *scstOverride, cur *scstView, req scstRequest) (*scstO
 		}
 		o.RelTgtID[w], changed = v, true
 	}
+	for k, v := range req.RenameTarget {
+		w, err := parseWWN(k)
+		own := false
+		for _, p := range cur.ports {
+			own = own || p == w
+		}
+		if err != nil || !own {
+			return nil, fmt.Errorf("rename_target: %q is not a port of node %s", k, cur.Node)
+		}
+		to, err := parseWWN(v)
+		if err != nil {
+			return nil, fmt.Errorf("rename_target %s: %q is not a WWPN", k, v)
+		}
+		o.Rename[w], changed = to, true
+	}
+	for c, g := range req.IniGroup {
+		if devices[c] == "" {
+			return nil, fmt.Errorf("node %s exports no SCST LUN %q", cur.Node, c)
+		}
+		if !scstNameRE.MatchString(g) {
+			return nil, fmt.Errorf("ini_group %q: not a valid SCST group name", g)
+		}
+		o.IniGroup[c], changed = g, true
+	}
 	if req.Stopped != nil {
 		changed = true
 	}
 	if !changed {
 		return nil, fmt.Errorf("nothing to change: give one of setup_id, group_state, stopped, unexport, " +
-			"disable_target, t10_dev_id, extra_device, role, rel_tgt_id, group_id")
+			"disable_target, t10_dev_id, extra_device, role, rel_tgt_id, group_id, rename_target, ini_group")
 	}
 	return o, nil
 }
@@ -310,6 +339,12 @@ func copySCSTOverride(o *scstOverride) *scstOverride {
 	}
 	for k, v := range o.RelTgtID {
 		c.RelTgtID[k] = v
+	}
+	for k, v := range o.Rename {
+		c.Rename[k] = v
+	}
+	for k, v := range o.IniGroup {
+		c.IniGroup[k] = v
 	}
 	c.Extra = append([]string{}, o.Extra...)
 	return c

@@ -67,8 +67,9 @@ type scstDG struct {
 }
 
 type scstLUNMap struct {
-	LUN    int    `json:"lun"`
-	Device string `json:"device"`
+	LUN      int    `json:"lun"`
+	Device   string `json:"device"`
+	IniGroup string `json:"ini_group,omitempty"` // "": the default group (every initiator)
 }
 
 type scstTarget struct {
@@ -89,6 +90,7 @@ type scstView struct {
 	Devices []scstDevice `json:"devices"`
 	DGs     []scstDG     `json:"device_groups"`
 	Targets []scstTarget `json:"targets"`
+	ports   []uint64     // the node's own ports as the lab has them (before rename_target)
 }
 
 // scstLUN is one SCST LUN of the lab, gathered from the hosts' devices.
@@ -186,7 +188,8 @@ func scstNewDevice(id scstIdentity, canonical, vendor string, setupID uint32) sc
 func (l *Lab) buildSCSTView(n *StorageNode, luns []*scstLUN, o *scstOverride) *scstView {
 	v := &scstView{Node: n.Name, Group: n.Group, SetupID: o.setupID()}
 	lunOf := map[string]int{}
-	var exported []string // device names, in LUN order
+	groupOf := map[string]string{} // device name -> its only initiator group (POST /scst ini_group)
+	var exported []string          // device names, in LUN order
 	for _, s := range luns {
 		if !s.Nodes[n.Name] {
 			continue
@@ -199,6 +202,7 @@ func (l *Lab) buildSCSTView(n *StorageNode, luns []*scstLUN, o *scstOverride) *s
 		v.Devices = append(v.Devices, d)
 		if !o.Unexport[s.Canonical] {
 			lunOf[d.Name] = s.LUN
+			groupOf[d.Name] = o.IniGroup[s.Canonical]
 			exported = append(exported, d.Name)
 		}
 	}
@@ -220,11 +224,19 @@ func (l *Lab) buildSCSTView(n *StorageNode, luns []*scstLUN, o *scstOverride) *s
 		}
 		return l.rtpID(wwpn)
 	}
+	// rename_target: the WWPN this node reports for one of its own ports
+	ownName := func(wwpn uint64) string {
+		if to, ok := o.Rename[wwpn]; ok {
+			return colonWWN(to)
+		}
+		return colonWWN(wwpn)
+	}
 	for _, p := range n.Ports {
-		t := scstTarget{Driver: "qla2x00t", Name: colonWWN(p.WWPN), Enabled: !o.Disabled[p.WWPN],
+		v.ports = append(v.ports, p.WWPN)
+		t := scstTarget{Driver: "qla2x00t", Name: ownName(p.WWPN), Enabled: !o.Disabled[p.WWPN],
 			RelTgtID: relTgt(p.WWPN), LUNs: []scstLUNMap{}}
 		for _, name := range exported {
-			t.LUNs = append(t.LUNs, scstLUNMap{LUN: lunOf[name], Device: name})
+			t.LUNs = append(t.LUNs, scstLUNMap{LUN: lunOf[name], Device: name, IniGroup: groupOf[name]})
 		}
 		v.Targets = append(v.Targets, t)
 	}
@@ -237,7 +249,11 @@ func (l *Lab) buildSCSTView(n *StorageNode, luns []*scstLUN, o *scstOverride) *s
 			g.State = s
 		}
 		for _, p := range node.Ports {
-			g.Targets = append(g.Targets, scstTGTarget{Name: colonWWN(p.WWPN), RelTgtID: relTgt(p.WWPN), Local: local})
+			name := colonWWN(p.WWPN)
+			if local {
+				name = ownName(p.WWPN)
+			}
+			g.Targets = append(g.Targets, scstTGTarget{Name: name, RelTgtID: relTgt(p.WWPN), Local: local})
 		}
 		return g
 	}

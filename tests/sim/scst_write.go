@@ -77,10 +77,16 @@ func scstTree(v *scstView, crm string) map[string]scstEntry {
 	put := func(p string, e scstEntry) { t[root+p] = e }
 	put("setup_id", attr(fmt.Sprintf("0x%x", v.SetupID), v.SetupID != 0))
 	handlers := map[string]bool{}
-	exports := map[string][]string{} // device -> targets/.../luns/<n>
+	exports := map[string][]string{} // device -> targets/.../luns/<n> (or .../ini_groups/<g>/luns/<n>)
+	lunDir := func(tg scstTarget, l scstLUNMap) string {
+		if l.IniGroup != "" {
+			return fmt.Sprintf("targets/%s/%s/ini_groups/%s/luns/%d", tg.Driver, tg.Name, l.IniGroup, l.LUN)
+		}
+		return fmt.Sprintf("targets/%s/%s/luns/%d", tg.Driver, tg.Name, l.LUN)
+	}
 	for _, tg := range v.Targets {
 		for _, l := range tg.LUNs {
-			exports[l.Device] = append(exports[l.Device], fmt.Sprintf("targets/%s/%s/luns/%d", tg.Driver, tg.Name, l.LUN))
+			exports[l.Device] = append(exports[l.Device], lunDir(tg, l))
 		}
 	}
 	for _, d := range v.Devices {
@@ -129,9 +135,17 @@ func scstTree(v *scstView, crm string) map[string]scstEntry {
 		put(p+"enabled", attr(boolDigit(tg.Enabled), false))
 		put(p+"rel_tgt_id", attr(fmt.Sprint(tg.RelTgtID), tg.RelTgtID != 0))
 		put(p+"luns/mgmt", scstEntry{Data: "Usage: echo \"add H:C:I:L lun [parameters]\" >mgmt\n"})
+		put(p+"ini_groups/mgmt", scstEntry{Data: "Usage: echo \"create GROUP_NAME\" >mgmt\n"})
 		for _, l := range tg.LUNs {
-			q := fmt.Sprintf("%sluns/%d/", p, l.LUN)
-			put(q+"device", scstEntry{Link: "../../../../../devices/" + l.Device})
+			q := lunDir(tg, l) + "/"
+			up := "../../../../../devices/"
+			if l.IniGroup != "" { // targets/<drv>/<t>/ini_groups/<g>/luns/<n>/device
+				up = "../../../../../../../devices/"
+				g := p + "ini_groups/" + l.IniGroup + "/"
+				put(g+"luns/mgmt", scstEntry{Data: "Usage: echo \"add H:C:I:L lun [parameters]\" >mgmt\n"})
+				put(g+"initiators/mgmt", scstEntry{Data: "Usage: echo \"add INITIATOR_NAME\" >mgmt\n"})
+			}
+			put(q+"device", scstEntry{Link: up + l.Device})
 			put(q+"read_only", attr("0", false))
 		}
 	}

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
+from datetime import datetime, timezone
 
 import pytest
 
 from esxpath.errors import ConfigError
 from esxpath.gate import check as gate_check
 from esxpath.model import Expectation, Inventory, Selector, Severity, TpgState
-from esxpath.san.check import SCHEMA, SanDumpError, findings, gate_findings, san_view
+from esxpath.san.check import SCHEMA, SanDumpError, SanDumps, findings, gate_findings, san_view
 
 from factory import EUI1, EUI2, compliant, edit_device, set_paths
 
@@ -22,6 +23,8 @@ PORTS = {"storage1": ("21:00:00:24:ff:54:09:80", "21:00:00:24:ff:54:09:81"),
 GROUP = {"storage1": 1, "storage2": 2}
 # t10_dev_id whose first 8 characters are the lab's euis ("1c91ac4a", "1c9153bd")
 DISKS = (("disk01", "1c91ac4a-disk01", EUI1), ("disk02", "1c9153bd-disk02", EUI2))
+TAKEN = "2026-11-29T18:40:00Z"  # every dump's taken_at; the gate's clock is a minute later
+NOW = datetime(2026, 11, 29, 18, 41, tzinfo=timezone.utc)
 
 
 def dump(node: str, *, active: str = "storage1", role: str | None = None) -> dict:
@@ -36,7 +39,7 @@ def dump(node: str, *, active: str = "storage1", role: str | None = None) -> dic
                              "enabled": True if local else None} for t in PORTS[owner]]}
     return {
         "schema": SCHEMA, "node": node, "source": "sysfs:/sys/kernel/scst_tgt",
-        "taken_at": "2026-11-29T18:40:00Z", "setup_id": 0,
+        "taken_at": TAKEN, "setup_id": 0,
         "role": role or ("promoted" if node == active else "unpromoted"),
         "role_resource": "ms_scst",
         "devices": [{"name": n, "handler": "vdisk_blockio", "t10_dev_id": t10,
@@ -46,7 +49,7 @@ def dump(node: str, *, active: str = "storage1", role: str | None = None) -> dic
         "device_groups": [{"name": "dgroup1", "devices": [n for n, _, _ in DISKS],
                            "target_groups": [group(node), group(other)]}],
         "targets": [{"driver": "qla2x00t", "name": t, "enabled": True, "rel_tgt_id": RTP[t],
-                     "luns": [{"lun": i + 1, "device": n} for i, (n, _, _) in enumerate(DISKS)]}
+                     "luns": [{"lun": i + 1, "device": n, "ini_group": None} for i, (n, _, _) in enumerate(DISKS)]}
                     for t in PORTS[node]],
     }
 
@@ -274,9 +277,11 @@ def test_groups_are_matched_by_targets_not_by_name_or_id():
 
 # ---------------------------------------------------------------- the gate
 
-def gate(dumps: list[dict], inv: Inventory | None = None):
+def gate(dumps: list[dict], inv: Inventory | None = None, now: datetime = NOW,
+         max_age: float = 600):
     nodes = san_view((d, f"{d['node']}.json") for d in dumps)
-    return gate_check(inv or lab(), Selector(), expectation=Expectation(), san=nodes)
+    return gate_check(inv or lab(), Selector(), expectation=Expectation(),
+                      san=SanDumps(nodes, now, max_age))
 
 
 def refusals(found):
@@ -352,9 +357,9 @@ def test_gate_turns_warnings_into_notes():
 def test_gate_findings_follow_the_takeover_group():
     d1, d2 = dump("storage1"), dump("storage2")
     _disable(d1, d2)
-    nodes = san_view([(d1, "a"), (d2, "b")])
-    assert not gate_findings(nodes, lab(), Selector(), {EUI1: 1, EUI2: 1})
-    assert gate_findings(nodes, lab(), Selector(), {EUI1: 2, EUI2: None})
+    san = SanDumps(san_view([(d1, "a"), (d2, "b")]), NOW)
+    assert not gate_findings(san, lab(), Selector(), {EUI1: 1, EUI2: 1})
+    assert gate_findings(san, lab(), Selector(), {EUI1: 2, EUI2: None})
 
 
 # ---------------------------------------------------------------- bad dumps
@@ -394,3 +399,124 @@ def test_bad_field_is_named(path, value, words):
 def test_same_node_twice_is_refused():
     with pytest.raises(SanDumpError, match="storage1 is dumped twice"):
         san_view([(dump("storage1"), "a.json"), (dump("storage1"), "b.json")])
+
+
+# ---------------------------------------------------------------- the gate: which nodes, how fresh
+
+OTHER_PAIR = {"21:00:00:24:ff:54:09:32": "21:00:00:24:ff:99:09:32",
+              "21:00:00:24:ff:54:09:33": "21:00:00:24:ff:99:09:33"}
+
+
+def _other_pair(d1, d2):
+    """storage2 replaced by a node of another storage pair made from the same template: same
+    device names, setup_id, group ids, ids; its own targets have other WWPNs."""
+    for t in d2["targets"]:
+        t["name"] = OTHER_PAIR[t["name"]]
+    for t in _tg(d2, 2)["targets"]:
+        t["name"] = OTHER_PAIR[t["name"]]
+
+
+def _ini_group_only(d1, d2):
+    for t in d2["targets"]:
+        for m in t["luns"]:
+            m["ini_group"] = "esx_hosts"
+
+
+def _ini_group_beside_default(d1, d2):
+    for t in d2["targets"]:
+        t["luns"].append({"lun": 0, "device": "disk01", "ini_group": "backup"})
+
+
+def _only_the_peer(d1, d2):
+    d1.clear()
+
+
+def _twin(d1, d2):
+    d1.clear()
+    d1.update(copy.deepcopy(d2), node="storage2b")
+
+
+def _peer_role_unknown(d1, d2):
+    d2["role"] = "unknown"
+
+
+def _saved_config(d1, d2):
+    d2["source"] = "scst.conf:/etc/scst.conf"
+
+
+def _stale(d1, d2):
+    d2["taken_at"] = "2026-11-29T18:29:59Z"  # 661s before NOW
+
+
+def _future(d1, d2):
+    d1["taken_at"] = "2026-11-29T18:51:01Z"  # 601s after NOW
+
+
+def _no_time(d1, d2):
+    d2["taken_at"] = "yesterday"
+
+
+UNKNOWN_CASES = {
+    # name: (edit, code, words in one message)
+    "peer from another storage pair": (_other_pair, "san-peer-unknown", (
+        "esx01", EUI1, "21:00:00:24:ff:54:09:32", "TPG 2", "no own target of a dumped node")),
+    "LUN exported to an initiator group only": (_ini_group_only, "san-peer-ini-group", (
+        "storage2", "disk02", "initiator group esx_hosts only", "TPG 2")),
+    "target with an initiator group beside the default": (_ini_group_beside_default,
+                                                          "san-peer-ini-group",
+                                                          ("storage2", "backup", "disk01")),
+    "only the peer dumped": (_only_the_peer, "san-active-unknown", (
+        "esx01", EUI1, "AO TPG 1", "21:00:00:24:ff:54:09:80", "dumped: storage2")),
+    "one node dumped twice under two names": (_twin, "san-dump-twin", (
+        "storage2b", "storage2", "21:00:00:24:ff:54:09:32")),
+    "peer's role unknown": (_peer_role_unknown, "san-peer-role", ("storage2", "unknown")),
+    "dump from scst.conf": (_saved_config, "san-dump-saved-config", (
+        "storage2", "scst.conf:/etc/scst.conf", "live state")),
+    "stale dump": (_stale, "san-dump-stale", ("storage2", "661s ago", "--san-max-age 600")),
+    "dump from the future": (_future, "san-dump-stale", ("storage1", "601s ahead")),
+    "dump without a time": (_no_time, "san-dump-stale", ("storage2", "'yesterday'")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNKNOWN_CASES))
+def test_gate_cannot_verify(case):
+    edit, code, words = UNKNOWN_CASES[case]
+    d1, d2 = dump("storage1"), dump("storage2")
+    edit(d1, d2)
+    found = gate([d for d in (d1, d2) if d])
+    mine = [f for f in found if f.code == code]
+    assert mine and {f.severity for f in mine} == {Severity.UNKNOWN}, found
+    assert any(all(w in f.message for w in words) for f in mine), [f.message for f in mine]
+
+
+def test_gate_max_age_is_the_limit():
+    d1, d2 = dump("storage1"), dump("storage2")
+    _stale(d1, d2)
+    assert refusals(gate([d1, d2], max_age=661)) == set()
+    assert refusals(gate([d1, d2], max_age=660)) == {("san-dump-stale", Severity.UNKNOWN)}
+
+
+def test_gate_other_pair_names_each_unowned_target():
+    d1, d2 = dump("storage1"), dump("storage2")
+    _other_pair(d1, d2)
+    found = [f for f in gate([d1, d2]) if f.code == "san-peer-unknown"]
+    assert {(f.device, t) for f in found for t in OTHER_PAIR if t in f.message} == {
+        (e, t) for e in (EUI1, EUI2) for t in OTHER_PAIR}
+    assert all("esx01" in f.message and "esx02" in f.message for f in found)
+
+
+def test_gate_initiator_group_beside_default_on_the_active_node_is_fine():
+    d1, d2 = dump("storage1"), dump("storage2")
+    _ini_group_beside_default(d2, d1)  # storage1's targets: not the takeover side
+    assert refusals(gate([d1, d2])) == set()
+
+
+def test_audit_notes_stale_and_saved_config_dumps():
+    d1, d2 = dump("storage1"), dump("storage2")
+    _saved_config(d1, d2)
+    _stale(d1, d2)
+    nodes = san_view([(d1, "a"), (d2, "b")])
+    found = findings(nodes, lab(), Selector(), NOW, 600)
+    assert codes(found) == {("san-dump-saved-config", Severity.OK),
+                            ("san-dump-stale", Severity.OK)}
+    assert findings(nodes, lab(), Selector()) == []  # no clock: not judged

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import sys
 
 import pytest
 
+from esxpath.cli.common import SanInputs
 from esxpath.errors import ExitStatus, exit_status
+from esxpath.san import sources
 from esxpath.san.check import SanDumpError
 from esxpath.san.sources import SanCommandFailed, read_dumps
 
@@ -36,6 +40,21 @@ def test_stdin(monkeypatch):
     assert [n.node for n in read_dumps(("-",), (), 10)] == ["storage2"]
     with pytest.raises(SanDumpError, match="stdin can be read once only"):
         read_dumps(("-", "-"), (), 10)
+
+
+def test_files_and_stdin_are_read_once_commands_on_every_try(tmp_path, monkeypatch):
+    """check --wait: each try reads the dumps again; stdin (and files) must not be re-read
+    (stdin is empty the second time), --san-cmd is run again (the SAN may change)."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(json.dumps(
+        dump("storage2")).encode())))
+    runs = tmp_path / "runs"
+    f1 = write(tmp_path, "s1.json", json.dumps(dump("storage1")))
+    san = SanInputs(("-",), (f"echo x >> {runs}; cat {f1}",), 10, 300)
+    kept = san.read_files()
+    tries = [san.read(kept) for _ in range(3)]
+    assert [[n.node for n in t.nodes] for t in tries] == [["storage2", "storage1"]] * 3
+    assert runs.read_text().split() == ["x", "x", "x"]
+    assert {t.max_age for t in tries} == {300} and all(t.now.tzinfo for t in tries)
 
 
 @pytest.mark.parametrize("text, words", [
@@ -92,3 +111,35 @@ def test_command_never_sees_the_vcenter_password(tmp_path, monkeypatch):
     monkeypatch.setenv("ESXPATH_USER", "admin")
     cmd = (f'env | grep -q s3cret && exit 7; [ "$ESXPATH_USER" = admin ] || exit 8; cat {f}')
     assert [n.node for n in read_dumps((), (cmd,), 10)] == ["storage2"]
+
+
+def test_command_whose_group_is_gone_when_killed(tmp_path, monkeypatch):
+    """The command's process group ends between the timeout and the kill: killpg raises
+    ProcessLookupError, which is no crash (exit 70) but the usual timeout error."""
+    real_killpg = os.killpg
+
+    def killpg_of_a_gone_group(pgid, sig):
+        real_killpg(pgid, signal.SIGKILL)  # the group ends (as if by itself) ...
+        raise ProcessLookupError(3, "No such process")  # ... and the kill finds it gone
+    monkeypatch.setattr(sources.os, "killpg", killpg_of_a_gone_group)
+    with pytest.raises(SanCommandFailed, match=r"no answer within 1s \(killed\)"):
+        read_dumps((), ("sleep 600",), 1)
+
+
+def test_killed_command_is_not_waited_for_through_an_escaped_child(tmp_path):
+    """A child that left the command's process group (setsid) keeps its stdout open: after the
+    kill, esxpath collects the command without waiting for that child to close the pipe."""
+    pidfile = tmp_path / "escaped.pid"
+    cmd = f"setsid sleep 30 & echo $! > {pidfile}; sleep 600"
+    try:
+        with pytest.raises(SanCommandFailed, match=r"no answer within 1s \(killed\)"):
+            read_dumps((), (cmd,), 1)
+        pid = int(pidfile.read_text())
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:  # still there: not waited for
+            assert fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    finally:
+        if pidfile.exists():
+            try:
+                os.kill(int(pidfile.read_text()), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
