@@ -35,6 +35,8 @@ def parse_url(url: str) -> Endpoint:
     text = (url or "").strip()
     if not text:
         raise UsageError("no vCenter given (--vcenter or ESXPATH_VCENTER)")
+    refuse_password(text)
+    url = without_userinfo(text)  # the errors below quote it: never a user:password@ part
     if "://" not in text:
         text = "https://" + text
     parts = urlsplit(text)
@@ -66,18 +68,43 @@ def first_env(names: tuple[str, ...], environ=os.environ) -> str | None:
     return None
 
 
+def _userinfo(url: str) -> str | None:
+    """The user[:password] part, read from the raw text before any URL parsing: a password may
+    hold / # ? @ or :, which a parser takes for the end of the host part (and then quotes the
+    rest, the password, in its errors). The last @ ends it."""
+    rest = url.split("://", 1)[1] if "://" in url else url
+    info, at, _ = rest.rpartition("@")
+    return info if at else None
+
+
+def without_userinfo(url: str) -> str:
+    """The URL without anything up to its last @: safe to quote in a message."""
+    info = _userinfo(url)
+    if info is None:
+        return url
+    scheme = url.split("://", 1)[0] + "://" if "://" in url else ""
+    return scheme + url[len(scheme) + len(info) + 1:]
+
+
+def refuse_password(url: str) -> None:
+    """A password in the URL is refused, in words that never quote it."""
+    info = _userinfo(url)
+    if info is not None and ":" in info:
+        raise UsageError("the vCenter URL carries a password: remove it, and give the password"
+                         " in ESXPATH_PASSWORD or a --password-file (mode 0600) instead")
+
+
 def split_userinfo(url: str) -> Target:
     """A URL may carry user@host (GOVC_URL does); the user is taken out of the URL we log and
     connect to. A password there is refused: it would be visible in `ps` and shell history."""
+    refuse_password(url)
     probe = url if "://" in url else "https://" + url
     try:
         parts = urlsplit(probe)
         parts.port  # noqa: B018  (raises on a bad port: a usage error, not a crash later)
-    except ValueError as exc:
-        raise UsageError(f"bad vCenter URL: {exc}") from None
-    if parts.password is not None:
-        raise UsageError("the vCenter URL carries a password: remove it, and give the password"
-                         " in ESXPATH_PASSWORD or a --password-file (mode 0600) instead")
+    except ValueError:  # its text may quote the URL: our own words instead
+        raise UsageError(f"bad vCenter URL {without_userinfo(url)!r}: not host, host:port"
+                         " (port 1-65535) or https://host/sdk") from None
     if parts.username is None:
         return Target(url, None, None, parse_url(url))
     host = parts.hostname or ""
