@@ -301,4 +301,33 @@ def settings(profile: Profile | None, flags: Mapping[str, Any],
         pf = out["password_file"]
         out["password"] = Setting("********", f"file {pf.value}") if pf.value else \
             Setting(None, "prompt (on a terminal) or none")
+    _one_unit(profile, out)
     return out
+
+
+def _endpoint(server: Any):
+    target = split_userinfo(server) if isinstance(server, str) else server
+    e = target.endpoint if target is not None else None
+    return (e.host.lower(), e.port, e.path) if e is not None else None
+
+
+def _one_unit(profile: Profile | None, out: Mapping[str, Setting]) -> None:
+    """Server, user and password file are one unit: a profile's user or password file never
+    goes to a vCenter the profile does not name (GOVC_URL=lab-vc with --profile prod would
+    send prod's password to lab-vc). Refused, naming both sources."""
+    if profile is None or not profile.server or out["server"].origin == profile.origins.get("server"):
+        return
+    if _endpoint(out["server"].value) == _endpoint(profile.server):
+        return
+    taken = [k for k in ("user", "password_file") if out[k].origin == profile.origins.get(k)]
+    if not taken:
+        return
+    theirs = _endpoint(out["server"].value)
+    shown = f"{theirs[0]}:{theirs[1]}" if theirs else "?"
+    origin = out["server"].origin
+    given = "--vcenter" if origin == "flag" else origin.removeprefix("env ")
+    raise ConfigError(
+        f"vCenter {shown} from {given} is not the server {profile.server} of profile"
+        f" {profile.name} ({profile.origins['server']}): its {' and '.join(taken)} would go to"
+        f" another vCenter; drop {given}, or give that vCenter's own --user and"
+        " --password-file (or ESXPATH_USER and ESXPATH_PASSWORD)")
