@@ -44,6 +44,11 @@ def parse_expect(text: str | None) -> dict:
     return out
 
 
+def expectation(profile: Expectation, wanted: dict) -> Expectation:
+    """--expect wins key by key: `--expect ao=2` keeps the profile's ano."""
+    return Expectation(ao=wanted.get("ao", profile.ao), ano=wanted.get("ano", profile.ano))
+
+
 @esxpath_command(monitoring=True)
 @vcenter_options
 @scope_options
@@ -83,9 +88,7 @@ def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, polic
         raise UsageError("--since reads one vCenter's events: not with --all-profiles")
 
     def one(rt: Runtime, conn: Connection, where: Where) -> Report:
-        # --expect, else the profile's ao/ano
-        exp = Expectation(**wanted) if expect else Expectation(ao=where.expect.ao,
-                                                               ano=where.expect.ano)
+        exp = expectation(where.expect, wanted)
         nodes = san.read() if san.given else None
         inv = rt.read(conn, where)
         findings = run_audit(inv, where.selector, policy, exp)
