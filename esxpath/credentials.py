@@ -118,22 +118,33 @@ def split_userinfo(url: str) -> Target:
 
 
 def read_password_file(path: str) -> str:
+    """The first line of the file, checked on the open descriptor (no stat-then-open race)."""
     try:
-        st = os.stat(path)
         with open(path, encoding="utf-8") as f:
+            check_password_file(path, os.fstat(f.fileno()))
             value = f.readline().rstrip("\r\n")
     except OSError as e:
         raise ConfigError(f"cannot read password file {path}: {e.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"password file {path} is not UTF-8 text") from None
-    check_owner_only(path, st.st_mode)
     if not value:
         raise ConfigError(f"password file {path} is empty")
     return value
 
 
-def check_owner_only(path: str, mode: int) -> None:
-    """A password file only its owner may read (the config file's password_file too)."""
+def check_owner(what: str, path: str, st: os.stat_result) -> None:
+    """Owned by the user running esxpath or by root: another user could change or swap it."""
+    me = os.geteuid()
+    if st.st_uid not in (me, 0):
+        raise ConfigError(f"{what} {path} is owned by uid {st.st_uid}, neither this user"
+                          f" (uid {me}) nor root: chown it")
+
+
+def check_password_file(path: str, st: os.stat_result) -> None:
+    """A password file its owner (this user or root) only may read (the config's password_file
+    too); st: fstat of the open file."""
+    check_owner("password file", path, st)
+    mode = st.st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO) and not _systemd_credential(path, mode):
         raise ConfigError(f"password file {path} has mode {stat.S_IMODE(mode):o}: others"
                           f" than its owner may read it; chmod 600 {path}")
