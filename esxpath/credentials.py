@@ -161,17 +161,11 @@ def _systemd_credential(path: str, mode: int) -> bool:
     return os.path.dirname(os.path.realpath(path)) == os.path.realpath(directory)
 
 
-def resolve(vcenter: str | None, user: str | None, password_file: str | None,
-            prompt=None, environ=os.environ) -> Target:
-    """Combine options and environment; prompt (hidden) only when a terminal is there to answer."""
-    url = vcenter or first_env(URL_VARS, environ)
-    return complete(split_userinfo(url) if url else None, user, password_file, prompt, environ)
-
-
 def complete(target: Target | None, user: str | None, password_file: str | None,
              prompt=None, environ=os.environ) -> Target:
-    """resolve() for a URL already split by split_userinfo (the CLI splits --vcenter once, when
-    it parses the option): user and password from the options, the URL, the environment."""
+    """A URL split by split_userinfo (the CLI splits --vcenter once, as it parses the option)
+    completed with the user and password from the options, the URL, the environment, and a
+    prompt (hidden; only when a terminal is there to answer)."""
     if target is None:
         raise UsageError("no vCenter given: use --vcenter or set ESXPATH_VCENTER")
     user = user or target.user or first_env(USER_VARS, environ)

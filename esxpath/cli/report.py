@@ -8,7 +8,7 @@ from ..model import Expectation, Report, Severity
 from .common import (Connection, Duration, Runtime, SanInputs, Where, emit, esxpath_command,
                      fail, output_options, policy_options, profile_labels, require_devices,
                      san_options, scope_options, vcenter_options)
-from .fanout import all_profiles_option, each_profile
+from .fanout import all_profiles_option, each_profile, refuse_san
 
 
 @esxpath_command()
@@ -81,9 +81,7 @@ def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, polic
     from ..output import render
     from ..verify import audit as run_audit
     wanted = parse_expect(expect)
-    if san.given and all_profiles:
-        raise UsageError("--san/--san-cmd describe one SAN: use them with one vCenter, "
-                         "not with --all-profiles")
+    refuse_san(san.given, all_profiles)
     if since is not None and all_profiles:
         raise UsageError("--since reads one vCenter's events: not with --all-profiles")
 

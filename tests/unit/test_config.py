@@ -302,3 +302,18 @@ def test_expect_wins_over_the_profile_key_by_key(good, text, ao, ano):
     _, where = resolve_profile(config.load(good, {}).profile("lab"), environ={})
     got = expectation(where.expect, parse_expect(text))
     assert (got.ao, got.ano) == (ao, ano)
+
+
+def test_the_insecure_warning_says_where_the_setting_came_from(tmp_path, capsys):
+    from esxpath.cli.common import warn_insecure
+    path = write(tmp_path, '[vcenter.lab]\nserver = "vc1.example.com"\ninsecure = true\n')
+    profile = config.load(path, {}).profile("lab")
+    conn, _ = resolve_profile(profile, environ={})
+    warn_insecure(conn)
+    assert capsys.readouterr().err == (
+        f"esxpath: warning: insecure = true in {path} [vcenter.lab]: the certificate of"
+        " vc1.example.com:443 is NOT verified\n")
+    conn, _ = resolve_profile(profile, {"insecure": True}, environ={})
+    warn_insecure(conn, "target lab: ")
+    assert capsys.readouterr().err == ("esxpath: warning: target lab: --insecure: the"
+                                       " certificate of vc1.example.com:443 is NOT verified\n")
