@@ -1,6 +1,7 @@
 """The config file: vCenter profiles in TOML, and how a profile, flags and environment combine.
 
-Pure: reads the one file it is given (and stats password files), no network, no click.
+No network, no click; the only files it opens are the config and, to check owner and mode,
+the password files it names (it never reads them).
 Search order: --config FILE / ESXPATH_CONFIG, else the first file found of
 /etc/esxpath/esxpath.toml and ~/.config/esxpath/esxpath.toml (first found wins, no merging).
 Precedence of a value: explicit flag > environment > profile > [defaults] > built-in default.
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .credentials import (CA_VARS, DEFAULT_TIMEOUT, PASSWORD_VARS, URL_VARS, USER_VARS,
-                          check_owner_only, split_userinfo)
+                          check_owner, check_password_file, split_userinfo)
 from .errors import ConfigError, EsxpathError
 from .model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS
 
@@ -105,21 +106,27 @@ def load(path: str | None, env: Mapping[str, str] = os.environ) -> Config:
 
 
 def _read(source: str) -> str:
+    """The file's text, checked on the open descriptor (no stat-then-open race). Opened
+    non-blocking: a FIFO named as the config is refused, not waited on."""
     try:
-        st = os.stat(source)
-        if not stat.S_ISREG(st.st_mode):
-            raise ConfigError(f"config {source}: not a regular file")
-        with open(source, encoding="utf-8") as f:
-            text = f.read()
+        fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as e:
+        raise ConfigError(f"config {source}: cannot read: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, encoding="utf-8") as f:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise ConfigError(f"config {source}: not a regular file")
+            # who may write the file chooses the vCenter and the CA we trust: its owner only
+            check_owner("config", source, st)
+            if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                raise ConfigError(f"config {source} has mode {stat.S_IMODE(st.st_mode):o}:"
+                                  f" others than its owner may change it; chmod go-w {source}")
+            return f.read()
     except OSError as e:
         raise ConfigError(f"config {source}: cannot read: {e.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"config {source}: not UTF-8 text") from None
-    # who may write the file chooses the vCenter and the CA we trust: its owner only
-    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise ConfigError(f"config {source} has mode {stat.S_IMODE(st.st_mode):o}: others than"
-                          f" its owner may change it; chmod go-w {source}")
-    return text
 
 
 def parse(text: str, source: str) -> Config:
@@ -230,16 +237,18 @@ def _table(table: Any, label: str, source: str, base_dir: str) -> dict[str, Any]
 
 
 def _check_password_file(path: str, label: str, source: str) -> None:
-    """Refuse a readable-by-others password file as the config is read; one that does not exist
-    (yet) is reported when a command needs it."""
+    """Refuse a password file another user owns or others may read as the config is read; one
+    that does not exist (yet) is reported when a command needs it. Checked on the open file."""
     try:
-        mode = os.stat(path).st_mode
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return
     try:
-        check_owner_only(path, mode)
+        check_password_file(path, os.fstat(fd))
     except ConfigError as e:
         raise ConfigError(f"config {source}: [{label}] {e}") from None
+    finally:
+        os.close(fd)
 
 
 # ---------------------------------------------------------------- a profile + flags + environment
@@ -301,4 +310,33 @@ def settings(profile: Profile | None, flags: Mapping[str, Any],
         pf = out["password_file"]
         out["password"] = Setting("********", f"file {pf.value}") if pf.value else \
             Setting(None, "prompt (on a terminal) or none")
+    _one_unit(profile, out)
     return out
+
+
+def _endpoint(server: Any):
+    target = split_userinfo(server) if isinstance(server, str) else server
+    e = target.endpoint if target is not None else None
+    return (e.host.lower(), e.port, e.path) if e is not None else None
+
+
+def _one_unit(profile: Profile | None, out: Mapping[str, Setting]) -> None:
+    """Server, user and password file are one unit: a profile's user or password file never
+    goes to a vCenter the profile does not name (GOVC_URL=lab-vc with --profile prod would
+    send prod's password to lab-vc). Refused, naming both sources."""
+    if profile is None or not profile.server or out["server"].origin == profile.origins.get("server"):
+        return
+    if _endpoint(out["server"].value) == _endpoint(profile.server):
+        return
+    taken = [k for k in ("user", "password_file") if out[k].origin == profile.origins.get(k)]
+    if not taken:
+        return
+    theirs = _endpoint(out["server"].value)
+    shown = f"{theirs[0]}:{theirs[1]}" if theirs else "?"
+    origin = out["server"].origin
+    given = "--vcenter" if origin == "flag" else origin.removeprefix("env ")
+    raise ConfigError(
+        f"vCenter {shown} from {given} is not the server {profile.server} of profile"
+        f" {profile.name} ({profile.origins['server']}): its {' and '.join(taken)} would go to"
+        f" another vCenter; drop {given}, or give that vCenter's own --user and"
+        " --password-file (or ESXPATH_USER and ESXPATH_PASSWORD)")

@@ -35,6 +35,8 @@ def parse_url(url: str) -> Endpoint:
     text = (url or "").strip()
     if not text:
         raise UsageError("no vCenter given (--vcenter or ESXPATH_VCENTER)")
+    refuse_password(text)
+    url = without_userinfo(text)  # the errors below quote it: never a user:password@ part
     if "://" not in text:
         text = "https://" + text
     parts = urlsplit(text)
@@ -66,18 +68,43 @@ def first_env(names: tuple[str, ...], environ=os.environ) -> str | None:
     return None
 
 
+def _userinfo(url: str) -> str | None:
+    """The user[:password] part, read from the raw text before any URL parsing: a password may
+    hold / # ? @ or :, which a parser takes for the end of the host part (and then quotes the
+    rest, the password, in its errors). The last @ ends it."""
+    rest = url.split("://", 1)[1] if "://" in url else url
+    info, at, _ = rest.rpartition("@")
+    return info if at else None
+
+
+def without_userinfo(url: str) -> str:
+    """The URL without anything up to its last @: safe to quote in a message."""
+    info = _userinfo(url)
+    if info is None:
+        return url
+    scheme = url.split("://", 1)[0] + "://" if "://" in url else ""
+    return scheme + url[len(scheme) + len(info) + 1:]
+
+
+def refuse_password(url: str) -> None:
+    """A password in the URL is refused, in words that never quote it."""
+    info = _userinfo(url)
+    if info is not None and ":" in info:
+        raise UsageError("the vCenter URL carries a password: remove it, and give the password"
+                         " in ESXPATH_PASSWORD or a --password-file (mode 0600) instead")
+
+
 def split_userinfo(url: str) -> Target:
     """A URL may carry user@host (GOVC_URL does); the user is taken out of the URL we log and
     connect to. A password there is refused: it would be visible in `ps` and shell history."""
+    refuse_password(url)
     probe = url if "://" in url else "https://" + url
     try:
         parts = urlsplit(probe)
         parts.port  # noqa: B018  (raises on a bad port: a usage error, not a crash later)
-    except ValueError as exc:
-        raise UsageError(f"bad vCenter URL: {exc}") from None
-    if parts.password is not None:
-        raise UsageError("the vCenter URL carries a password: remove it, and give the password"
-                         " in ESXPATH_PASSWORD or a --password-file (mode 0600) instead")
+    except ValueError:  # its text may quote the URL: our own words instead
+        raise UsageError(f"bad vCenter URL {without_userinfo(url)!r}: not host, host:port"
+                         " (port 1-65535) or https://host/sdk") from None
     if parts.username is None:
         return Target(url, None, None, parse_url(url))
     host = parts.hostname or ""
@@ -91,22 +118,33 @@ def split_userinfo(url: str) -> Target:
 
 
 def read_password_file(path: str) -> str:
+    """The first line of the file, checked on the open descriptor (no stat-then-open race)."""
     try:
-        st = os.stat(path)
         with open(path, encoding="utf-8") as f:
+            check_password_file(path, os.fstat(f.fileno()))
             value = f.readline().rstrip("\r\n")
     except OSError as e:
         raise ConfigError(f"cannot read password file {path}: {e.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"password file {path} is not UTF-8 text") from None
-    check_owner_only(path, st.st_mode)
     if not value:
         raise ConfigError(f"password file {path} is empty")
     return value
 
 
-def check_owner_only(path: str, mode: int) -> None:
-    """A password file only its owner may read (the config file's password_file too)."""
+def check_owner(what: str, path: str, st: os.stat_result) -> None:
+    """Owned by the user running esxpath or by root: another user could change or swap it."""
+    me = os.geteuid()
+    if st.st_uid not in (me, 0):
+        raise ConfigError(f"{what} {path} is owned by uid {st.st_uid}, neither this user"
+                          f" (uid {me}) nor root: chown it")
+
+
+def check_password_file(path: str, st: os.stat_result) -> None:
+    """A password file its owner (this user or root) only may read (the config's password_file
+    too); st: fstat of the open file."""
+    check_owner("password file", path, st)
+    mode = st.st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO) and not _systemd_credential(path, mode):
         raise ConfigError(f"password file {path} has mode {stat.S_IMODE(mode):o}: others"
                           f" than its owner may read it; chmod 600 {path}")
@@ -123,17 +161,11 @@ def _systemd_credential(path: str, mode: int) -> bool:
     return os.path.dirname(os.path.realpath(path)) == os.path.realpath(directory)
 
 
-def resolve(vcenter: str | None, user: str | None, password_file: str | None,
-            prompt=None, environ=os.environ) -> Target:
-    """Combine options and environment; prompt (hidden) only when a terminal is there to answer."""
-    url = vcenter or first_env(URL_VARS, environ)
-    return complete(split_userinfo(url) if url else None, user, password_file, prompt, environ)
-
-
 def complete(target: Target | None, user: str | None, password_file: str | None,
              prompt=None, environ=os.environ) -> Target:
-    """resolve() for a URL already split by split_userinfo (the CLI splits --vcenter once, when
-    it parses the option): user and password from the options, the URL, the environment."""
+    """A URL split by split_userinfo (the CLI splits --vcenter once, as it parses the option)
+    completed with the user and password from the options, the URL, the environment, and a
+    prompt (hidden; only when a terminal is there to answer)."""
     if target is None:
         raise UsageError("no vCenter given: use --vcenter or set ESXPATH_VCENTER")
     user = user or target.user or first_env(USER_VARS, environ)

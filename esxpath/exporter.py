@@ -18,6 +18,7 @@ I/O (threads, HTTP); the vSphere adapter is imported only when a worker connects
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -25,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Info, make_wsgi_app
@@ -154,22 +155,29 @@ class TargetState:
                      max(0.0, time.time() - result.finished))
 
     def refresh(self) -> bool:
-        """One audit; the result replaces the last one. True when it succeeded."""
+        """One audit; the result replaces the last one. True when it succeeded. Everything,
+        rendering too, is inside the try: a refresh that fails anywhere is served as failed,
+        never as the last success."""
         try:
             report = self.spec.runner.run()
+            now = time.time()
+            text = render(report, "prometheus") + status_families(1, now)
+            families = _families(with_labels(text, self.labels))
         except Exception as e:
             message = str(e) if isinstance(e, EsxpathError) else \
                 f"internal error: {type(e).__name__}: {e}"
             log.warning("target %s: refresh failed: %s", self.spec.name, message)
             log.debug("target %s: refresh failed", self.spec.name, exc_info=True)
-            text = render_error(message, "prometheus") + status_families(0, self.last_success)
-            self.result = Result(_families(with_labels(text, self.labels)), time.time(), False)
+            self.fail(message)
             return False
-        now = time.time()
-        text = render(report, "prometheus") + status_families(1, now)
         self.last_success = now
-        self.result = Result(_families(with_labels(text, self.labels)), now, True)
+        self.result = Result(families, now, True)
         return True
+
+    def fail(self, message: str) -> None:
+        """Serve a failed refresh: success 0, status 3, the last success's timestamp kept."""
+        text = render_error(message, "prometheus") + status_families(0, self.last_success)
+        self.result = Result(_families(with_labels(text, self.labels)), time.time(), False)
 
 
 # ---------------------------------------------------------------- the exporter
@@ -182,7 +190,7 @@ class Exporter:
         if len(set(names)) != len(names):
             raise ConfigError("a target is named twice: " + ", ".join(names))
         self.targets = {s.name: TargetState(s) for s in specs}
-        self._server_locks = {s.server: threading.Lock() for s in specs}
+        self._server_locks = {_lock_key(s.server): threading.Lock() for s in specs}
         self._stop = threading.Event()
         self._workers: list[threading.Thread] = []
         self.registry = CollectorRegistry()
@@ -219,17 +227,28 @@ class Exporter:
         try:
             while not self._stop.is_set():
                 started = time.monotonic()
-                with self._server_locks[spec.server]:
-                    if self._stop.is_set():
-                        break
-                    ok = state.refresh()
-                self.duration.labels(target=spec.name).set(time.monotonic() - started)
-                self.refreshes.labels(target=spec.name).inc()
-                if not ok:
-                    self.failures.labels(target=spec.name).inc()
+                try:
+                    self._refresh_once(state, started)
+                except Exception as e:  # a bug: logged once for this refresh; the worker goes on
+                    log.error("target %s: refresh failed: internal error: %s: %s", spec.name,
+                              type(e).__name__, e, exc_info=log.isEnabledFor(logging.DEBUG))
+                    with contextlib.suppress(Exception):
+                        self.failures.labels(target=spec.name).inc()
+                        state.fail(f"internal error: {type(e).__name__}: {e}")
                 self._stop.wait(max(0.0, started + spec.interval - time.monotonic()))
         finally:
             spec.runner.close()
+
+    def _refresh_once(self, state: TargetState, started: float) -> None:
+        spec = state.spec
+        with self._server_locks[_lock_key(spec.server)]:
+            if self._stop.is_set():
+                return
+            ok = state.refresh()
+        self.duration.labels(target=spec.name).set(time.monotonic() - started)
+        self.refreshes.labels(target=spec.name).inc()
+        if not ok:
+            self.failures.labels(target=spec.name).inc()
 
     def stop(self, wait: float = STOP_WAIT) -> list[str]:
         """Stop the workers: those waiting log out at once, a read in flight may end first
@@ -247,22 +266,35 @@ class Exporter:
             return _plain(start_response, "200 OK", self._index())
         if path != "/metrics":
             return _plain(start_response, "404 Not Found", f"no page {path}: try /metrics\n")
-        target = parse_qs(environ.get("QUERY_STRING", "")).get("target")
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        target = query.get("target")
         if not target:
             return self._own_app(environ, start_response)
+        if len(target) > 1:
+            return _plain(start_response, "400 Bad Request",
+                          "one target per scrape: target= is given more than once\n")
         name = target[0]
         app = self._target_apps.get(name)
         if app is None:
             return _plain(start_response, "404 Not Found",
                           f"unknown target {name!r}: targets are {', '.join(self.targets)}\n")
         self.scrapes.labels(target=name).inc()
-        return app(environ, start_response)
+        # name[]= is ignored for a target: its metric names depend on the last result, which a
+        # registry without describe() cannot match (it answered 200 and nothing at all)
+        rest = urlencode([(k, v) for k, vs in query.items() if k != "name[]" for v in vs])
+        return app({**environ, "QUERY_STRING": rest}, start_response)
 
     def _index(self) -> str:
         lines = ["esxpath exporter", "", "/metrics               the exporter's own metrics"]
         lines += [f"/metrics?target={n:<8} audit of profile {n} (every {t.spec.interval:g}s)"
                   for n, t in self.targets.items()]
         return "\n".join(lines) + "\n"
+
+
+def _lock_key(server: str) -> str:
+    """Targets on one vCenter share a lock: host:port, case-insensitive. One vCenter under two
+    names (a DNS alias, its IP address) gets two locks: it may then be read twice at once."""
+    return server.lower()
 
 
 def _plain(start_response, status: str, text: str):

@@ -7,11 +7,20 @@ finding naming the profile (it hides no other), and the status is the worst of a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from .model import Finding, Host, Inventory, Report, Selector, Severity
 
-UNREACHABLE = "vcenter-unreachable"
+UNREACHABLE = "vcenter-unreachable"  # vCenter did not answer, or did not let us in
+NOT_READ = "vcenter-not-read"  # any other reason: a scope matching nothing, a config, a bug
+
+
+@dataclass(frozen=True)
+class NotRead:
+    """Why a profile's vCenter was not read, and the finding code that says it."""
+
+    message: str
+    code: str = NOT_READ
 
 
 def tag(report: Report, vcenter: str) -> Report:
@@ -26,12 +35,12 @@ def tag(report: Report, vcenter: str) -> Report:
     return replace(report, inventory=Inventory(hosts), findings=findings)
 
 
-def unreachable(vcenter: str, message: str) -> Finding:
-    return Finding(Severity.UNKNOWN, UNREACHABLE, None, None,
-                   f"{vcenter}: vCenter not read: {message}", vcenter=vcenter)
+def not_read(vcenter: str, why: NotRead) -> Finding:
+    return Finding(Severity.UNKNOWN, why.code, None, None,
+                   f"{vcenter}: vCenter not read: {why.message}", vcenter=vcenter)
 
 
-def merge(command: str, runs: Sequence[tuple[str, Report | str]]) -> Report:
+def merge(command: str, runs: Sequence[tuple[str, Report | NotRead]]) -> Report:
     """runs: (profile, its report, or why it could not be read), in profile order."""
     hosts: list[Host] = []
     findings: list[Finding] = []
@@ -42,9 +51,9 @@ def merge(command: str, runs: Sequence[tuple[str, Report | str]]) -> Report:
     vendors: list[str] = []
     vcenters: list[tuple[str, str | None]] = []
     for name, run in runs:
-        if isinstance(run, str):
-            findings.append(unreachable(name, run))
-            vcenters.append((name, run))
+        if isinstance(run, NotRead):
+            findings.append(not_read(name, run))
+            vcenters.append((name, run.message))
             continue
         vcenters.append((name, None))
         tagged = tag(run, name)

@@ -803,3 +803,23 @@ def test_gate_with_san_cmd_passes_a_consistent_san(lab, ops, tmp_path):
     assert broken.returncode == 3, explain(broken)
     assert "the gate could not verify (esxpath exit 3)" in broken.stderr
     assert "ssh: storage2: No route to host" in broken.stderr
+
+
+def test_runner_header_says_what_an_unknown_profile_exits_with(tmp_path, bin_dir):
+    """audit reports its own configuration errors the monitoring way (3), and so does the
+    runner: its header must say so, not promise 78 for them."""
+    write_exe(bin_dir / "esxpath", f"#!/bin/sh\nPYTHONPATH={ROOT} exec {sys.executable} -m esxpath \"$@\"\n")
+    cfg = tmp_path / "esxpath.toml"
+    cfg.write_text('[vcenter.known]\nserver = "vc"\n')
+    cfg.chmod(0o600)
+    textdir = tmp_path / "textfile"
+    textdir.mkdir()
+    proc = run_runner(bin_dir, tmp_path / "absent.env", ESXPATH_PROFILE="unknown",
+                      ESXPATH_CONFIG=str(cfg), ESXPATH_TEXTFILE_DIR=str(textdir))
+    assert proc.returncode == 3, proc.stderr
+    header = RUNNER.read_text().split("\n\n")[0]
+    exit_codes = header[header.index("# Exit status:"):]
+    three = exit_codes[exit_codes.index("#   3 "):exit_codes.index("#   78")]
+    seventy_eight = exit_codes[exit_codes.index("#   78"):]
+    assert "configuration" in three and "unknown profile" in three
+    assert "unknown profile" not in seventy_eight and "esxpath itself" not in seventy_eight

@@ -67,7 +67,8 @@ class Duration(click.ParamType):
 
 @dataclass(frozen=True)
 class Connection:
-    """The connection options after flags and environment are combined (click's envvar=)."""
+    """The connection settings after flags, environment and profile are combined
+    (config.settings, which also says where each came from)."""
 
     target: Target | None  # --vcenter split once: user:password@ taken out of the URL
     user: str | None
@@ -75,6 +76,7 @@ class Connection:
     ca_file: str | None
     insecure: bool
     timeout: float
+    insecure_from: str = "--insecure"  # where insecure came from, for its warning
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,14 @@ def _connection(vcenter, user, password_file, ca_file, insecure, timeout, config
     return {"conn": from_settings(current_settings())[0]}
 
 
+# the one --config (the commands with vcenter_options, and the exporter)
+config_option = click.option(
+    "--config", metavar="FILE", type=click.Path(dir_okay=False), envvar="ESXPATH_CONFIG",
+    help="Config file with the profiles. Default: the first found of "
+         "/etc/esxpath/esxpath.toml, ~/.config/esxpath/esxpath.toml (no merging). "
+         "Env: ESXPATH_CONFIG.")
+
+
 # --user has no envvar=: a user in the URL (GOVC_URL) wins over ESXPATH_USER, so credentials
 # resolves it when the session opens.
 vcenter_options = _grouped(_connection, [
@@ -142,11 +152,7 @@ vcenter_options = _grouped(_connection, [
                  help="Do not verify the server certificate (warns; for labs only)."),
     click.option("--timeout", type=seconds(min=1), default=DEFAULT_TIMEOUT,
                  show_default=True, help="Seconds per vSphere call."),
-    click.option("--config", metavar="FILE", type=click.Path(dir_okay=False),
-                 envvar="ESXPATH_CONFIG",
-                 help="Config file with the profiles. Default: the first found of "
-                      "/etc/esxpath/esxpath.toml, ~/.config/esxpath/esxpath.toml (no merging). "
-                      "Env: ESXPATH_CONFIG."),
+    config_option,
     click.option("--profile", metavar="NAME", envvar="ESXPATH_PROFILE",
                  shell_complete=lambda ctx, param, incomplete: _profile_names(ctx, incomplete),
                  help="Take vCenter, credentials and scope from [vcenter.NAME] of the config "
@@ -236,8 +242,11 @@ def from_settings(s: Mapping[str, Setting], parallel: int = 8) -> tuple[Connecti
     """The Connection and Where that settings describe (a command's, or the exporter's)."""
     server = s["server"].value
     target = split_userinfo(server) if isinstance(server, str) else server
+    insecure = s["insecure"]
     conn = Connection(target, s["user"].value, s["password_file"].value, s["ca_file"].value,
-                      bool(s["insecure"].value), float(s["timeout"].value))
+                      bool(insecure.value), float(s["timeout"].value),
+                      "--insecure" if insecure.origin == "flag"
+                      else f"insecure = true in {insecure.origin}")
     where = Where(Scope(datacenter=s["datacenter"].value, cluster=s["cluster"].value,
                         hosts=tuple(s["hosts"].value)),
                   Selector(device_globs=tuple(s["devices"].value),
@@ -345,9 +354,8 @@ class Runtime:
                 click.get_current_context().find_root().call_on_close(
                     lambda: cassette.__exit__(None, None, None))
             opts = self._connect_options(conn)
-            if opts.insecure:
-                click.echo("esxpath: warning: --insecure: the server certificate is NOT verified",
-                           err=True)
+            if opts.insecure:  # a replay connects to nothing
+                warn_insecure(conn)
             self._session = connect(opts)
             click.get_current_context().call_on_close(self.close)
         return self._session
@@ -358,12 +366,7 @@ class Runtime:
             # the cassette answers: no address, user, password or CA needed
             return ConnectOptions(url="https://vcenter.invalid/sdk", user="replay@esxpath.invalid",
                                   password="replay", timeout=conn.timeout)
-        prompt = _hidden_prompt if sys.stdin.isatty() else None
-        target = complete(conn.target, conn.user, conn.password_file, prompt)
-        assert target.user is not None and target.password is not None  # or complete() raised
-        return ConnectOptions(url=target.endpoint or target.url, user=target.user,
-                              password=target.password,
-                              ca_file=conn.ca_file, insecure=conn.insecure, timeout=conn.timeout)
+        return connect_options(conn, _hidden_prompt if sys.stdin.isatty() else None)
 
     def write_lock(self, conn: Connection, wait: float):
         """This machine's write lock of the vCenter, for the writing commands (writelock.py).
@@ -404,6 +407,28 @@ class Runtime:
                 self._session.close()
             finally:
                 self._session = None
+
+
+def connect_options(conn: Connection, prompt=None,
+                    environ: Mapping[str, str] = os.environ) -> ConnectOptions:
+    """The adapter's options for conn: user and password completed (credentials.complete) from
+    the options, the URL, `environ` ({}: only the profile) and `prompt` (None: none)."""
+    from ..vsphere import ConnectOptions
+    target = complete(conn.target, conn.user, conn.password_file, prompt, environ)
+    assert target.user is not None and target.password is not None  # or complete() raised
+    return ConnectOptions(url=target.endpoint or target.url, user=target.user,
+                          password=target.password, ca_file=conn.ca_file, insecure=conn.insecure,
+                          timeout=conn.timeout)
+
+
+def warn_insecure(conn: Connection, who: str = "") -> None:
+    """The warning of every run without certificate checks, naming the vCenter and where the
+    setting came from (a flag, or the profile). who: e.g. "target NAME: "."""
+    if conn.insecure:
+        e = conn.target.endpoint if conn.target is not None else None
+        server = e.display if e is not None else "the server"
+        click.echo(f"esxpath: warning: {who}{conn.insecure_from}: the certificate of {server}"
+                   " is NOT verified", err=True)
 
 
 class _Stop(threading.Event):

@@ -6,10 +6,10 @@ import threading
 
 import click
 
-from ..credentials import complete, read_password_file
+from ..credentials import read_password_file
 from ..errors import ConfigError, UsageError
-from .common import (Connection, Runtime, esxpath_command, load_config, policy_options,
-                     resolve_profile)
+from .common import (Connection, Runtime, config_option, connect_options, esxpath_command,
+                     load_config, policy_options, resolve_profile, warn_insecure)
 
 DEFAULT_LISTEN = "127.0.0.1:9810"
 
@@ -36,12 +36,8 @@ def _open_session(conn: Connection):
     password is taken up without a restart. Nothing from the environment: each profile names
     its own vCenter and password file."""
     def open_session():
-        from ..vsphere import ConnectOptions, connect
-        target = complete(conn.target, conn.user, conn.password_file, None, environ={})
-        assert target.user is not None and target.password is not None
-        return connect(ConnectOptions(url=target.endpoint or target.url, user=target.user,
-                                      password=target.password, ca_file=conn.ca_file,
-                                      insecure=conn.insecure, timeout=conn.timeout))
+        from ..vsphere import connect
+        return connect(connect_options(conn, prompt=None, environ={}))
     return open_session
 
 
@@ -58,9 +54,7 @@ def _spec(cfg, name: str, parallel: int, policy):
         raise ConfigError(f"{where_text} has no password_file (the exporter takes no password"
                           " from the environment or a prompt)")
     read_password_file(conn.password_file)  # fail now, not at the first refresh
-    if conn.insecure:
-        click.echo(f"esxpath: warning: target {name}: insecure: the server certificate is NOT"
-                   " verified", err=True)
+    warn_insecure(conn, f"target {name}: ")
     audit = Audit(_open_session(conn), where.scope, where.selector, policy, where.expect, parallel)
     return TargetSpec(name, conn.target.endpoint.display, profile.interval, AuditRunner(audit))
 
@@ -69,10 +63,7 @@ def _spec(cfg, name: str, parallel: int, policy):
 @click.option("--listen", type=ListenAddress(), default=DEFAULT_LISTEN, show_default=True,
               help="Address and port to serve on. Loopback by default: let Prometheus on "
                    "another machine in with e.g. --listen 0.0.0.0:9810 and a firewall rule.")
-@click.option("--config", metavar="FILE", type=click.Path(dir_okay=False),
-              envvar="ESXPATH_CONFIG",
-              help="Config file with the profiles. Default: the first found of "
-                   "/etc/esxpath/esxpath.toml, ~/.config/esxpath/esxpath.toml. Env: ESXPATH_CONFIG.")
+@config_option
 @click.option("--target", "targets", metavar="PROFILE", multiple=True,
               help="Serve only this profile (repeatable). Default: every profile of the file.")
 @click.option("--parallel", type=click.IntRange(1, 64), default=8, show_default=True,
@@ -128,12 +119,13 @@ def exporter(rt: Runtime, listen: tuple[str, int], config: str | None, targets: 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     http = threading.Thread(target=server.serve_forever, name="esxpath-http", daemon=True)
     try:
+        http.start()  # serving first: shutdown() below waits for a serve_forever that runs
         exp.start()
-        http.start()
         while not stop.wait(1.0):  # a timeout: the wait returns for signals on every platform
             pass
     finally:  # a second signal while stopping changes nothing: the stop is bounded anyway
-        server.shutdown()
+        if http.is_alive():  # shutdown() of a server never served would wait forever
+            server.shutdown()
         server.server_close()
         left = exp.stop()
         for s, h in previous.items():

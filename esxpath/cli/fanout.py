@@ -11,10 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import click
 
-from ..credentials import complete
 from ..errors import ConfigError, EsxpathError, UsageError
+from ..merge import NOT_READ, UNREACHABLE, NotRead
 from ..model import Report
-from .common import Connection, Runtime, Where, explicit_flags, load_config, resolve_profile
+from .common import (Connection, Runtime, Where, connect_options, explicit_flags, load_config,
+                     resolve_profile, warn_insecure)
 
 log = logging.getLogger("esxpath")
 
@@ -33,6 +34,14 @@ def all_profiles_option(f):
              "report, every host naming its profile; exit code the worst. A vCenter that "
              "cannot be read is reported (UNKNOWN) and hides no other. Connection "
              "environment variables are not used; scope flags apply to every profile.")(f)
+
+
+def refuse_san(san_given: bool, all_profiles: bool) -> None:
+    """--san describes one SAN, seen by one vCenter: audit and check refuse it with
+    --all-profiles in the same words."""
+    if san_given and all_profiles:
+        raise UsageError("--san/--san-cmd describe one SAN: use them with one vCenter, "
+                         "not with --all-profiles")
 
 
 def each_profile(rt: Runtime, command: str, body: Body) -> Report:
@@ -66,17 +75,20 @@ def each_profile(rt: Runtime, command: str, body: Body) -> Report:
     return merge(command, runs)
 
 
-def _run(body: Body, name: str, conn: Connection, where: Where) -> Report | str:
-    """One profile's report, or one line saying why it could not be read."""
+def _run(body: Body, name: str, conn: Connection, where: Where) -> Report | NotRead:
+    """One profile's report, or why it could not be read: vcenter-unreachable when vCenter
+    did not answer or let us in, vcenter-not-read for anything else (scope, config, a bug)."""
+    from ..errors import AuthError, ConnectionFailed
     rt = _ProfileRuntime(0)
     try:
         return body(rt, conn, where)
     except EsxpathError as e:
         log.info("profile %s: %s", name, e)
-        return str(e)
+        down = isinstance(e, (ConnectionFailed, AuthError))
+        return NotRead(str(e), UNREACHABLE if down else NOT_READ)
     except Exception as e:  # a bug: reported for this profile, the others still stand
         log.debug("profile %s: unexpected error", name, exc_info=True)
-        return f"internal error: {type(e).__name__}: {e} (run with -vv for details)"
+        return NotRead(f"internal error: {type(e).__name__}: {e} (run with -vv for details)")
     finally:
         rt.close()
 
@@ -86,18 +98,13 @@ class _ProfileRuntime(Runtime):
 
     def session(self, conn: Connection):
         if self._session is None:
-            from ..vsphere import ConnectOptions, connect
+            from ..vsphere import connect
             user = conn.user or (conn.target.user if conn.target else None)
             missing = [k for k, v in (("server", conn.target), ("user", user),
                                       ("password_file", conn.password_file)) if not v]
             if missing:  # the environment is not asked: it would give every vCenter the same
                 raise ConfigError(f"the profile has no {', '.join(missing)}")
-            target = complete(conn.target, conn.user, conn.password_file, prompt=None, environ={})
-            assert target.user is not None and target.password is not None
-            if conn.insecure:
-                click.echo(f"esxpath: warning: insecure: the certificate of {target.url} is NOT"
-                           " verified", err=True)
-            self._session = connect(ConnectOptions(
-                url=target.endpoint or target.url, user=target.user, password=target.password,
-                ca_file=conn.ca_file, insecure=conn.insecure, timeout=conn.timeout))
+            opts = connect_options(conn, prompt=None, environ={})
+            warn_insecure(conn)
+            self._session = connect(opts)
         return self._session

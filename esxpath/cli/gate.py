@@ -10,7 +10,7 @@ from ..errors import UsageError
 from ..model import Expectation, Policy, Report, Severity
 from .common import (Connection, Duration, Runtime, SanInputs, Where, emit, esxpath_command,
                      log, output_options, san_options, scope_options, seconds, vcenter_options)
-from .fanout import all_profiles_option, each_profile
+from .fanout import all_profiles_option, each_profile, refuse_san
 
 
 def _expectation(to_tpg, from_tpg, min_paths, allow_redundancy_loss, after_failover) -> Expectation:
@@ -82,9 +82,7 @@ def check(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, to_tp
     _expectation(to_tpg, from_tpg, min_paths or 1, allow_redundancy_loss, after_failover)
     if san.given and after_failover:
         raise UsageError("--san/--san-cmd go with the gate (check without --after-failover)")
-    if san.given and all_profiles:
-        raise UsageError("--san/--san-cmd describe one SAN: use them with one vCenter, "
-                         "not with --all-profiles")
+    refuse_san(san.given, all_profiles)
 
     def one(rt: Runtime, conn: Connection, where: Where) -> Report:
         exp = _expectation(to_tpg, from_tpg, min_paths or where.expect.min_paths,

@@ -8,7 +8,7 @@ from ..model import Expectation, Report, Severity
 from .common import (Connection, Duration, Runtime, SanInputs, Where, emit, esxpath_command,
                      fail, output_options, policy_options, profile_labels, require_devices,
                      san_options, scope_options, vcenter_options)
-from .fanout import all_profiles_option, each_profile
+from .fanout import all_profiles_option, each_profile, refuse_san
 
 
 @esxpath_command()
@@ -44,6 +44,11 @@ def parse_expect(text: str | None) -> dict:
     return out
 
 
+def expectation(profile: Expectation, wanted: dict) -> Expectation:
+    """--expect wins key by key: `--expect ao=2` keeps the profile's ano."""
+    return Expectation(ao=wanted.get("ao", profile.ao), ano=wanted.get("ano", profile.ano))
+
+
 @esxpath_command(monitoring=True)
 @vcenter_options
 @scope_options
@@ -76,16 +81,12 @@ def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, polic
     from ..output import render
     from ..verify import audit as run_audit
     wanted = parse_expect(expect)
-    if san.given and all_profiles:
-        raise UsageError("--san/--san-cmd describe one SAN: use them with one vCenter, "
-                         "not with --all-profiles")
+    refuse_san(san.given, all_profiles)
     if since is not None and all_profiles:
         raise UsageError("--since reads one vCenter's events: not with --all-profiles")
 
     def one(rt: Runtime, conn: Connection, where: Where) -> Report:
-        # --expect, else the profile's ao/ano
-        exp = Expectation(**wanted) if expect else Expectation(ao=where.expect.ao,
-                                                               ano=where.expect.ano)
+        exp = expectation(where.expect, wanted)
         dumps = san.read() if san.given else None
         inv = rt.read(conn, where)
         findings = run_audit(inv, where.selector, policy, exp)

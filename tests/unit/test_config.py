@@ -97,14 +97,15 @@ def test_without_a_profile_the_built_in_defaults_apply():
     ("datacenter", {}, {}, None, "default"),
     ("timeout", {}, {}, 30.0, "[defaults]"),
     ("timeout", {"timeout": 5.0}, {}, 5.0, "flag"),
-    ("server", {}, {"ESXPATH_VCENTER": "env-vc"}, "env-vc", "env ESXPATH_VCENTER"),
-    ("server", {"server": "flag-vc"}, {"ESXPATH_VCENTER": "env-vc"}, "flag-vc", "flag"),
-    ("server", {}, {"GOVC_URL": "govc-vc"}, "govc-vc", "env GOVC_URL"),
+    ("server", {}, {"ESXPATH_VCENTER": "env-vc", "ESXPATH_USER": "eu", "ESXPATH_PASSWORD": "pw"}, "env-vc", "env ESXPATH_VCENTER"),
+    ("server", {"server": "flag-vc"}, {"ESXPATH_VCENTER": "env-vc", "ESXPATH_USER": "eu", "ESXPATH_PASSWORD": "pw"}, "flag-vc",
+     "flag"),
+    ("server", {}, {"GOVC_URL": "govc-vc", "ESXPATH_USER": "eu", "ESXPATH_PASSWORD": "pw"}, "govc-vc", "env GOVC_URL"),
     ("ca_file", {}, {"ESXPATH_CA_FILE": "/env/ca"}, "/env/ca", "env ESXPATH_CA_FILE"),
     ("user", {}, {"ESXPATH_USER": "env-user"}, "env-user", "env ESXPATH_USER"),
     ("user", {"user": "flag-user"}, {"ESXPATH_USER": "env-user"}, "flag-user", "flag"),
     # a user in the URL beats ESXPATH_USER, as without a profile (credentials.complete)
-    ("user", {}, {"GOVC_URL": "u1@vc", "ESXPATH_USER": "env-user"}, "u1",
+    ("user", {}, {"GOVC_URL": "u1@vc", "ESXPATH_USER": "env-user", "ESXPATH_PASSWORD": "p"}, "u1",
      "env GOVC_URL (in the URL)"),
     ("user", {}, {}, "esxpath@vsphere.local", "[vcenter.lab]"),
     ("vendors", {"vendors": ("X",)}, {}, ("X",), "flag"),
@@ -254,3 +255,65 @@ def test_config_show_says_where_each_value_came_from_and_never_the_password(tmp_
     rows = {line.split()[0]: line for line in r.stdout.splitlines()[3:]}
     assert rows["password"].split()[1:] == ["********", "env", "ESXPATH_PASSWORD"]
     assert rows["cluster"].split()[1:] == ["storage-cluster", path, "[vcenter.lab]"]
+
+
+# ------------------------------------------------------- server, user and password: one unit
+
+@pytest.mark.parametrize("flags, env, given, taken", [
+    ({}, {"GOVC_URL": "lab-vc"}, "GOVC_URL", "user and password_file"),
+    ({}, {"ESXPATH_VCENTER": "lab-vc:443"}, "ESXPATH_VCENTER", "user and password_file"),
+    ({"server": "lab-vc"}, {}, "--vcenter", "user and password_file"),
+    ({}, {"GOVC_URL": "lab-vc", "ESXPATH_PASSWORD": "pw"}, "GOVC_URL", "user"),
+    ({}, {"GOVC_URL": "me@lab-vc"}, "GOVC_URL", "password_file"),
+])
+def test_another_vcenter_never_gets_the_profiles_credentials(good, flags, env, given, taken):
+    prod = config.load(good, {}).profile("prod")
+    with pytest.raises(ConfigError) as err:
+        config.settings(prod, flags, env)
+    message = str(err.value)
+    assert f"vCenter lab-vc:443 from {given} is not the server" in message
+    assert f"profile prod ({good} [vcenter.prod])" in message
+    assert f"its {taken} would go to another vCenter" in message
+
+
+@pytest.mark.parametrize("flags, env", [
+    ({}, {"GOVC_URL": "VC2.example.com:8443"}),  # the profile's own server, spelled otherwise
+    ({}, {"GOVC_URL": "lab-vc", "ESXPATH_USER": "u", "ESXPATH_PASSWORD": "pw"}),
+    ({"server": "lab-vc", "user": "u", "password_file": "/f"}, {}),
+])
+def test_the_profiles_own_server_or_other_credentials_combine(good, flags, env):
+    s = config.settings(config.load(good, {}).profile("prod"), flags, env)
+    assert s["server"].origin != f"{good} [vcenter.prod]"
+
+
+def test_config_show_and_commands_refuse_the_mix_in_one_line_exit_78(good):
+    env = {"GOVC_URL": "lab-vc", "ESXPATH_CONFIG": good, "ESXPATH_PROFILE": "prod"}
+    for args in (["config", "show"], ["show"], ["config", "show", "-o", "json"]):
+        r = esxpath(*args, env=env)
+        assert r.returncode == ExitStatus.CONFIG, (args, r.stderr)
+        lines = r.stderr.splitlines()
+        assert len(lines) == 1 and "from GOVC_URL is not the server" in lines[0], r.stderr
+
+
+@pytest.mark.parametrize("text, ao, ano", [
+    ("ao=3", 3, 2), ("ano=1", 2, 1), ("ao=1,ano=0", 1, 0), (None, 2, 2)])
+def test_expect_wins_over_the_profile_key_by_key(good, text, ao, ano):
+    from esxpath.cli.report import expectation, parse_expect
+    _, where = resolve_profile(config.load(good, {}).profile("lab"), environ={})
+    got = expectation(where.expect, parse_expect(text))
+    assert (got.ao, got.ano) == (ao, ano)
+
+
+def test_the_insecure_warning_says_where_the_setting_came_from(tmp_path, capsys):
+    from esxpath.cli.common import warn_insecure
+    path = write(tmp_path, '[vcenter.lab]\nserver = "vc1.example.com"\ninsecure = true\n')
+    profile = config.load(path, {}).profile("lab")
+    conn, _ = resolve_profile(profile, environ={})
+    warn_insecure(conn)
+    assert capsys.readouterr().err == (
+        f"esxpath: warning: insecure = true in {path} [vcenter.lab]: the certificate of"
+        " vc1.example.com:443 is NOT verified\n")
+    conn, _ = resolve_profile(profile, {"insecure": True}, environ={})
+    warn_insecure(conn, "target lab: ")
+    assert capsys.readouterr().err == ("esxpath: warning: target lab: --insecure: the"
+                                       " certificate of vc1.example.com:443 is NOT verified\n")

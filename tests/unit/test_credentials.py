@@ -2,7 +2,7 @@
 
 import pytest
 
-from esxpath.credentials import read_password_file, resolve, split_userinfo
+from esxpath.credentials import complete, read_password_file, split_userinfo
 from esxpath.errors import ConfigError, UsageError
 
 
@@ -31,13 +31,21 @@ def test_a_malformed_url_is_a_usage_error(url):
         split_userinfo(url)
 
 
+def resolve(url, user, password_file, prompt=None, environ=None):
+    """The CLI's order: the URL split once, then completed."""
+    return complete(split_userinfo(url) if url else None, user, password_file, prompt,
+                    environ if environ is not None else {})
+
+
 def test_env_precedence_and_sources():
-    env = {"VSPHERE_SERVER": "vs", "GOVC_URL": "gv", "GOVC_USERNAME": "gu",
-           "ESXPATH_USER": "eu", "GOVC_PASSWORD": "gp", "VSPHERE_PASSWORD": "vp"}
-    t = resolve(None, None, None, environ=env)
+    env = {"GOVC_USERNAME": "gu", "ESXPATH_USER": "eu", "GOVC_PASSWORD": "gp",
+           "VSPHERE_PASSWORD": "vp"}
+    t = resolve("vs", None, None, environ=env)
     assert (t.url, t.user, t.password) == ("vs", "eu", "vp")
     t = resolve("opt", "ou", None, environ=env)
     assert (t.url, t.user, t.password) == ("opt", "ou", "vp")
+    t = resolve("url-user@vc", None, None, environ=env)  # a user in the URL beats the env
+    assert (t.url, t.user) == ("vc", "url-user")
 
 
 def test_missing_pieces_are_clear_errors():

@@ -5,7 +5,7 @@ import json
 
 from factory import EUI1, EUI2, compliant, lab
 
-from esxpath.merge import UNREACHABLE, merge
+from esxpath.merge import NOT_READ, UNREACHABLE, NotRead, merge
 from esxpath.model import Policy, Report, Selector, Severity
 from esxpath.output import render, to_dict
 from esxpath.verify import audit
@@ -34,7 +34,8 @@ def test_hosts_and_findings_name_their_vcenter_and_the_status_is_the_worst():
 
 def test_an_unreadable_vcenter_is_unknown_and_hides_nothing_else():
     east = audited(compliant())
-    merged = merge("audit", [("east", east), ("west", "127.0.0.1:9: connection refused")])
+    merged = merge("audit", [("east", east),
+                             ("west", NotRead("127.0.0.1:9: connection refused", UNREACHABLE))])
     assert merged.status == Severity.UNKNOWN
     assert [h.vcenter for h in merged.inventory.hosts] == ["east"] * 5
     (f,) = merged.findings
@@ -123,3 +124,24 @@ def test_all_profiles_reads_at_most_four_vcenters_at_once_and_in_profile_order(t
     assert dict(merged.vcenters)["p3"].startswith("internal error: RuntimeError: boom")
     assert merged.status == Severity.UNKNOWN
     assert len(merged.inventory.hosts) == 5 * 5
+
+
+def test_why_a_vcenter_was_not_read_picks_the_finding_code():
+    """Down or refusing the login: vcenter-unreachable; a scope matching nothing or a bug
+    there is no unreachable vCenter: vcenter-not-read."""
+    from esxpath.cli.fanout import _run
+    from esxpath.errors import AuthError, ConnectionFailed, ScopeError
+
+    def raising(error):
+        def body(rt, conn, where):
+            raise error
+        return body
+
+    for error, code in [(ConnectionFailed("vc:443: connection refused"), UNREACHABLE),
+                        (AuthError("vc:443: login failed for u"), UNREACHABLE),
+                        (ScopeError("no host in scope"), NOT_READ),
+                        (KeyError("bug"), NOT_READ)]:
+        why = _run(raising(error), "west", None, None)  # type: ignore[arg-type]
+        assert isinstance(why, NotRead) and why.code == code, (error, why)
+        merged = merge("audit", [("west", why)])
+        assert [f.code for f in merged.findings] == [code]
