@@ -203,6 +203,9 @@ class Host:
     error: str | None = None
     satp_rules: tuple[SatpRule, ...] = ()  # from esxcli; only read when claim rules matter
     vcenter: str = ""  # the profile it was read through, in a report of several (--all-profiles)
+    # where it sits (moids): an event read filters on the narrowest entity holding every host
+    cluster_moid: str = ""
+    datacenter_moid: str = ""
 
     @property
     def verifiable(self) -> bool:

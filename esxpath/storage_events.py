@@ -124,8 +124,8 @@ class HostStorage:
 
 @dataclass(frozen=True)
 class StorageWindow:
-    start: datetime
-    end: datetime
+    start: datetime | None  # None: vCenter's clock could not be read (then error says so)
+    end: datetime | None
     hosts: tuple[HostStorage, ...] = ()
     error: str | None = None  # the events could not be read (the rest of the report stands)
     pages: int = 0  # ReadNextEvents calls it took
@@ -224,6 +224,10 @@ def _iso(t: datetime) -> str:
     return t.isoformat()
 
 
+def _iso_or_none(t: datetime | None) -> str | None:
+    return None if t is None else t.isoformat()
+
+
 def event_json(e: StorageEvent) -> dict[str, Any]:
     return {"time": _iso(e.time), "type": e.type, "device": e.device, "datastore": e.datastore,
             "path": e.path, "volume": e.volume, "message": e.message}
@@ -245,7 +249,7 @@ def host_json(h: HostStorage | None) -> dict[str, Any]:
 
 
 def window_json(w: StorageWindow) -> dict[str, Any]:
-    return {"start": _iso(w.start), "end": _iso(w.end), "error": w.error,
+    return {"start": _iso_or_none(w.start), "end": _iso_or_none(w.end), "error": w.error,
             "events": len(w.events)}
 
 
@@ -277,7 +281,9 @@ def host_lines(h: HostStorage, indent: str = "  ") -> list[str]:
 
 
 def window_lines(w: StorageWindow) -> list[str]:
-    head = f"vCenter storage events {w.start:%Y-%m-%d %H:%M:%S} .. {w.end:%H:%M:%S} UTC"
+    start = f"{w.start:%Y-%m-%d %H:%M:%S}" if w.start else "?"
+    end = f"{w.end:%H:%M:%S}" if w.end else "?"
+    head = f"vCenter storage events {start} .. {end} UTC"
     if w.error:
         return [f"{head}: could not be read ({w.error})"]
     lines = [f"{head}: {len(w.events)} event(s)"]

@@ -6,7 +6,9 @@ slow host spends without paths, so nothing here sleeps.
 """
 from __future__ import annotations
 
+import re
 import signal
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -261,3 +263,132 @@ def test_vmfs_heartbeat_events_name_the_volume_and_the_datastore(lab, session):
     assert apd.length >= 8.0 and not apd.open  # 8 simulated seconds and the calls' own time
     assert kinds[("heartbeat", "ds-events")].length == apd.length == h.pause_seconds
     assert kinds[("redundancy", SCST[0])].open  # one path back: no redundancy yet
+
+
+# ---------------------------------------------------------------- a failed clock read (CurrentTime)
+
+def clock_fails(lab, count=20):
+    """The next `count` CurrentTime calls fail (more than the session's retries)."""
+    lab.post("/faults", {"method": "CurrentTime", "count": count, "fault": "SystemError"})
+
+
+@pytest.mark.parametrize("when", ["start", "end"])
+def test_watch_keeps_its_timeline_when_vcenters_clock_cannot_be_read(lab, env, when):
+    if when == "start":
+        clock_fails(lab)
+
+    def failover():
+        if when == "end":
+            clock_fails(lab)
+        lab.post("/failover", {"active": "storage2"})
+        polled = lab.get("/stats")["esxcli"].get("storage nmp path list", 0)
+        while lab.get("/stats")["esxcli"].get("storage nmp path list", 0) < polled + 8:
+            time.sleep(0.05)  # two more samples of the 4 hosts: the switch is in the timeline
+
+    proc, doc = watch_around(env, failover)
+    assert proc.returncode == 0, explain(proc)
+    storage = doc["storage"]
+    assert "vCenter's clock" in storage["error"] and "SystemError" in storage["error"], storage
+    assert storage["end"] is None and (storage["start"] is None) == (when == "start"), storage
+    hosts = hosts_of(doc)
+    assert sorted(hosts) == sorted(CLUSTER_HOSTS)
+    for name, h in hosts.items():  # the timeline is all there: every host switched to TPG 2
+        assert h["new_ao"] == [2] and h["new_ao_after"] is not None, (name, h)
+    assert "CreateCollectorForEvents" not in lab.get("/stats")["calls"]  # no window, no read
+
+
+def test_check_after_failover_stands_when_vcenters_clock_cannot_be_read(lab, env):
+    lab.post("/failover", {"active": "storage2"})
+    clock_fails(lab)
+    proc = run(env, "check", "--after-failover", "--to-tpg", "2", *IN_CLUSTER, "-o", "json")
+    doc = report(proc)
+    assert doc is not None and proc.returncode == 0, explain(proc)  # the path rule's exit
+    assert "vCenter's clock" in doc["storage"]["error"], doc["storage"]
+    assert sorted(h["name"] for h in doc["hosts"]) == sorted(CLUSTER_HOSTS)
+    # and unsafe stays unsafe: a host still on the old group exits 2 with the error noted
+    lab.post("/reset")
+    clock_fails(lab)
+    proc = run(env, "check", "--after-failover", "--to-tpg", "2", *IN_CLUSTER, "-o", "json")
+    doc = report(proc)
+    assert doc is not None and proc.returncode == 2, explain(proc)
+    assert doc["storage"]["error"] and doc["findings"], explain(proc)
+
+
+def test_audit_since_still_reports_when_vcenters_clock_cannot_be_read(lab, env):
+    clock_fails(lab)
+    proc = run(env, "audit", *IN_CLUSTER, "--since", "1h", "-o", "json")
+    doc = report(proc)
+    assert doc is not None, explain(proc)
+    assert sorted(h["name"] for h in doc["hosts"]) == sorted(CLUSTER_HOSTS)
+    assert all(h["devices"] for h in doc["hosts"]), explain(proc)
+    assert "vCenter's clock" in doc["storage"]["error"]
+    # as for any event read that failed: one UNKNOWN finding, the host findings as they were
+    (unread,) = [f for f in doc["findings"] if f["code"] == "storage-events-unread"]
+    assert unread["severity"] == "UNKNOWN" and proc.returncode == 3, explain(proc)
+
+
+def test_ctrl_c_during_the_clock_read_still_interrupts_watch(lab, env):
+    proc = start(env, "watch", *IN_CLUSTER, "--interval", "0.2", "--duration", "600", "-o", "json")
+    assert proc.stderr.readline().startswith("esxpath: watching")
+    lab.post("/latency", {"method": "CurrentTime", "ms": 20000})
+    proc.send_signal(signal.SIGINT)  # ends the polling: watch now reads the clock for its window
+    while lab.get("/stats")["calls"].get("CurrentTime", 0) < 2:  # the end's read has arrived
+        assert proc.poll() is None, explain(proc)
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out + err
+    assert "esxpath: interrupted" in err and not out.strip(), out + err
+
+
+# ---------------------------------------------------------------- the filter's entity
+
+def entity_of_last_read(lab):
+    (req,) = lab.get("/requests?method=CreateCollectorForEvents")["requests"]
+    return re.search(r'<entity type="(\w+)">([^<]*)</entity>', req["body"]).groups()
+
+
+def test_the_event_read_filters_on_the_narrowest_entity_of_the_scope(lab, session):
+    from dataclasses import replace
+
+    from esxpath.model import Scope
+    from esxpath.vsphere import read_inventory
+    from esxpath.vsphere.events import read_storage_events, server_time
+
+    lab.post("/events", {"old": 500})  # on every host, the standalone esx05 too
+    end = server_time(session)
+    begin = end - timedelta(days=3)
+    inv = read_inventory(session, Scope(cluster="storage-cluster"), esxcli=False)
+    hosts = list(inv.hosts)
+    state = lab.get("/state")["hosts"]
+    lab.post("/stats/reset")
+    lab.post("/requests/reset")
+    w = read_storage_events(session, hosts, begin, end)
+    assert entity_of_last_read(lab)[0] == "ClusterComputeResource"
+    narrow = lab.get("/stats")["events"]["returned"]
+    assert sorted(h.host for h in w.hosts) == sorted(CLUSTER_HOSTS)
+    assert all(h.events for h in w.hosts) and "esx05" not in {e.host for e in w.events}
+    assert narrow == len(w.events)  # nothing came over the wire that was not the cluster's
+    # the same hosts without their place: the root folder, every host's events come
+    lab.post("/stats/reset")
+    lab.post("/requests/reset")
+    wide = read_storage_events(session, [replace(h, cluster_moid="", datacenter_moid="")
+                                         for h in hosts], begin, end)
+    assert entity_of_last_read(lab)[0] == "Folder"
+    assert wide.events == w.events
+    assert lab.get("/stats")["events"]["returned"] > narrow
+    # one host: itself; a cluster host and the standalone one: their datacenter
+    lab.post("/requests/reset")
+    (esx01,) = [h for h in hosts if h.name == "esx01"]
+    read_storage_events(session, [esx01], begin, end)
+    assert entity_of_last_read(lab) == ("HostSystem", state["esx01"]["moid"])
+    both = read_inventory(session, Scope(hosts=("esx01", "esx05")), esxcli=False)
+    lab.post("/requests/reset")
+    w = read_storage_events(session, list(both.hosts), begin, end)
+    assert entity_of_last_read(lab)[0] == "Datacenter"
+    assert {h.host for h in w.hosts if h.events} == {"esx01", "esx05"}
+    # hosts of two datacenters: only the root folder holds them all
+    lab.post("/requests/reset")
+    apart = [replace(h, datacenter_moid=f"datacenter-{i}") for i, h in enumerate(both.hosts)]
+    read_storage_events(session, apart, begin, end)
+    assert entity_of_last_read(lab)[0] == "Folder"

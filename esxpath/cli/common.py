@@ -385,21 +385,44 @@ class Runtime:
         return read_inventory(self.session(conn), where.scope, where.selector,
                               parallel=where.parallel, **extra)
 
-    def server_time(self, conn: Connection):
-        """vCenter's clock now: event windows are in its time, not ours."""
-        from ..vsphere.events import server_time
-        return server_time(self.session(conn))
-
-    def storage_events(self, conn: Connection, inventory, start, end):
-        """The ESXi storage events of the inventory's hosts in [start, end] (vCenter's clock),
-        as a StorageWindow; a failed read gives a window carrying the error, never an exit."""
-        from ..storage_events import StorageWindow
-        from ..vsphere.events import read_storage_events
+    def events_start(self, conn: Connection, back: float = 0.0):
+        """Where an event window starts: vCenter's clock now, less `back` seconds. A failed
+        clock read is handed back (the error), for storage_events to report: the events are an
+        addition that never costs the main report. An interrupt still stops the command."""
+        from datetime import timedelta
+        session = self.session(conn)  # a failed login is the command's failure, as before
         try:
+            from ..vsphere.events import server_time
+            return server_time(session) - timedelta(seconds=back)
+        except Interrupted:
+            raise
+        except EsxpathError as e:  # warned when the window is reported (storage_events)
+            log.debug("vCenter's clock: %s", e)
+            return e
+
+    def storage_events(self, conn: Connection, inventory, start=None, back: float = 0.0):
+        """The ESXi storage events of the inventory's hosts from `start` (events_start's answer;
+        None: `back` seconds before the end) until vCenter's clock now, as a StorageWindow. A
+        failed clock or event read gives a window carrying the error, never an exit."""
+        from datetime import timedelta
+
+        from ..storage_events import StorageWindow
+        from ..vsphere.events import read_storage_events, server_time
+        if isinstance(start, EsxpathError):
+            log.warning("storage events not read: vCenter's clock: %s", start)
+            return StorageWindow(None, None, error=f"vCenter's clock: {start}")
+        end = None
+        try:
+            end = server_time(self.session(conn))
+            if start is None:
+                start = end - timedelta(seconds=back)
             return read_storage_events(self.session(conn), list(inventory.hosts), start, end)
+        except Interrupted:
+            raise
         except EsxpathError as e:
             log.warning("storage events not read: %s", e)
-            return StorageWindow(start, end, error=str(e))
+            what = str(e) if end is not None else f"vCenter's clock: {e}"
+            return StorageWindow(start, end, error=what)
 
     def close(self):
         if self._session is not None:

@@ -109,8 +109,7 @@ def _check(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: 
     done_at: dict[str, float] = {}
     events_from = None
     if events_since is not None:
-        from datetime import timedelta
-        events_from = rt.server_time(conn) - timedelta(seconds=events_since)
+        events_from = rt.events_start(conn, back=events_since)
     file_docs = san.read_files() if san.given else None  # files and stdin: read once
     while True:
         dumps = san.read(file_docs) if san.given else None  # --san-cmd again on every try
@@ -134,7 +133,7 @@ def _check(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: 
     waivers = (REDUNDANCY_WAIVER,) if allow_redundancy_loss and not after_failover else ()
     storage = None
     if events_from is not None:
-        storage = rt.storage_events(conn, inv, events_from, rt.server_time(conn))
+        storage = rt.storage_events(conn, inv, events_from)
     return Report(command="check", inventory=inv, selector=selector, findings=findings,
                   timings=timings, targets=targets, waivers=waivers, storage=storage)
 
@@ -166,7 +165,7 @@ def watch(rt: Runtime, conn: Connection, where: Where, interval: float, duration
     from ..timeline import build_timeline, render_timeline
     samples = []
     deadline = time.monotonic() + duration
-    window_start = None if no_events else rt.server_time(conn)
+    window_start = None if no_events else rt.events_start(conn)
     try:
         while True:
             began = time.monotonic()
@@ -189,7 +188,7 @@ def watch(rt: Runtime, conn: Connection, where: Where, interval: float, duration
     tl = build_timeline(samples, where.selector)
     storage = None
     if window_start is not None:
-        storage = rt.storage_events(conn, samples[-1][1], window_start, rt.server_time(conn))
+        storage = rt.storage_events(conn, samples[-1][1], window_start)
     emit(render_timeline(tl, fmt, samples[-1][1], storage=storage))
     return tl.status
 

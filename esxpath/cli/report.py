@@ -97,11 +97,8 @@ def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, polic
                                                         dumps.now, dumps.max_age)])
         storage = None
         if since is not None:
-            from datetime import timedelta
-
             from ..storage_events import storage_findings
-            end = rt.server_time(conn)
-            storage = rt.storage_events(conn, inv, end - timedelta(seconds=since), end)
+            storage = rt.storage_events(conn, inv, back=since)
             findings = (*findings, *storage_findings(storage, _since_text(since)))
         return Report(command="audit", inventory=inv, selector=where.selector,
                       findings=tuple(findings), storage=storage)

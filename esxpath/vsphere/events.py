@@ -3,6 +3,9 @@ EventHistoryCollector filtered by time range, entity and event type ids, read fo
 ReadNextEvents in pages, destroyed after. Never QueryEvents, which answers every matching event
 of the whole history at once.
 
+The filter's entity is the narrowest that holds the hosts in scope (_entity), so a cluster's
+read does not page through the events of the rest of the vCenter.
+
 Round trips: CreateCollectorForEvents, ceil((n + 1) / PAGE_SIZE) ReadNextEvents for n events in
 the window (a short page ends the read), DestroyCollector. The window's ends come from the
 server's clock (ServiceInstance.CurrentTime): events carry vCenter's time, not ours.
@@ -33,14 +36,29 @@ def server_time(session: Session) -> datetime:
         raise session.translate(exc) from exc
 
 
+def _entity(session: Session, hosts: list[Host]):
+    """The narrowest entity that holds every host in scope (a filter takes one entity): one
+    host itself; hosts all in one cluster, the cluster (recursion "all": a compute resource's
+    hosts); all in one datacenter, the datacenter; only hosts of several datacenters need the
+    root folder. Events of hosts outside the scope that it still holds are dropped on reading."""
+    ev = vim.event.EventFilterSpec
+    moids = {h.moid for h in hosts if h.moid}
+    placed = [h for h in hosts if h.moid]
+    if len(moids) == 1:
+        return ev.ByEntity(entity=vim.HostSystem(moids.pop(), session.stub), recursion="self")
+    clusters = {h.cluster_moid for h in placed}
+    if len(clusters) == 1 and "" not in clusters:
+        return ev.ByEntity(entity=vim.ClusterComputeResource(clusters.pop(), session.stub),
+                           recursion="all")
+    datacenters = {h.datacenter_moid for h in placed}
+    if len(datacenters) == 1 and "" not in datacenters:
+        return ev.ByEntity(entity=vim.Datacenter(datacenters.pop(), session.stub), recursion="all")
+    return ev.ByEntity(entity=session.content.rootFolder, recursion="all")
+
+
 def _filter(session: Session, hosts: list[Host], start: datetime, end: datetime):
     ev = vim.event.EventFilterSpec
-    moids = [h.moid for h in hosts if h.moid]
-    if len(moids) == 1:  # one host: the narrowest entity
-        entity = ev.ByEntity(entity=vim.HostSystem(moids[0], session.stub), recursion="self")
-    else:  # a filter takes one entity: all of them, the hosts are picked from the answer
-        entity = ev.ByEntity(entity=session.content.rootFolder, recursion="all")
-    return ev(time=ev.ByTime(beginTime=start, endTime=end), entity=entity,
+    return ev(time=ev.ByTime(beginTime=start, endTime=end), entity=_entity(session, hosts),
               eventTypeId=list(STORAGE_EVENT_TYPES))
 
 

@@ -52,6 +52,8 @@ class _RawHost:
     datacenter: str = ""
     cluster: str | None = None
     compute_resource: str = ""
+    cluster_moid: str = ""
+    datacenter_moid: str = ""
 
 
 # ----- the one PropertyCollector read -----
@@ -89,25 +91,29 @@ def _collect(session: Session, host_properties: list[str]) -> dict:
                 log.debug("cleanup: %s", fault_message(exc))
 
 
-def _locate(objects: dict, moid: str) -> tuple[str, str | None, str]:
-    """A host's (datacenter, cluster or None, compute resource name) by walking parents in memory."""
+def _locate(objects: dict, moid: str) -> tuple[str, str | None, str, str, str]:
+    """A host's (datacenter, cluster or None, compute resource name, cluster moid, datacenter
+    moid) by walking parents in memory."""
     parent = objects.get(moid, (None, {}))[1].get("parent")
     cluster = None
     compute = ""
     datacenter = ""
+    cluster_moid = datacenter_moid = ""
     seen = 0
     while parent is not None and seen < 64:
         seen += 1
         pprops = objects.get(parent._GetMoId(), (parent, {}))[1]
         if isinstance(parent, vim.ClusterComputeResource) and cluster is None:
             cluster = pprops.get("name")
+            cluster_moid = parent._GetMoId()
         if isinstance(parent, vim.ComputeResource) and not compute:
             compute = pprops.get("name", "")
         if isinstance(parent, vim.Datacenter):
             datacenter = pprops.get("name", "")
+            datacenter_moid = parent._GetMoId()
             break
         parent = pprops.get("parent")
-    return datacenter, cluster, compute
+    return datacenter, cluster, compute, cluster_moid, datacenter_moid
 
 
 def _short(name: str) -> str:
@@ -119,8 +125,8 @@ def _select_hosts(objects: dict, scope: Scope) -> list[_RawHost]:
     for moid, (obj, props) in objects.items():
         if not isinstance(obj, vim.HostSystem):
             continue
-        dc, cluster, compute = _locate(objects, moid)
-        hosts.append(_RawHost(moid, props, dc, cluster, compute))
+        dc, cluster, compute, cluster_moid, dc_moid = _locate(objects, moid)
+        hosts.append(_RawHost(moid, props, dc, cluster, compute, cluster_moid, dc_moid))
     datacenters = {p.get("name") for o, p in objects.values() if isinstance(o, vim.Datacenter)}
     if scope.datacenter and scope.datacenter not in datacenters:
         raise ScopeError(f"datacenter {scope.datacenter!r} not found "
@@ -220,7 +226,7 @@ def _read_host(session: Session, raw: _RawHost, selector: Selector | None, esxcl
     name = raw.props.get("name") or raw.moid
     state = str(raw.props.get("runtime.connectionState") or "unknown")
     base: dict[str, Any] = dict(name=name, moid=raw.moid, datacenter=raw.datacenter, cluster=raw.cluster,
-                connection_state=state,
+                connection_state=state, cluster_moid=raw.cluster_moid, datacenter_moid=raw.datacenter_moid,
                 maintenance=str(raw.props.get("runtime.inMaintenanceMode")).lower() == "true")
     if state != "connected":
         return Host(**base, error=f"host is {state} in vCenter")
@@ -330,5 +336,6 @@ def _failed(raw: _RawHost, exc: Exception) -> Host:
     name = raw.props.get("name") or raw.moid
     log.warning("%s: %s", name, fault_message(exc))
     return Host(name=name, moid=raw.moid, datacenter=raw.datacenter, cluster=raw.cluster,
+                cluster_moid=raw.cluster_moid, datacenter_moid=raw.datacenter_moid,
                 connection_state=str(raw.props.get("runtime.connectionState") or "unknown"),
                 error=fault_message(exc).removeprefix(f"{name}: "))

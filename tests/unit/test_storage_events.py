@@ -157,3 +157,41 @@ def test_report_renders_the_window_in_every_format():
     plain = Report(command="audit", inventory=inv)
     assert "storage" not in json.loads(render(plain, "json"))
     assert "storage" not in render(plain, "prometheus") + render(plain, "nagios")
+
+
+def clock(outcome):
+    def server_time(session):
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+    return server_time
+
+
+def test_a_failed_clock_read_is_a_window_with_the_error_and_an_interrupt_still_stops(monkeypatch):
+    """Runtime's guard: the events are an addition, a failure of theirs never costs the report;
+    an interrupt is not a failure of theirs. (The simulator tests drive it through the CLI.)"""
+    from esxpath.cli.common import Runtime
+    from esxpath.errors import ConnectionFailed, Interrupted
+    from esxpath.model import Inventory
+    from esxpath.vsphere import events
+
+    rt = Runtime(verbose=0)
+    monkeypatch.setattr(rt, "session", lambda conn: object())
+    monkeypatch.setattr(events, "server_time", clock(ConnectionFailed("vc: SystemError")))
+    start = rt.events_start(None, back=60)
+    assert isinstance(start, ConnectionFailed)
+    w = rt.storage_events(None, Inventory(), start)
+    assert (w.start, w.end, w.error) == (None, None, "vCenter's clock: vc: SystemError")
+    assert se.window_json(w) == {"start": None, "end": None, "error": w.error, "events": 0}
+    assert se.window_lines(w) == [f"vCenter storage events ? .. ? UTC: could not be read ({w.error})"]
+    w = rt.storage_events(None, Inventory(), T0)  # the start was read, the end is not
+    assert (w.start, w.end) == (T0, None) and w.error.startswith("vCenter's clock")
+    w = rt.storage_events(None, Inventory(), back=60)
+    assert (w.start, w.end) == (None, None) and w.error.startswith("vCenter's clock")
+    monkeypatch.setattr(events, "server_time", clock(Interrupted("stopped", 15)))
+    with pytest.raises(Interrupted):
+        rt.events_start(None)
+    with pytest.raises(Interrupted):
+        rt.storage_events(None, Inventory(), T0)
+    monkeypatch.setattr(events, "server_time", clock(END))
+    assert rt.events_start(None, back=300) == T0
