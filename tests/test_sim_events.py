@@ -32,7 +32,9 @@ def watch_around(env, act):
     the timeline so far), so the window ends after everything act() did."""
     proc = start(env, "watch", *IN_CLUSTER, "--interval", "0.2", "--duration", "600", "-o", "json")
     line = proc.stderr.readline()
-    assert line.startswith("esxpath: watching 4 host(s)"), line + (proc.stderr.read() or "")
+    if not line.startswith("esxpath: watching 4 host(s)"):
+        proc.kill()  # else reading the rest of stderr would wait out --duration
+        raise AssertionError(line + proc.communicate(timeout=30)[1])
     act()
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
