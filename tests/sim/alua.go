@@ -190,7 +190,10 @@ func (l *Lab) bumpAll() {
 // Failover makes node AO and every other node of its failover group ANO, whatever state they
 // were in (STBY, UNAV, TRANS, OFFL included), as a Pacemaker master move does. Path overrides
 // and per-host views (Host.ALUA) are left alone: a host whose view is stuck keeps it.
+// What each node's SCST side reports then decides what the hosts see (scst_failover.go).
 func (l *Lab) Failover(node string) error {
+	scst.mu.Lock() // taken before l.mu (scst_control.go)
+	defer scst.mu.Unlock()
 	l.mu.Lock()
 	n := l.NodeByName(node)
 	if n == nil {
@@ -207,10 +210,11 @@ func (l *Lab) Failover(node string) error {
 			o.State = StateANO
 		}
 	}
+	l.scstFailoverLocked(n.Group)
 	l.bumpAll()
 	l.mu.Unlock()
 	l.PublishAll()
-	return scstSync() // the nodes' SCST view and Pacemaker roles follow (scst_control.go)
+	return scstSyncLocked() // the nodes' SCST view and Pacemaker roles follow (scst_control.go)
 }
 
 // SetNodeState sets one node's ALUA state (AO|ANO|STBY|UNAV|TRANS|OFFL) on every host.

@@ -1,8 +1,9 @@
 // scst_control.go: the SCST view's state (per-node overrides), keeping it in step with the lab
 // (scstSync after every change that can alter it), POST /scst and the "scst" part of GET /state.
 //
-// POST /scst changes only what one node's SCST (or Pacemaker) reports, never what the hosts
-// see, so the two sides disagree. Overrides add up until /reset or /load clears them.
+// POST /scst changes only what one node's SCST (or Pacemaker) reports, not what the hosts
+// see, so the two sides disagree (until the next /failover: scst_failover.go). Overrides add
+// up until /reset or /load clears them.
 package main
 
 import (
