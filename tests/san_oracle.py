@@ -108,11 +108,11 @@ def random_san_damage(rng: random.Random, state: dict, kinds: list[str]) -> SanD
     dmg = SanDamage()
     stopped: list[dict] = []
 
-    def victim() -> str:  # mostly the node taking over, sometimes the master
-        return peer["name"] if rng.random() < 0.75 else master["name"]
+    def victim(first: bool) -> str:  # the first kind hits the node taking over, others either
+        return peer["name"] if first or rng.random() < 0.5 else master["name"]
 
-    for kind in kinds:
-        node = victim()
+    for i, kind in enumerate(kinds):
+        node = victim(i == 0)
         if kind == "disable":
             targets = _own_targets(state, node)
             chosen = rng.sample(targets, rng.choice((1, len(targets))))
@@ -255,7 +255,7 @@ class Tally:
 
 
 def one_estate(lab, env: dict, rng: random.Random, index: int, tally: Tally, tmp: Path) -> None:
-    sc, notes = random_estate(rng) if rng.random() < 0.4 else clean_estate(rng)
+    sc, notes = random_estate(rng) if rng.random() < 0.3 else clean_estate(rng)
     kinds = [KINDS[index % len(KINDS)]]
     if rng.random() < 0.3:
         kinds.append(rng.choice(KINDS[1:]))

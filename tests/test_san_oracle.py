@@ -46,3 +46,21 @@ def test_the_judge_catches_a_gate_that_always_says_safe(lab, env, monkeypatch):
     # the peer's disabled target, unexported LUN, stopped node, other setup_id... lose paths
     # in the move, which the simulator performs as the SAN would: a lax gate is caught
     assert tally.violations
+
+
+def test_the_judge_catches_the_gate_without_its_san_part(lab, env, monkeypatch):
+    """The real `esxpath check`, but without --san (what ESXi alone shows): on SAN-only damage
+    it says SAFE where the peer is not ready, and the move proves it wrong."""
+    real = oracle.run_check
+
+    def esxi_only(env_, argv):
+        kept = [a for i, a in enumerate(argv) if a != "--san" and (i == 0 or argv[i - 1] != "--san")]
+        return real(env_, kept)
+
+    monkeypatch.setattr(oracle, "run_check", esxi_only)
+    monkeypatch.setattr(oracle, "random_estate", oracle.clean_estate)
+    tally = oracle.run(lab, env, SEED, len(oracle.KINDS))
+    assert tally.violations
+    caught = " ".join(v.split("\n")[0] for v in tally.violations)
+    for kind in ("disable", "unexport", "ini_group", "stopped", "rename", "setup_id", "t10"):
+        assert f"{kind} storage" in caught, kind
