@@ -106,6 +106,7 @@ def random_san_damage(rng: random.Random, state: dict, kinds: list[str]) -> SanD
     luns = sorted({d for h in state["hosts"].values() for d, dev in h["devices"].items()
                    if dev["vendor"].strip() in SCST_VENDORS and d.startswith("eui.")})
     dmg = SanDamage()
+    late: list[dict] = []  # renames, then stops: later controls name the node's targets as now
     stopped: list[dict] = []
 
     def victim(first: bool) -> str:  # the first kind hits the node taking over, others either
@@ -132,7 +133,7 @@ def random_san_damage(rng: random.Random, state: dict, kinds: list[str]) -> SanD
         elif kind == "rename":  # a node of another pair made from the same template
             targets = _own_targets(state, node)
             chosen = rng.sample(targets, rng.choice((1, len(targets))))
-            dmg.scst.append({"node": node, "rename_target": {
+            late.append({"node": node, "rename_target": {
                 t: t[:12] + "99" + t[14:] for t in chosen}})
             dmg.notes.append(f"rename {node} {' '.join(chosen)}")
         elif kind == "setup_id":
@@ -185,7 +186,7 @@ def random_san_damage(rng: random.Random, state: dict, kinds: list[str]) -> SanD
         elif kind == "twin":
             dmg.twin = node
             dmg.notes.append(f"twin {node}")
-    dmg.scst += stopped  # a stopped node's view is frozen: every other change first
+    dmg.scst += late + stopped  # a stopped node's view is frozen: every other change first
     return dmg
 
 
