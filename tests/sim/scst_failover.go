@@ -86,7 +86,9 @@ func (l *Lab) scstFailoverLocked(group string) {
 		for _, h := range l.Hosts {
 			for _, d := range h.Devices {
 				for _, p := range d.Paths {
-					if p.Node == n && !serves(p, d) {
+					// only SCST LUNs are in the view (scstLUNs); another vendor's LUN on
+					// these ports is not SCST's to serve or drop
+					if p.Node == n && scstVendor(d.Vendor) && !d.Local && !serves(p, d) {
 						p.Override = "dead"
 					}
 				}
