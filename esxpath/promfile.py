@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping
 
 from .errors import ConfigError
+from .output import escape_label
 
 SUCCESS = "esxpath_audit_success"
 LAST_SUCCESS = "esxpath_audit_last_success_timestamp_seconds"
@@ -33,14 +34,10 @@ def with_labels(text: str, labels: Mapping[str, str] | None) -> str:
             continue
         name, inner, value = m.groups()
         have = {part.split("=", 1)[0] for part in (inner or "").split(",") if "=" in part}
-        extra = [f'{k}="{_escape(v)}"' for k, v in labels.items() if k not in have]
+        extra = [f'{k}="{escape_label(v)}"' for k, v in labels.items() if k not in have]
         parts = ([inner] if inner else []) + extra
         out.append(f"{name}{{{','.join(parts)}}} {value}" if parts else line)
     return "\n".join(out) + ("\n" if text.endswith("\n") else "")
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
 def write_atomic(path: str, text: str) -> None:
@@ -71,18 +68,14 @@ def _unlink(path: str) -> None:
         pass
 
 
-def _families(success: int, last: float | None) -> str:
+def status_families(success: int, last: float | None) -> str:
+    """The staleness pair as the textfile writes it (the exporter serves the same)."""
     out = [f"# HELP {SUCCESS} 1 if this run audited the estate, 0 if it could not.",
            f"# TYPE {SUCCESS} gauge", f"{SUCCESS} {success}"]
     if last is not None:
         out += [f"# HELP {LAST_SUCCESS} When the last successful audit ran (Unix time).",
                 f"# TYPE {LAST_SUCCESS} gauge", f"{LAST_SUCCESS} {last:.3f}"]
     return "\n".join(out) + "\n"
-
-
-def status_families(success: int, last: float | None) -> str:
-    """The staleness pair as the textfile writes it (the exporter serves the same)."""
-    return _families(success, last)
 
 
 def last_success(path: str) -> float | None:
@@ -102,7 +95,7 @@ def publish(path: str, metrics: str, now: float | None = None,
     a missing file alerts, an old one would lie. labels: added to every sample (with_labels)."""
     try:
         write_atomic(path, with_labels(
-            metrics + _families(1, time.time() if now is None else now), labels))
+            metrics + status_families(1, time.time() if now is None else now), labels))
         return None
     except ConfigError as e:
         problem = str(e)
@@ -113,7 +106,7 @@ def publish_failure(path: str, metrics: str,
                     labels: Mapping[str, str] | None = None) -> str | None:
     """A run that could not audit: its error metrics, success 0, and the last success kept."""
     try:
-        write_atomic(path, with_labels(metrics + _families(0, last_success(path)), labels))
+        write_atomic(path, with_labels(metrics + status_families(0, last_success(path)), labels))
         return None
     except ConfigError as e:
         return str(e) + _stale(path, labels)
@@ -121,7 +114,7 @@ def publish_failure(path: str, metrics: str,
 
 def _stale(path: str, labels: Mapping[str, str] | None = None) -> str:
     try:
-        write_atomic(path, with_labels(_families(0, last_success(path)), labels))
+        write_atomic(path, with_labels(status_families(0, last_success(path)), labels))
         return "; wrote esxpath_audit_success 0 instead"
     except ConfigError:
         pass

@@ -171,6 +171,7 @@ def shortfalls(before: dict, after: dict, min_paths: int, waived: bool) -> list[
 
 @dataclass
 class Tally:
+    name: str = "failover oracle"  # the summary line's first words (tests/san_oracle.py: san)
     estates: int = 0
     runs: int = 0
     safe: int = 0
@@ -180,9 +181,10 @@ class Tally:
     caution: dict[str, int] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
     exit_codes: dict[int, int] = field(default_factory=dict)
+    kinds: dict[str, int] = field(default_factory=dict)  # damage kind -> estates (san oracle)
 
     def line(self, seed: int) -> str:
-        return (f"failover oracle: seed {seed}, {self.estates} estates, {self.runs} check runs,"
+        return (f"{self.name}: seed {seed}, {self.estates} estates, {self.runs} check runs,"
                 f" {self.safe} SAFE, {len(self.violations)} violations; over-caution: refused"
                 f" {self.refused_harmless} of {self.harmless} runs on estates the move left"
                 f" harmless; exit codes {dict(sorted(self.exit_codes.items()))}; refusals of"
@@ -200,8 +202,9 @@ def run_check(env: dict, argv: list[str]) -> tuple[int, str]:
 
 
 def finding_codes(output: str) -> set[str]:
+    """The refusing codes of check's JSON; whatever follows the document (stderr) is ignored."""
     try:
-        doc = json.loads(output)
+        doc = json.loads(output[:output.rindex("}") + 1])
     except ValueError:
         return {"no-json"}
     return {f["code"] for f in doc.get("findings") or [] if f["severity"] != "OK"}

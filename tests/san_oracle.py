@@ -37,7 +37,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from failover_oracle import SAN_NODES, SEED_LAB, SCST_VENDORS, random_estate, shortfalls  # noqa: E402
+from failover_oracle import (SAN_NODES, SCST_VENDORS, SEED_LAB, Tally, finding_codes,  # noqa: E402
+                             random_estate, shortfalls)
 
 ROOT = HERE.parent
 # The kinds of SAN-side damage, drawn in turn so that any run of len(KINDS) estates has each.
@@ -225,36 +226,6 @@ def run_check(env: dict, argv: list[str]) -> tuple[int, str]:
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def finding_codes(output: str) -> set[str]:
-    try:
-        doc = json.loads(output[:output.rindex("}") + 1])
-    except ValueError:
-        return {"no-json"}
-    return {f["code"] for f in doc.get("findings") or [] if f["severity"] != "OK"}
-
-
-# ---------------------------------------------------------------- the tally
-
-@dataclass
-class Tally:
-    estates: int = 0
-    runs: int = 0
-    safe: int = 0
-    refused_harmless: int = 0
-    harmless: int = 0
-    kinds: dict[str, int] = field(default_factory=dict)
-    caution: dict[str, int] = field(default_factory=dict)
-    violations: list[str] = field(default_factory=list)
-    exit_codes: dict[int, int] = field(default_factory=dict)
-
-    def line(self, seed: int) -> str:
-        return (f"san oracle: seed {seed}, {self.estates} estates, {self.runs} check runs,"
-                f" {self.safe} SAFE, {len(self.violations)} violations; over-caution: refused"
-                f" {self.refused_harmless} of {self.harmless} runs on estates the move left"
-                f" harmless; exit codes {dict(sorted(self.exit_codes.items()))}; refusals of"
-                f" harmless runs by finding code {dict(sorted(self.caution.items()))}")
-
-
 def one_estate(lab, env: dict, rng: random.Random, index: int, tally: Tally, tmp: Path) -> None:
     sc, notes = random_estate(rng) if rng.random() < 0.3 else clean_estate(rng)
     kinds = [KINDS[index % len(KINDS)]]
@@ -303,7 +274,7 @@ def one_estate(lab, env: dict, rng: random.Random, index: int, tally: Tally, tmp
 
 def run(lab, env: dict, seed: int, estates: int) -> Tally:
     rng = random.Random(seed)
-    tally = Tally()
+    tally = Tally(name="san oracle")
     with tempfile.TemporaryDirectory(prefix="san-oracle-") as tmp:
         for i in range(estates):
             one_estate(lab, env, rng, i, tally, Path(tmp))

@@ -23,6 +23,7 @@ import click
 from ..credentials import CA_VARS, DEFAULT_TIMEOUT, URL_VARS, Target, complete, split_userinfo
 from ..errors import EsxpathError, Interrupted, UsageError, exit_status
 from ..model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS, Expectation, Policy, Scope, Selector
+from ..san.check import DEFAULT_MAX_AGE
 
 if TYPE_CHECKING:  # the adapter imports pyVmomi: loaded only when a command connects
     from ..config import Profile, Setting
@@ -280,7 +281,7 @@ class SanInputs:
     files: tuple[str, ...]
     cmds: tuple[str, ...]
     timeout: float
-    max_age: float = 600  # --san-max-age (san.check.DEFAULT_MAX_AGE)
+    max_age: float = DEFAULT_MAX_AGE  # --san-max-age
 
     @property
     def given(self) -> bool:
@@ -316,7 +317,7 @@ san_options = _grouped(_san, [
                       "(repeatable; runs without the vCenter password in its environment)."),
     click.option("--san-timeout", type=seconds(min=1), default=60, show_default=True,
                  metavar="SECONDS", help="Seconds a --san-cmd may take."),
-    click.option("--san-max-age", type=seconds(min=1), default=600, show_default=True,
+    click.option("--san-max-age", type=seconds(min=1), default=int(DEFAULT_MAX_AGE), show_default=True,
                  metavar="SECONDS",
                  help="A dump older than this (or ahead of this machine's clock by more), or "
                       "made from scst.conf, makes check refuse (exit 3); audit and san check "

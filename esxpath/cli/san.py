@@ -20,7 +20,9 @@ def san():
 
 @esxpath_command()
 @click.option("--sysfs-root", metavar="DIR", default=None,
-              help=f"SCST's sysfs tree to read (default {DEFAULT_SYSFS}).")
+              help=f"SCST's sysfs tree to read (default {DEFAULT_SYSFS}). The dump is "
+                   "stamped as live state taken now: give only a tree SCST keeps current, "
+                   "never an old copy.")
 @click.option("--scst-conf", metavar="FILE",
               help="Read this scst.conf instead of the live sysfs tree (a node that is down, a "
                    "change under review); ids SCST would generate are computed.")

@@ -320,33 +320,24 @@ func applySCSTRequest(old *scstOverride, cur *scstView, req scstRequest) (*scstO
 	return o, nil
 }
 
+// copyInto copies every entry of src into dst.
+func copyInto[K comparable, V any](dst, src map[K]V) {
+	for k, v := range src {
+		dst[k] = v
+	}
+}
+
 func copySCSTOverride(o *scstOverride) *scstOverride {
 	c := newSCSTOverride()
 	c.SetupID, c.Role, c.frozen = o.SetupID, o.Role, o.frozen
-	for k, v := range o.GroupState {
-		c.GroupState[k] = v
-	}
-	for k, v := range o.GroupID {
-		c.GroupID[k] = v
-	}
-	for k, v := range o.Unexport {
-		c.Unexport[k] = v
-	}
-	for k, v := range o.Disabled {
-		c.Disabled[k] = v
-	}
-	for k, v := range o.T10DevID {
-		c.T10DevID[k] = v
-	}
-	for k, v := range o.RelTgtID {
-		c.RelTgtID[k] = v
-	}
-	for k, v := range o.Rename {
-		c.Rename[k] = v
-	}
-	for k, v := range o.IniGroup {
-		c.IniGroup[k] = v
-	}
+	copyInto(c.GroupState, o.GroupState)
+	copyInto(c.GroupID, o.GroupID)
+	copyInto(c.Unexport, o.Unexport)
+	copyInto(c.Disabled, o.Disabled)
+	copyInto(c.T10DevID, o.T10DevID)
+	copyInto(c.RelTgtID, o.RelTgtID)
+	copyInto(c.Rename, o.Rename)
+	copyInto(c.IniGroup, o.IniGroup)
 	c.Extra = append([]string{}, o.Extra...)
 	return c
 }
