@@ -246,9 +246,11 @@ def env_file(tmp_path: Path, mode: int, extra: str = "", textdir: Path | None = 
     return p
 
 
-def run_runner(bin_dir: Path, envfile: Path, **extra) -> subprocess.CompletedProcess:
+def run_runner(bin_dir: Path, envfile: Path, args: list[str] | None = None,
+               **extra) -> subprocess.CompletedProcess:
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "ESXPATH_ENV_FILE": str(envfile), **extra}
-    return subprocess.run([str(RUNNER)], env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run([str(RUNNER), *(args or [])], env=env, capture_output=True, text=True,
+                          timeout=60)
 
 
 # ---------------------------------------------------------------- the audit runner
@@ -300,6 +302,26 @@ def test_runner_refuses_an_env_file_not_owned_by_root_unless_allowed(tmp_path, b
     proc = run_runner(bin_dir, envfile, ESXPATH_ENV_OWNER=user)
     assert proc.returncode == 0, proc.stderr
     assert len(calls(tmp_path)) == 1
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_runner_help_prints_the_header_and_runs_nothing(tmp_path, bin_dir, flag):
+    """--help with a working set-up (a valid env file, esxpath on PATH): help on stdout, exit
+    0, and no audit, no log line, no textfile."""
+    fake_esxpath(bin_dir)
+    proc = run_runner(bin_dir, env_file(tmp_path, 0o600), args=[flag])
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+    assert "Usage: esxpath-audit-run" in proc.stdout and "Exit status:" in proc.stdout
+    assert "ESXPATH_TEXTFILE_DIR" in proc.stdout and "#" not in proc.stdout.splitlines()[0]
+    assert calls(tmp_path) == [] and logged(tmp_path) == ""
+    assert list((tmp_path / "textfile").iterdir()) == []
+
+
+def test_runner_refuses_an_argument_and_runs_nothing(tmp_path, bin_dir):
+    fake_esxpath(bin_dir)
+    proc = run_runner(bin_dir, env_file(tmp_path, 0o600), args=["--cluster", "storage-cluster"])
+    assert proc.returncode == 64 and "unknown argument '--cluster'" in proc.stderr
+    assert calls(tmp_path) == [] and logged(tmp_path) == ""
 
 
 def test_runner_missing_env_file(tmp_path, bin_dir):
