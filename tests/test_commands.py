@@ -174,7 +174,8 @@ def test_systemd_analyze_verify_accepts_every_unit(unit_dir):
 
 
 @pytest.mark.parametrize("name,threshold", [("esxpath-exporter.service", 20),
-                                            ("esxpath-audit@vc1.service", 30)])
+                                            ("esxpath-audit@vc1.service", 30),
+                                            ("esxpath-audit.service", 25)])
 def test_systemd_security_exposure(unit_dir, name, threshold):
     """systemd's own scoring (0 best .. 10 worst; --threshold counts in tenths)."""
     proc = subprocess.run([systemd_analyze(), "security", "--offline=yes",
