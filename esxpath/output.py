@@ -370,7 +370,7 @@ class _Metrics:
 
     def family(self, name: str, help_text: str, samples: Iterable[tuple[dict, float]]) -> None:
         self.lines.append(f"# HELP {name} {help_text}")
-        self.lines.append(f"# TYPE {name} gauge")
+        self.lines.append(f"# TYPE {name} {'counter' if name.endswith('_total') else 'gauge'}")
         for labels, value in samples:
             self.lines.append(f"{name}{_labels(**labels)} {value:g}")
 

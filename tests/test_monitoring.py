@@ -3,9 +3,9 @@
 The structure of both files is checked, and every metric their PromQL uses must be one esxpath
 really exports: the names are taken from a scrape of a running exporter against the simulator
 (its targets' page and its own page), not from a list written here. PromQL is read with a small
-tokenizer (promtool would need Debian's whole prometheus package): strings, label matchers,
-ranges and label lists are removed, identifiers followed by "(" are functions, the rest are
-metric names.
+tokenizer (`promtool check rules`, in tests/test_promtool.py, checks the syntax, not the names):
+strings, label matchers, ranges and label lists are removed, identifiers followed by "(" are
+functions, the rest are metric names.
 """
 from __future__ import annotations
 
