@@ -51,6 +51,24 @@ def test_provision_needs_confirmation_then_is_idempotent(lab, env):
 
 
 @pytest.mark.sim
+def test_provision_without_a_terminal_prints_one_line_per_step(lab, sim_env):
+    """stderr a pipe (cron, `| tee`): plain step lines instead of nothing. The percentage
+    lines (at most every 10 s) are tested with an injected clock in tests/unit/test_progress.py."""
+    from cli_process import cli_env, explain
+    from cli_process import run as run_process
+    proc = run_process(cli_env(sim_env), "provision", "--size", "1G", "--create-datastores", "--yes",
+                       "-o", "json")
+    assert proc.returncode == 0, explain(proc)
+    lines = proc.stderr.splitlines()
+    for step in ("datastore SSD-RAID6-1", "datastore SSD-RAID6-2", "fio-SSD-RAID6-1",
+                 "fio-SSD-RAID6-2"):
+        assert f"esxpath: {step}: started" in lines, proc.stderr
+        assert [x for x in lines if x.startswith(f"esxpath: {step}: done after ")], proc.stderr
+    assert "\x1b[" not in proc.stderr
+    assert json.loads(proc.stdout)["results"]  # the report on stdout is unchanged
+
+
+@pytest.mark.sim
 def test_provision_without_create_datastores_on_empty_luns_does_nothing(lab, env):
     r = run(env, "provision", "--size", "1G", "--yes")
     assert r.exit_code == 0 and "skipped" in r.stdout and "nothing to provision" in r.stdout

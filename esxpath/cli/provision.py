@@ -2,7 +2,7 @@
 
 Options -> adapter (vsphere.provision) -> pure plan (provisioning) -> render. The plan is shown
 before anything is written and needs --yes or an interactive confirmation; --dry-run only shows
-it. Progress bars go to stderr (terminal only).
+it. Progress goes to stderr: bars on a terminal, else plain lines (progress.py).
 """
 from __future__ import annotations
 

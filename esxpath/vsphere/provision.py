@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from pyVmomi import vim
@@ -139,26 +140,39 @@ def _cleanup_vm(session: Session, name: str) -> str:
 INTERRUPTED = "not done: interrupted"
 
 
+def _create_datastores(session: Session, snap: Snapshot, plan: ProvisionPlan,
+                       progress: Progress | None,
+                       stopped: Callable[[], bool]) -> tuple[list[ActionResult], set[str]]:
+    """The plan's datastores, one by one (each a progress step); the results and the failed."""
+    results: list[ActionResult] = []
+    failed: set[str] = set()
+    for a in plan.datastores:
+        if a.kind != CREATE:
+            continue
+        if stopped():
+            failed.add(a.name)
+            results.append(ActionResult("datastore", a.name, CREATE, False, INTERRUPTED))
+            continue
+        step = f"datastore {a.name}"
+        if progress:
+            progress(step, None, "running")
+        try:
+            results.append(_create_datastore(session, snap, a))
+        except Exception as exc:
+            failed.add(a.name)
+            results.append(ActionResult("datastore", a.name, CREATE, False, _message(exc)))
+        if progress:
+            progress(step, 100, "error" if a.name in failed else "success")
+    return results, failed
+
+
 def execute_provision(session: Session, snap: Snapshot, plan: ProvisionPlan,
                       options: ProvisionOptions, progress: Progress | None = None,
                       stop: threading.Event | None = None) -> tuple[ActionResult, ...]:
     """Create the plan's datastores (one by one), then start every VM create and wait for all.
     Once `stop` is set nothing new starts and unfinished VM creates are cancelled and cleaned up."""
-    results: list[ActionResult] = []
-    failed_ds: set[str] = set()
     stopped = stop.is_set if stop is not None else (lambda: False)
-    for a in plan.datastores:
-        if a.kind != CREATE:
-            continue
-        if stopped():
-            failed_ds.add(a.name)
-            results.append(ActionResult("datastore", a.name, CREATE, False, INTERRUPTED))
-            continue
-        try:
-            results.append(_create_datastore(session, snap, a))
-        except Exception as exc:
-            failed_ds.add(a.name)
-            results.append(ActionResult("datastore", a.name, CREATE, False, _message(exc)))
+    results, failed_ds = _create_datastores(session, snap, plan, progress, stopped)
     started: dict[str, tuple[vim.Task, float]] = {}
     for v in plan.vms:
         if v.kind != CREATE:
@@ -213,6 +227,8 @@ def execute_unprovision(session: Session, snap: Snapshot, plan: ProvisionPlan,
             results.append(ActionResult("vm", v.name, REMOVE, False, INTERRUPTED, v.moid))
             continue
         start = time.monotonic()
+        if progress:
+            progress(v.name, None, "running")
         try:
             facts = next(x for x in snap.facts.vms if x.moid == v.moid)
             vm = vim.VirtualMachine(v.moid, session.stub)
@@ -223,6 +239,8 @@ def execute_unprovision(session: Session, snap: Snapshot, plan: ProvisionPlan,
                 progress(v.name, 100, "success")
         except Exception as exc:
             results.append(ActionResult("vm", v.name, REMOVE, False, _message(exc), v.moid))
+            if progress:
+                progress(v.name, None, "error")
     failed_vm_ds = {d for r, v in zip(results, [x for x in plan.vms if x.kind == REMOVE], strict=True)
                     if not r.ok for d in v.datastore.split(",")}
     for a in plan.datastores:
