@@ -95,6 +95,7 @@ class SimLab:
     def __init__(self) -> None:
         self.proc: subprocess.Popen | None = None
         self.env: dict[str, str] = {}
+        self.env_file: Path | None = None
         self._dir: tempfile.TemporaryDirectory | None = None
         self._log = None
         self.scst_dir: Path | None = None  # --scst-dir: one directory per SCST storage node
@@ -131,6 +132,7 @@ class SimLab:
                 raise SimLabError(f"esxsim did not start within {START_TIMEOUT}s:\n{log}")
             time.sleep(0.02)
         self.env = read_env_file(env_file)
+        self.env_file = env_file  # the file as esxsim wrote it (tests of the README's use)
         return self
 
     def stop(self) -> None:
