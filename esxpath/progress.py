@@ -30,7 +30,7 @@ class TaskBars:
         self._period = period
         self._lines: dict[str, str] = {}  # task name -> last drawn text, in first-seen order
         self._start: dict[str, float] = {}
-        self._percent: dict[str, int] = {}  # every task seen: its last percentage (ended: 100)
+        self._percent: dict[str, int] = {}  # every task seen: its last percentage
         self._ended: set[str] = set()
         self._last_percent_line: float | None = None  # None: no step yet
         self._drawn = 0  # lines currently on screen
@@ -80,7 +80,6 @@ class TaskBars:
                 self._last_percent_line = now
         elif state != "running" and name not in self._ended:
             self._ended.add(name)
-            self._percent[name] = 100
             label = _LABELS.get(state, state)
             out.append(f"esxpath: {name}: {label} after {now - self._start[name]:.1f}s")
             if self._last_percent_line is None:
@@ -90,9 +89,8 @@ class TaskBars:
             self.stream.flush()
 
     def _percent_line(self) -> str:
-        overall = sum(self._percent.values()) // len(self._percent)
+        # per task: no overall figure, steps without a percentage (datastores) would skew it
         running = [(n, p) for n, p in self._percent.items() if n not in self._ended]
         named = ", ".join(f"{n} {p}%" for n, p in running[:SHOWN])
-        more = f" (+{len(running) - SHOWN} more)" if len(running) > SHOWN else ""
-        return (f"esxpath: {overall}% of {len(self._percent)} task(s), "
-                f"{len(self._ended)} ended; running: {named}{more}")
+        more = f", +{len(running) - SHOWN} more" if len(running) > SHOWN else ""
+        return f"esxpath: {named}{more} ({len(running)} running, {len(self._ended)} ended)"

@@ -56,9 +56,9 @@ def test_without_a_terminal_a_percentage_line_at_most_every_10_seconds():
     percent = [line for line in out.getvalue().splitlines() if "%" in line]
     # at 10, 20 and 30 s, printed by fio-a's update (fio-b's of that instant comes after it)
     assert percent == [
-        "esxpath: 14% of 2 task(s), 0 ended; running: fio-a 20%, fio-b 9%",
-        "esxpath: 29% of 2 task(s), 0 ended; running: fio-a 40%, fio-b 19%",
-        "esxpath: 44% of 2 task(s), 0 ended; running: fio-a 60%, fio-b 29%",
+        "esxpath: fio-a 20%, fio-b 9% (2 running, 0 ended)",
+        "esxpath: fio-a 40%, fio-b 19% (2 running, 0 ended)",
+        "esxpath: fio-a 60%, fio-b 29% (2 running, 0 ended)",
     ]
     assert PERIOD == 10.0
     clock.now += 4  # an end is a step: its line comes at once, the next percentage 10 s on
@@ -67,7 +67,7 @@ def test_without_a_terminal_a_percentage_line_at_most_every_10_seconds():
     bars("fio-b", 40, "running")
     assert out.getvalue().splitlines()[-2:] == [
         "esxpath: fio-a: done after 39.0s",
-        "esxpath: 70% of 2 task(s), 1 ended; running: fio-b 40%"]
+        "esxpath: fio-b 40% (1 running, 1 ended)"]
 
 
 def test_without_a_terminal_many_running_tasks_are_counted_not_all_named():
@@ -78,8 +78,7 @@ def test_without_a_terminal_many_running_tasks_are_counted_not_all_named():
     clock.now += PERIOD
     bars("fio-0", 50, "running")
     assert out.getvalue().splitlines()[-1] == (
-        "esxpath: 6% of 8 task(s), 0 ended; running: fio-0 50%, fio-1 0%, fio-2 0%, fio-3 0%, "
-        "fio-4 0% (+3 more)")
+        "esxpath: fio-0 50%, fio-1 0%, fio-2 0%, fio-3 0%, fio-4 0%, +3 more (8 running, 0 ended)")
 
 
 def test_one_line_per_task_redrawn_in_place():
