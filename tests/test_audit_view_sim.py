@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from cli_process import IN_CLUSTER, cli_env, explain, report, run
+from exporter_process import start, write_config
 from test_san_check_sim import EUI1, EUI2, dumps, san_args
 
 
@@ -69,6 +70,20 @@ def test_audit_names_a_host_that_still_has_the_old_group_ao(env, lab):
     found = [f for f in report(proc)["findings"] if f["code"] == "alua-view"]
     assert {(f["host"], f["severity"]) for f in found} == {("esx03", "DANGER")}, explain(proc)
     assert all("sees TPG 1 and TPG 2 AO" in f["message"] for f in found), explain(proc)
+
+
+@pytest.mark.sim
+def test_the_exporter_serves_it_as_danger(env, lab, tmp_path):
+    stale_esx03(lab, "failover first")
+    exp = start(write_config(tmp_path, lab, interval=3600))
+    try:
+        s = exp.wait_for(lambda s: s["esxpath_audit_pending"] == 0, "the first result")
+        assert s["esxpath_audit_success"] == 1, s
+        assert s["esxpath_audit_status"] == 2, s
+        assert s['esxpath_findings{severity="danger"}'] == 2, s
+    finally:
+        rc, err = exp.stop()
+    assert rc == 0, err
 
 
 # ---------------------------------------------------------------- --san: the peer's readiness
