@@ -37,9 +37,10 @@ from datetime import datetime
 
 from ..model import Device, Finding, Host, Inventory, Selector, Severity, TpgState
 from ..verify import group_ids, scope_names
+from .ids import target_key
 from .readiness import audit_readiness, path_target, readiness
 from .view import (DEFAULT_MAX_AGE, SCHEMA, SanDevice, SanDeviceGroup, SanDumpError, SanDumps,
-                   SanNode, SanTargetGroup, freshness, parse_dump, san_view, target_key)
+                   SanNode, SanTargetGroup, freshness, parse_dump, san_view)
 
 DRIFT, DANGER, UNKNOWN, NOTE = Severity.DRIFT, Severity.DANGER, Severity.UNKNOWN, Severity.OK
 
