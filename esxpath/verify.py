@@ -162,6 +162,40 @@ def _asymmetry(sigs_of: dict[str, dict[str, tuple]]) -> list[Finding]:
     return out
 
 
+def _tpgs(view: tuple[int, ...]) -> str:
+    return " and ".join(f"TPG {g}" for g in view)
+
+
+def alua_view(hosts: list[Host], selector: Selector) -> list[Finding]:
+    """Hosts whose active/optimized group(s) for a device are not what most hosts see: after a
+    failover, a host that still sees the old controller AO sends its I/O there (path counts
+    are equal, so `asymmetric` does not see it). Voters: the given (readable) hosts that see
+    the in-scope NMP device with an AO group (`no-ao` speaks for the others). On a tie every
+    voter is named: no majority tells which view is right."""
+    views: dict[str, dict[str, tuple[int, ...]]] = {}
+    for h in hosts:
+        for dev in _scoped(h, selector):
+            if dev.managed and (ao := tuple(groups_in_state(dev, TpgState.AO))):
+                views.setdefault(dev.canonical_name, {})[h.name] = ao
+    out = []
+    for name, seen in sorted(views.items()):
+        tally = Counter(seen.values())
+        if len(tally) <= 1:
+            continue
+        top = max(tally.values())
+        common = [v for v, n in tally.items() if n == top]
+        why = ("no majority: the hosts disagree on the active controller" if len(common) > 1
+               else "this host's ALUA view is not the other hosts' (stale after a failover?)")
+        for hname, view in sorted(seen.items()):
+            if common == [view]:
+                continue
+            others = ", ".join(f"{n} of {len(seen)} hosts see {_tpgs(v)} AO" for v, n in sorted(
+                tally.items(), key=lambda kv: (-kv[1], kv[0])) if v != view)
+            out.append(Finding(DANGER, "alua-view", hname, name,
+                               f"{hname} {name}: sees {_tpgs(view)} AO, while {others}: {why}"))
+    return out
+
+
 def audit(inventory: Inventory, selector: Selector, policy: Policy,
           expectation: Expectation | None = None) -> tuple[Finding, ...]:
     exp = expectation or Expectation()
@@ -190,7 +224,7 @@ def audit(inventory: Inventory, selector: Selector, policy: Policy,
     for host in readable:
         have = {d.canonical_name for d in scoped[host.name]}
         findings += [missing(host, n, len(sigs_of[n])) for n in names if n not in have]
-    findings += _asymmetry(sigs_of)
+    findings += _asymmetry(sigs_of) + alua_view(readable, selector)
     return finish(findings)
 
 
@@ -251,4 +285,4 @@ def verify_applied(inventory_after: Inventory, plan: Plan) -> tuple[Finding, ...
     return finish(findings)
 
 
-__all__ = ["audit", "verify_applied", "group_ids", "groups_in_state", "group_text"]
+__all__ = ["audit", "alua_view", "verify_applied", "group_ids", "groups_in_state", "group_text"]

@@ -74,9 +74,10 @@ def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, polic
     \b
     Exit codes (Nagios): 0 compliant; 1 drift (policy or IOPS limit not as wanted, path counts
     asymmetric between hosts); 2 danger (no AO or no ANO path, a dead path, a LUN missing on a
-    host); 3 could not verify (host unreachable, esxcli failure, authentication).
-    With --san/--san-cmd the SAN findings join (docs/san.md); a bad dump or a failed
-    --san-cmd is 3 too.
+    host, a host whose AO group is not the one most hosts see); 3 could not verify (host
+    unreachable, esxcli failure, authentication).
+    With --san/--san-cmd the SAN findings join (docs/san.md), also the peer not ready to take
+    over (danger); a bad dump or a failed --san-cmd is 3 too.
     """
     from ..output import render
     from ..verify import audit as run_audit

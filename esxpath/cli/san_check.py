@@ -27,8 +27,10 @@ def check(rt: Runtime, conn: Connection, where: Where, san: SanInputs, fmt: str)
     host sees, colliding ids, different setup_id; TPG and RTP ids the SAN does not know;
     SCST ALUA states that differ from the hosts' view or between the nodes (split brain,
     two active groups, a stopped node still reporting its group usable); a Pacemaker master
-    whose group is not the one the hosts see as AO; two dumps of one node; as notes, dumps
-    older than --san-max-age or made from scst.conf. Read-only.
+    whose group is not the one the hosts see as AO; two dumps of one node; the node taking
+    over not ready (stopped, role unknown, a target disabled, a LUN not exported or under an
+    initiator group: what `check --san` refuses); as notes, dumps older than --san-max-age or
+    made from scst.conf. Read-only.
 
     \b
     Exit codes: 0 consistent; 1 warning (a device no host sees, an RTP id, setup_id with

@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 from ..errors import EsxpathError, ExitStatus
-from .check import SanDumpError, SanNode, san_view
+from .view import SanDumpError, SanNode, san_view
 
 # the vCenter password never reaches a --san-cmd (GOVC_URL may carry it too)
 _SECRET_VARS = ("ESXPATH_PASSWORD", "VSPHERE_PASSWORD", "GOVC_PASSWORD", "GOVC_URL")
