@@ -288,7 +288,7 @@ def test_watch_keeps_its_timeline_when_vcenters_clock_cannot_be_read(lab, env, w
             time.sleep(0.05)  # two more samples of the 4 hosts: the switch is in the timeline
 
     proc, doc = watch_around(env, failover)
-    assert proc.returncode == 0, explain(proc)
+    assert proc.returncode == 130, explain(proc)  # ended by Ctrl-C: the timeline, then 130
     storage = doc["storage"]
     assert "vCenter's clock" in storage["error"] and "SystemError" in storage["error"], storage
     assert storage["end"] is None and (storage["start"] is None) == (when == "start"), storage

@@ -2,6 +2,8 @@
 the timeline of a failover as the hosts saw it."""
 from __future__ import annotations
 
+import contextlib
+import signal
 import time
 
 import click
@@ -144,9 +146,10 @@ def _check(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: 
 @click.option("--interval", type=seconds(min=0.2), default=1, show_default=True,
               help="Seconds between polls.")
 @click.option("--duration", type=seconds(min=0), default=120, show_default=True,
-              help="Seconds to watch (Ctrl-C ends early and still prints the timeline).")
+              help="Seconds to watch (Ctrl-C or SIGTERM end early and still print the timeline).")
 @click.option("--until-switched", is_flag=True,
-              help="Stop as soon as every host has a newly AO group on all devices.")
+              help="Stop as soon as every host has switched: the new group AO with live AO "
+                   "paths on every device and no APD open; exit 2 if a host has not by the end.")
 @click.option("--no-events", is_flag=True,
               help="Do not read vCenter's storage events for the watched window.")
 @output_options()
@@ -155,42 +158,84 @@ def watch(rt: Runtime, conn: Connection, where: Where, interval: float, duration
           until_switched: bool, no_events: bool, fmt: str):
     """Poll path and TPG states during a failover; print a timeline per host (read-only).
 
-    Per host: which group was AO before and after, when AO left the old group, how long until
-    the new group was AO on every device, and the dead paths seen, then every change; then the
-    storage events vCenter recorded for the host in the watched window (APD, connectivity,
-    redundancy, VMFS heartbeat) as intervals, and its I/O pause (time with a device without any
-    path). Start it before the failover. Exit 0; 2 when a host switched on some devices only or
-    ended without an AO group; 3 when a host could never be read.
+    Per host: which group was AO before and after, when AO left the old group, since when it
+    has switched, the dead paths seen, its I/O pause, then every change; then the storage
+    events vCenter recorded for the host in the watched window (APD, connectivity, redundancy,
+    VMFS heartbeat) as intervals. Start it before the failover. A host has switched when, on
+    every device, a new group is AO with live AO paths (no fewer than before), no old group is
+    still AO, and vCenter has no APD open. Exit 0; 2 when a host ended neither switched nor
+    untouched (with --until-switched: not switched); 3 when a host could never be read;
+    130/143 after Ctrl-C/SIGTERM (the timeline so far is printed).
     """
-    from ..timeline import build_timeline, render_timeline
-    samples = []
-    deadline = time.monotonic() + duration
-    window_start = None if no_events else rt.events_start(conn)
-    try:
-        while True:
-            began = time.monotonic()
-            inv = rt.read(conn, where)
-            # stamped when the read finished: the state is at least this old
-            samples.append((time.time(), inv))
-            if len(samples) == 1:  # esxpath-failover waits for this line before it moves
-                click.echo(f"esxpath: watching {len(inv.hosts)} host(s) every {interval:g}s"
-                           f" for up to {duration:g}s", err=True)
-            if until_switched and build_timeline(samples, where.selector).all_switched:
-                break
-            if time.monotonic() >= deadline:
-                break
-            pause = interval - (time.monotonic() - began)
-            time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
-    except KeyboardInterrupt:
-        if not samples:
-            raise
-        click.echo("esxpath: interrupted; the timeline so far:", err=True)
-    tl = build_timeline(samples, where.selector)
-    storage = None
-    if window_start is not None:
-        storage = rt.storage_events(conn, samples[-1][1], window_start)
+    from ..errors import Interrupted
+    from ..timeline import build_timeline, render_timeline, with_storage
+    samples: list = []
+    stopped: KeyboardInterrupt | None = None
+    with _sigterm_as_interrupt():
+        window_start = None if no_events else rt.events_start(conn)
+        storage = None
+        try:
+            storage = _poll(rt, conn, where, interval, duration, until_switched, window_start,
+                            samples)
+        except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM: the timeline so far
+            if not samples:
+                raise
+            stopped = e
+            click.echo("esxpath: interrupted; the timeline so far:", err=True)
+        tl = build_timeline(samples, where.selector, until_switched)
+        if storage is None and window_start is not None:
+            storage = rt.storage_events(conn, samples[-1][1], window_start)
     emit(render_timeline(tl, fmt, samples[-1][1], storage=storage))
-    return tl.status
+    if stopped is not None:
+        from ..errors import Terminated
+        raise Interrupted("interrupted: the timeline above ends there",
+                          signal.SIGTERM if isinstance(stopped, Terminated) else signal.SIGINT)
+    return with_storage(tl, storage).status
+
+
+def _poll(rt: Runtime, conn: Connection, where: Where, interval: float, duration: float,
+          until_switched: bool, window_start, samples: list):
+    """Sample into `samples` until --duration is up, or with --until-switched until every
+    host has switched by the samples and by vCenter's events (read only then: an APD still
+    open keeps the watch going). Answers that last storage window when it ended the watch."""
+    from ..timeline import build_timeline, with_storage
+    deadline = time.monotonic() + duration
+    while True:
+        began = time.monotonic()
+        inv = rt.read(conn, where)
+        # stamped when the read finished: the state is at least this old
+        samples.append((time.time(), inv))
+        if len(samples) == 1:  # esxpath-failover waits for this line before it moves
+            click.echo(f"esxpath: watching {len(inv.hosts)} host(s) every {interval:g}s"
+                       f" for up to {duration:g}s", err=True)
+        if until_switched:
+            tl = build_timeline(samples, where.selector, until_switched)
+            if tl.all_switched:
+                if window_start is None:
+                    return None
+                storage = rt.storage_events(conn, inv, window_start)
+                if with_storage(tl, storage).all_switched:
+                    return storage
+                log.info("switched by the paths, but vCenter has an APD open: waiting")
+        if time.monotonic() >= deadline:
+            return None
+        pause = interval - (time.monotonic() - began)
+        time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM (systemd stop, kill, a wrapper's cleanup) ends watch as Ctrl-C does: the
+    timeline so far is printed, then exit 143."""
+    from ..errors import Terminated
+
+    def handler(_signum, _frame):
+        raise Terminated()
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 COMMANDS = (check, watch)
