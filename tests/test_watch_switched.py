@@ -130,3 +130,19 @@ def test_a_signal_ends_watch_with_the_timeline_so_far(lab, env, signum, code):
     for h in doc["hosts"]:  # the whole switch is in it: every host moved to TPG 2
         assert h["new_ao"] == [2] and h["switched"] is True, h
         assert {e["kind"] for e in h["events"]} == {"tpg-state"}, h["events"]
+
+
+def test_a_host_still_seeing_the_old_group_ao_is_not_switched(lab, env):
+    lab.post("/host-alua", {"host": "esx03", "node": "storage1", "state": "AO"})
+    proc = watch(env, *IN_CLUSTER, "--duration", "8")
+    lab.post("/failover", {"active": "storage2"})  # esx03 then sees TPG 1 AO and TPG 2 AO
+    wait_samples(lab, proc, hosts=4, n=2)
+    assert proc.poll() is None, explain(proc)
+    doc = finish(proc)
+    assert proc.returncode == 2 and doc["status"] == "DANGER", explain(proc)
+    hosts = {h["name"]: h for h in doc["hosts"]}
+    esx03 = hosts.pop("esx03")
+    assert esx03["switched"] is False and esx03["new_ao"] == [1, 2], esx03
+    assert sorted(esx03["not_switched"]) == sorted(
+        f"{d}: TPG 2 AO, but TPG 1 still AO too" for d in SCST)
+    assert all(h["switched"] and h["not_switched"] == [] for h in hosts.values()), hosts

@@ -163,9 +163,9 @@ def watch(rt: Runtime, conn: Connection, where: Where, interval: float, duration
     events vCenter recorded for the host in the watched window (APD, connectivity, redundancy,
     VMFS heartbeat) as intervals. Start it before the failover. A host has switched when, on
     every device, a new group is AO with live AO paths (no fewer than before), no old group is
-    still AO, and vCenter has no APD open. Exit 0; 2 when a host ended neither switched nor
-    untouched (with --until-switched: not switched); 3 when a host could never be read;
-    130/143 after Ctrl-C/SIGTERM (the timeline so far is printed).
+    still AO, and vCenter has no APD open. Exit 0; 2 when a host ended not switched (one
+    untouched is fine unless --until-switched or another host moved); 3 when a host could
+    never be read; 130/143 after Ctrl-C/SIGTERM (the timeline so far is printed).
     """
     from ..errors import Interrupted
     from ..timeline import build_timeline, render_timeline, with_storage
