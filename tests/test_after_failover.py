@@ -138,3 +138,33 @@ def test_node_tpg_names_the_controller_in_the_output(lab, env, tmp_path):
     for bad in ("storage2", "storage2=2=3", "x=1"):
         proc = run(env, "check", "--node-tpg", bad, "--node-tpg", "storage2=1")
         assert proc.returncode == 64, (bad, out_err(proc))
+
+
+def test_san_dumps_name_the_controllers_and_clash_with_a_wrong_node_tpg(lab, env, tmp_path):
+    from test_san_check_sim import dumps, san_args
+    load(lab, compliant_lab())
+    san = san_args(dumps(env, lab, tmp_path))
+    proc = run(env, "check", *san)
+    assert proc.returncode == 0, out_err(proc)
+    assert "SAFE to fail over to TPG 2 (storage2)" in proc.stdout.splitlines()[-1], out_err(proc)
+    proc = run(env, "check", *san, "--node-tpg", "storage1=2", "-o", "json")
+    assert proc.returncode == 3, out_err(proc)
+    [clash] = [f for f in json.loads(proc.stdout)["findings"] if f["code"] == "node-names"]
+    assert "storage1" in clash["message"] and "storage2" in clash["message"]
+
+
+# no open All-Paths-Down, no device lost --------------------------------------------------
+
+def test_a_permanent_device_loss_in_the_window_is_not_complete(lab, env, tmp_path):
+    load(lab, compliant_lab())
+    base = baseline(env, tmp_path)
+    lab.post("/failover", {"active": "storage2"})
+    lab.post("/lun-state", {"host": "esx03", "device": LUN2, "state": ["lostCommunication"]})
+    lab.post("/lun-state", {"host": "esx03", "device": LUN2, "state": ["ok"]})
+    proc = run(env, *TO2, "--baseline", base)
+    assert proc.returncode == 2, out_err(proc)
+    [reason] = lines_with(proc.stdout, "DANGER")
+    assert "esx03" in reason and LUN2 in reason and "permanent device loss" in reason
+    proc = run(env, *TO2, "--baseline", base, "--no-events")
+    assert proc.returncode == 0, out_err(proc)
+    assert "not judged: All-Paths-Down/PDL (--no-events)" in proc.stdout.splitlines()[-1]
