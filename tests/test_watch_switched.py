@@ -146,3 +146,17 @@ def test_a_host_still_seeing_the_old_group_ao_is_not_switched(lab, env):
     assert sorted(esx03["not_switched"]) == sorted(
         f"{d}: TPG 2 AO, but TPG 1 still AO too" for d in SCST)
     assert all(h["switched"] and h["not_switched"] == [] for h in hosts.values()), hosts
+
+
+def test_node_tpg_names_the_controllers_in_the_timeline(lab, env):
+    proc = start(env, "watch", *IN_CLUSTER, "--interval", "0.2", "--until-switched",
+                 "--node-tpg", "storage1=1", "--node-tpg", "storage2=2")
+    assert proc.stderr.readline().startswith("esxpath: watching"), explain(proc)
+    lab.post("/failover", {"active": "storage2"})
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out + err
+    for h in ("esx01", "esx02", "esx03", "esx04"):
+        assert f"{h}: AO TPG 1 (storage1) -> TPG 2 (storage2); old AO left +" in out, out
+    bad = start(env, "watch", "--node-tpg", "storage2")
+    out, err = bad.communicate(timeout=60)
+    assert bad.returncode == 64 and "want NODE=ID" in err, out + err
