@@ -90,8 +90,12 @@ class HostSummary:
     @property
     def not_switched(self) -> tuple[str, ...]:
         """Why the host has not switched, one reason a device; () when it has."""
-        out = [f"{d}: {why}" for d, v, why in self.verdicts if v != SWITCHED]
-        return tuple(out + [f"{d}: APD open (vCenter)" for d in self.open_apd])
+        out = []
+        for d, v, why in self.verdicts:
+            said = [why] if v != SWITCHED else []
+            said += ["APD open (vCenter)"] if d in self.open_apd else []
+            out += [f"{d}: {', '.join(said)}"] if said else []
+        return tuple(out)
 
     @property
     def io_pause(self) -> float:
