@@ -183,6 +183,7 @@ def test_node_tpg_specs_and_relabel():
     assert relabel("TPG 2 has 1 live AO path(s); TPG 1 is still AO", names) == \
         "TPG 2 (storage2) has 1 live AO path(s); TPG 1 (storage1) is still AO"
     assert relabel("TPG 2 (storage2) is AO; TPG 7 too", names) == "TPG 2 (storage2) is AO; TPG 7 too"
+    assert relabel("takeover group local (TPG 2)", names) == "takeover group local (TPG 2)"
     for bad in (["storage1"], ["storage1=x"], ["storage1=1", "storage1=2"], ["a=1", "b=1"]):
         with pytest.raises(ValueError, match="--node-tpg"):
             parse_node_tpg(bad)
