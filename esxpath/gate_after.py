@@ -150,7 +150,7 @@ def after_failover(inventory: Inventory, selector: Selector, expectation: Expect
 def _after_device(host: Host, dev: Device, exp: Expectation,
                   baseline: Baseline | None) -> list[Finding]:
     name = dev.canonical_name
-    where = f"{host.name} {name}"
+    where = f"{host.name}{' (maintenance mode)' * host.maintenance} {name}"
 
     def finding(severity: Severity, code: str, text: str) -> Finding:
         return Finding(severity, code, host.name, name, f"{where}: {text}")

@@ -76,6 +76,14 @@ def test_a_new_ao_path_dead_is_lost_redundancy_against_the_baseline():
         {(DANGER, "target-paths", "esx03", EUI1)}
 
 
+def test_a_host_in_maintenance_mode_is_judged_and_marked():
+    base = baseline_of(compliant())
+    inv = set_paths(edit_host(failed_over(), "esx02", maintenance=True), "esx02", EUI2, "dead",
+                    tpg=2, adapter="vmhba3")
+    [f] = after_failover(inv, SEL, TO2, baseline=base)
+    assert f.code == "redundancy" and f.message.startswith(f"esx02 (maintenance mode) {EUI2}:")
+
+
 def test_a_host_the_baseline_lacks_cannot_be_verified():
     base = baseline_of(edit_host(compliant(), "esx04", error="esxcli failed"))
     found = after_failover(failed_over(), SEL, TO2, baseline=base)
