@@ -198,7 +198,7 @@ def test_node_tpg_specs_and_relabel():
 
 
 def test_names_from_san_and_a_clash_with_node_tpg():
-    from esxpath.san.check import (SanDeviceGroup, SanGroupTarget, SanNode, SanTargetGroup)
+    from esxpath.san.view import (SanDeviceGroup, SanGroupTarget, SanNode, SanTargetGroup)
 
     def node(name: str, own: int) -> SanNode:
         tgs = tuple(SanTargetGroup(f"g{g}", g, "active",

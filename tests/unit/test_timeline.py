@@ -328,7 +328,7 @@ def test_names_from_node_tpg_label_the_groups_in_table_and_json():
     names = {1: "storage1", 2: "storage2"}
     table = render_timeline(tl, names=names)
     assert "esx02: AO TPG 1 (storage1) -> TPG 2 (storage2); old AO left +1.0s" in table
-    assert "(TPG 1 (storage1)) dead" in table
+    assert "(TPG 1) dead" in table  # a name is never put inside "(TPG 1)" (tpg_names.relabel)
     doc = json.loads(render_timeline(tl, "json", names=names))
     assert doc["tpg_names"] == {"1": "storage1", "2": "storage2"}
     tl = build_timeline(one_host((0, both(1)), (1, (dev(LUN1, states={1: AO, 2: AO}),
