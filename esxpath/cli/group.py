@@ -25,7 +25,8 @@ nothing, 69 connection/TLS, 70 internal error, 75 busy (another writer), 77 auth
 @click.version_option(__version__, "--version", prog_name="esxpath")
 @click.option("-v", "--verbose", count=True, help="Log to stderr (-vv: debug).")
 @click.option("--record", "record_file", metavar="FILE", type=OutputFile(),
-              help="Record the vSphere session to FILE (credentials scrubbed) to report a problem.")
+              help="Record the vSphere session to FILE (credentials scrubbed) to report a problem; "
+                   "anything there but a regular file is refused (exit 78).")
 @click.option("--replay", "replay_file", metavar="FILE",
               type=click.Path(exists=True),  # missing: 64; not a regular file: 78 (recording)
               help="Answer from FILE (made by --record) instead of vCenter; give the same command.")

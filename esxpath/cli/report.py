@@ -56,7 +56,8 @@ def expectation(profile: Expectation, wanted: dict) -> Expectation:
 @policy_options
 @output_options("table", "json", "nagios", "prometheus", aliases=("--format",))
 @click.option("--prom-file", metavar="PATH", type=OutputFile(),
-              help="Also write Prometheus metrics to PATH atomically (node_exporter textfile).")
+              help="Also write Prometheus metrics to PATH atomically (node_exporter textfile); "
+                   "anything there but a regular file is refused (exit 78).")
 @click.option("--expect", metavar="ao=N,ano=N", help="Exact path counts per device.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing when all is well (for cron).")
 @san_options
