@@ -242,6 +242,7 @@ NOT_REGULAR_CASES = {
     "config-fifo": (lambda ctx: (["--config", _fifo(ctx), "--profile", "lab"], {}, None), 78,
                     "a FIFO"),
     "ca-file-fifo": (lambda ctx: (["--ca-file", _fifo(ctx)], {}, None), 78, "a FIFO"),
+    "ca-file-directory": (lambda ctx: (["--ca-file", _dir(ctx)], {}, None), 78, "a directory"),
     "replay-empty-cassette": (_replay_empty, 78, "empty"),
     "replay-cassette-without-interactions": (_replay_no_interactions, 78, "no recorded session"),
     "replay-fifo": (lambda ctx: (["--replay", _fifo(ctx)], {}, None), 78, "a FIFO"),

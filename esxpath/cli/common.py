@@ -147,7 +147,7 @@ vcenter_options = _grouped(_connection, [
     click.option("--password-file", metavar="PATH", type=click.Path(),
                  help="File whose first line is the password (mode 0600). Otherwise "
                       "ESXPATH_PASSWORD / VSPHERE_PASSWORD / GOVC_PASSWORD, or a hidden prompt."),
-    click.option("--ca-file", metavar="PEM", type=click.Path(dir_okay=False),
+    click.option("--ca-file", metavar="PEM", type=click.Path(),
                  envvar=list(CA_VARS),
                  help=f"CA bundle to verify the server certificate. Env: {', '.join(CA_VARS)}."),
     click.option("--insecure", is_flag=True,
