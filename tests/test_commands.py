@@ -453,6 +453,20 @@ def identity(path: Path) -> tuple:
                  for st in (os.lstat(path), os.stat(path)))
 
 
+def run_bounded(argv, env, timeout=60) -> subprocess.CompletedProcess:
+    """argv in its own session, killed with everything it started after timeout seconds: the
+    old scripts blocked on a FIFO in a child that kept the output pipes open."""
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        out, err = proc.communicate()
+        pytest.fail(f"{argv[0]} hung for {timeout}s\n{out}\n{err}")
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
 @pytest.mark.parametrize("kind", NOT_REGULAR)
 def test_runner_refuses_a_textfile_that_is_not_a_regular_file(tmp_path, bin_dir, kind):
     make, words = NOT_REGULAR[kind]
@@ -460,7 +474,8 @@ def test_runner_refuses_a_textfile_that_is_not_a_regular_file(tmp_path, bin_dir,
     envfile = env_file(tmp_path, 0o600)
     prom = make(tmp_path / "textfile" / "esxpath.prom")
     before = identity(prom)
-    proc = run_runner(bin_dir, envfile, PYTHONPATH=str(ROOT))
+    proc = run_bounded([str(RUNNER)], {"PATH": f"{bin_dir}:/usr/bin:/bin", "PYTHONPATH": str(ROOT),
+                                       "ESXPATH_ENV_FILE": str(envfile)})
     assert proc.returncode == 78, proc.stdout + proc.stderr
     log = logged(tmp_path)
     assert "-p user.err -- audit CONFIGURATION ERROR" in log
@@ -473,7 +488,8 @@ def test_runner_refuses_an_env_file_that_is_not_a_regular_file(tmp_path, bin_dir
     make, words = NOT_REGULAR[kind]
     fake_esxpath(bin_dir)
     envfile = make(tmp_path / "esxpath.env")
-    proc = run_runner(bin_dir, envfile)  # a FIFO must not be read (it would hang)
+    proc = run_bounded([str(RUNNER)], {"PATH": f"{bin_dir}:/usr/bin:/bin",
+                                       "ESXPATH_ENV_FILE": str(envfile)})  # a FIFO: not read
     assert proc.returncode == 78
     assert f"credentials file {envfile} is {words}, not a regular file" in proc.stderr
     assert calls(tmp_path) == []
@@ -492,7 +508,7 @@ def test_alert_refuses_a_recipient_that_is_not_a_regular_file(tmp_path, bin_dir,
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "ESXPATH_ENV_FILE": "",
            "CRM_alert_kind": "resource", "CRM_alert_rsc": "ms_scst", "CRM_alert_task": "promote",
            "CRM_alert_recipient": str(rec)}
-    proc = subprocess.run([str(ALERT)], env=env, capture_output=True, text=True, timeout=60)
+    proc = run_bounded([str(ALERT)], env)
     assert proc.returncode == 78, proc.stderr
     assert f"recipient {rec} is {words}" in proc.stderr and "refused" in proc.stderr
     log = logged(tmp_path)
