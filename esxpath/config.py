@@ -20,6 +20,7 @@ from typing import Any
 from .credentials import (CA_VARS, DEFAULT_TIMEOUT, PASSWORD_VARS, URL_VARS, USER_VARS,
                           check_owner, check_password_file, split_userinfo)
 from .errors import ConfigError, EsxpathError
+from .files import open_input
 from .model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS
 
 if sys.version_info >= (3, 11):
@@ -109,14 +110,8 @@ def _read(source: str) -> str:
     """The file's text, checked on the open descriptor (no stat-then-open race). Opened
     non-blocking: a FIFO named as the config is refused, not waited on."""
     try:
-        fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as e:
-        raise ConfigError(f"config {source}: cannot read: {e.strerror}") from None
-    try:
-        with os.fdopen(fd, encoding="utf-8") as f:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise ConfigError(f"config {source}: not a regular file")
+        with open_input(source) as f:  # a FIFO, device or directory: refused at once
+            st = os.fstat(f.fileno())
             # who may write the file chooses the vCenter and the CA we trust: its owner only
             check_owner("config", source, st)
             if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):

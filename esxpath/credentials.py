@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from .errors import ConfigError, UsageError
+from .files import open_input
 
 URL_VARS = ("ESXPATH_VCENTER", "VSPHERE_SERVER", "GOVC_URL")
 USER_VARS = ("ESXPATH_USER", "VSPHERE_USER", "GOVC_USERNAME")
@@ -43,9 +44,11 @@ def parse_url(url: str) -> Endpoint:
     if parts.scheme != "https":
         raise UsageError(f"unsupported URL scheme {parts.scheme!r} in {url!r}: vSphere needs https")
     try:
-        port = parts.port or 443
+        port = 443 if parts.port is None else parts.port
     except ValueError as exc:
         raise UsageError(f"bad port in {url!r}") from exc
+    if port == 0:  # urllib takes ":0" as a port; nothing listens there: a typo, not 443
+        raise UsageError(f"bad port in {url!r}: 0 (a port is 1-65535)")
     if not parts.hostname or any(c.isspace() for c in parts.hostname):
         raise UsageError(f"no valid host name in {url!r}")
     path = parts.path if parts.path not in ("", "/") else "/sdk"
@@ -101,7 +104,8 @@ def split_userinfo(url: str) -> Target:
     probe = url if "://" in url else "https://" + url
     try:
         parts = urlsplit(probe)
-        parts.port  # noqa: B018  (raises on a bad port: a usage error, not a crash later)
+        if parts.port == 0:  # raises on a bad port: a usage error, not a crash later
+            raise ValueError("port 0")
     except ValueError:  # its text may quote the URL: our own words instead
         raise UsageError(f"bad vCenter URL {without_userinfo(url)!r}: not host, host:port"
                          " (port 1-65535) or https://host/sdk") from None
@@ -110,7 +114,7 @@ def split_userinfo(url: str) -> Target:
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
-    netloc = host + (f":{parts.port}" if parts.port else "")
+    netloc = host + (f":{parts.port}" if parts.port is not None else "")
     clean = parts._replace(netloc=netloc).geturl()
     if "://" not in url:
         clean = clean.split("://", 1)[1]
@@ -118,9 +122,10 @@ def split_userinfo(url: str) -> Target:
 
 
 def read_password_file(path: str) -> str:
-    """The first line of the file, checked on the open descriptor (no stat-then-open race)."""
+    """The first line of the file, checked on the open descriptor (no stat-then-open race);
+    a FIFO, device or directory is refused at once (files.open_input)."""
     try:
-        with open(path, encoding="utf-8") as f:
+        with open_input(path) as f:
             check_password_file(path, os.fstat(f.fileno()))
             value = f.readline().rstrip("\r\n")
     except OSError as e:

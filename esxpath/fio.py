@@ -12,7 +12,8 @@ import math
 import os
 from dataclasses import asdict, dataclass
 
-from .errors import UsageError
+from . import files
+from .errors import ConfigError, UsageError
 from .model import Severity
 from .output import envelope
 
@@ -63,15 +64,23 @@ def job_text(job: FioJob, device: str = DEFAULT_DEVICE, size: str | None = None,
 
 def write_jobs(directory: str, device: str = DEFAULT_DEVICE, size: str | None = None,
                runtime: int | None = None) -> list[str]:
-    """Write the article's job files into directory (created if missing); returns their paths."""
-    os.makedirs(directory, exist_ok=True)
-    paths = []
-    for job in JOBS:
-        path = os.path.join(directory, job.file_name)
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(job_text(job, device, size, runtime))
-        paths.append(path)
-    return paths
+    """Write the article's job files into directory (created if missing); returns their paths.
+    A directory that cannot be made, or a job file's name taken by anything but a regular file
+    (a device node, a FIFO), is a ConfigError (78) and nothing of it is touched."""
+    texts = {os.path.join(directory, job.file_name): job_text(job, device, size, runtime)
+             for job in JOBS}  # a bad --device is refused before anything is written
+    try:
+        os.makedirs(directory, exist_ok=True)
+        for path in texts:  # every name checked before the first is written
+            files.check_output(path)
+        for path, text in texts.items():
+            files.write_atomic(path, text, 0o644)
+    except FileExistsError:
+        raise ConfigError(f"cannot write fio jobs to {directory}: not a directory") from None
+    except OSError as e:
+        where = e.filename if isinstance(e.filename, str) else directory
+        raise ConfigError(f"cannot write fio jobs to {where}: {e.strerror or e}") from None
+    return list(texts)
 
 
 @dataclass(frozen=True)
@@ -166,8 +175,8 @@ def read_reports(paths: list[str]) -> list[FioResult]:
     """parse_fio_json over files; the source is the file name without .json."""
     out: list[FioResult] = []
     for path in paths:
-        try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
+        try:  # a FIFO or device: refused at once, not read
+            with files.open_input(path, errors="replace") as fh:
                 text = fh.read()
         except OSError as e:
             raise UsageError(f"cannot read fio report {path}: {e.strerror}") from None

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import time
 from collections.abc import Mapping
 
+from . import files
 from .errors import ConfigError
 from .output import escape_label
 
@@ -41,31 +41,12 @@ def with_labels(text: str, labels: Mapping[str, str] | None) -> str:
 
 
 def write_atomic(path: str, text: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
+    """The textfile, atomically; a path that is there but not a regular file (a device node,
+    a FIFO, a directory) is refused and left as it is (files.write_atomic)."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".esxpath-", suffix=".tmp", dir=directory)
-    except OSError as e:
-        raise ConfigError(f"cannot write {path}: {e.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text if text.endswith("\n") else text + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # node_exporter runs as another user
-        os.replace(tmp, path)
-    except OSError as e:
-        _unlink(tmp)
-        raise ConfigError(f"cannot write {path}: {e.strerror}") from None
-    except BaseException:
-        _unlink(tmp)
-        raise
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
+        files.write_atomic(path, text if text.endswith("\n") else text + "\n", 0o644)
+    except OSError as e:  # 0644: node_exporter runs as another user
+        raise ConfigError(f"cannot write {path}: {e.strerror or e}") from None
 
 
 def status_families(success: int, last: float | None) -> str:
@@ -80,8 +61,8 @@ def status_families(success: int, last: float | None) -> str:
 
 def last_success(path: str) -> float | None:
     """The last successful audit's time, from the file as it is now (None: none known)."""
-    try:
-        with open(path, encoding="utf-8") as f:
+    try:  # not a regular file (/dev/zero): no last success, and nothing read
+        with files.open_input(path) as f:
             m = _LAST_RE.search(f.read())
     except (OSError, ValueError):
         return None
@@ -118,10 +99,10 @@ def _stale(path: str, labels: Mapping[str, str] | None = None) -> str:
         return "; wrote esxpath_audit_success 0 instead"
     except ConfigError:
         pass
-    try:
-        os.unlink(path)
-        return "; removed the old file so that it cannot report an old result"
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return ""
+    try:
+        files.remove_regular(path)  # never a device node or anything else that is not ours
+        return "; removed the old file so that it cannot report an old result"
     except OSError as e:
         return f"; could not remove the old file either ({e.strerror})"

@@ -158,6 +158,31 @@ def plan_provision(facts: ProvisionFacts, options: ProvisionOptions) -> Provisio
     """What provision will create, find existing, or refuse, and why."""
     if options.size_bytes < (1 << 20):
         raise UsageError(f"VM disk size {options.size_bytes} bytes is too small (at least 1 MiB)")
+    ds_actions, targets = _datastore_plan(facts, options)
+    if options.datastores:
+        wanted = list(dict.fromkeys(options.datastores))
+        known = {t[0] for t in targets}
+        targets = [t for t in targets if t[0] in wanted]
+        for name in wanted:
+            if name not in known:
+                ds_actions.append(DatastoreAction(
+                    REFUSED, name, "", "",
+                    "not a datastore on an in-scope LUN (nor one this plan creates)"))
+    vm_actions = _vm_plan(facts, options, ds_actions, targets)
+    actions: list[DatastoreAction | VmAction] = [*ds_actions, *vm_actions]
+    if not any(v.kind in (CREATE, EXISTS) for v in vm_actions) and any(
+            a.kind == REFUSED and a.reason.endswith(_too_small(options.size_bytes))
+            for a in actions):  # fits nowhere: a bad option, said in one line
+        largest = max(lun.capacity_bytes for lun in facts.luns)
+        raise UsageError(f"--size {_size(options.size_bytes)} does not fit on any LUN in scope"
+                         f" (the largest holds {_size(largest)}, and VMFS needs some of it);"
+                         " give a smaller --size")
+    return ProvisionPlan("provision", tuple(ds_actions), tuple(vm_actions), options.size_bytes)
+
+
+def _datastore_plan(facts: ProvisionFacts, options: ProvisionOptions
+                    ) -> tuple[list[DatastoreAction], list[tuple[str, str]]]:
+    """Each in-scope LUN's datastore action, and the (datastore, host) pairs that get a VM."""
     ds_actions: list[DatastoreAction] = []
     targets: list[tuple[str, str]] = []  # (datastore, host for the VM)
     taken = {d.name for d in facts.datastores}
@@ -189,27 +214,33 @@ def plan_provision(facts: ProvisionFacts, options: ProvisionOptions) -> Provisio
                 REFUSED, name, lun.canonical, "",
                 f"a datastore named {name} already exists on another LUN"))
             continue
+        if not _fits(options.size_bytes, lun.capacity_bytes):  # no datastore for no VM
+            ds_actions.append(DatastoreAction(
+                REFUSED, name, lun.canonical, "", _too_small(options.size_bytes, lun.capacity_bytes)))
+            continue
         taken.add(name)
         # spread the work: datastore i is created through host i (mod n), its VM runs there
         host = lun.hosts[len(targets) % len(lun.hosts)]
         ds_actions.append(DatastoreAction(CREATE, name, lun.canonical, host, "empty LUN",
                                           rescan=tuple(h for h in lun.hosts if h != host)))
         targets.append((name, host))
+    return ds_actions, targets
 
-    if options.datastores:
-        wanted = list(dict.fromkeys(options.datastores))
-        known = {t[0] for t in targets}
-        targets = [t for t in targets if t[0] in wanted]
-        for name in wanted:
-            if name not in known:
-                ds_actions.append(DatastoreAction(
-                    REFUSED, name, "", "",
-                    "not a datastore on an in-scope LUN (nor one this plan creates)"))
+
+def _vm_plan(facts: ProvisionFacts, options: ProvisionOptions, ds_actions: list[DatastoreAction],
+             targets: list[tuple[str, str]]) -> list[VmAction]:
+    lun_size = {lun.canonical: lun.capacity_bytes for lun in facts.luns}
+
+    def capacity(ds_name: str) -> int:  # of the LUNs under the datastore (0: not known)
+        ds = facts.datastore(ds_name)
+        extents = ds.luns if ds else [a.lun for a in ds_actions if a.name == ds_name]
+        return sum(lun_size.get(lun, 0) for lun in extents)
 
     vm_actions: list[VmAction] = []
     for ds_name, host in targets:
         name = vm_name(options.name_prefix, ds_name)
         existing = facts.vm(name)
+        room = capacity(ds_name)
         if existing is not None:
             note = "" if existing.tagged else "; not made by esxpath, left alone"
             vm_actions.append(VmAction(EXISTS, name, ds_name, existing.host,
@@ -217,10 +248,24 @@ def plan_provision(facts: ProvisionFacts, options: ProvisionOptions) -> Provisio
         elif not host:
             vm_actions.append(VmAction(REFUSED, name, ds_name, "",
                                        "no connected in-scope host mounts the datastore"))
+        elif not _fits(options.size_bytes, room):
+            vm_actions.append(VmAction(REFUSED, name, ds_name, "",
+                                       _too_small(options.size_bytes, room)))
         else:
             vm_actions.append(VmAction(CREATE, name, ds_name, host,
                                        f"thick eager-zeroed {_size(options.size_bytes)} disk"))
-    return ProvisionPlan("provision", tuple(ds_actions), tuple(vm_actions), options.size_bytes)
+    return vm_actions
+
+
+def _fits(size: int, capacity: int) -> bool:
+    """A disk fits strictly inside its LUN (VMFS takes some of it); 0: capacity not known."""
+    return capacity <= 0 or size < capacity
+
+
+def _too_small(size: int, capacity: int | None = None) -> str:
+    """Why a LUN gets no test VM; without capacity: the end of that reason, to find it."""
+    tail = f"too small for a {_size(size)} test disk"
+    return tail if capacity is None else f"LUN of {_size(capacity)} is {tail}"
 
 
 def _mounting(ds: DatastoreFacts, lun: LunFacts, index: int) -> str:
@@ -268,6 +313,8 @@ def _size(n: int) -> str:
     for unit, shift in (("TiB", 40), ("GiB", 30), ("MiB", 20)):
         if n >= 1 << shift and n % (1 << shift) == 0:
             return f"{n >> shift} {unit}"
+    if n >= GIB:  # a LUN's capacity is rarely whole GiB
+        return f"{n / GIB:.1f} GiB"
     return f"{n} B"
 
 

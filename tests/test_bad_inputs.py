@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import http.server
+import os
+import stat
 import socket
 import ssl
 import threading
@@ -199,6 +201,60 @@ def _esxcli_missing(ctx):
     return ["--host", "esx02"], {}, None
 
 
+def _fifo(ctx, name="fifo"):
+    p = ctx["tmp"] / name
+    os.mkfifo(p)
+    return str(p)
+
+
+def _dir(ctx):
+    p = ctx["tmp"] / "a-directory"
+    p.mkdir()
+    return str(p)
+
+
+def _config_dir(ctx):  # read because a profile is asked for (docs/config.md)
+    return ["--config", _dir(ctx), "--profile", "lab"], {}, None
+
+
+def _replay_empty(ctx):
+    p = ctx["tmp"] / "empty.yaml"
+    p.write_text("")
+    return ["--replay", str(p)], {}, None
+
+
+def _replay_no_interactions(ctx):
+    p = ctx["tmp"] / "none.yaml"
+    p.write_text("interactions: []\nversion: 1\n")
+    return ["--replay", str(p)], {}, None
+
+
+# issue 23: inputs that are not regular files are refused at once (a FIFO used to hang), and
+# the codes the docs give; output targets that are not regular files: test_output_files.py
+NOT_REGULAR_CASES = {
+    "password-file-fifo": (lambda ctx: (["--password-file", _fifo(ctx)],
+                                        {"ESXPATH_PASSWORD": None}, None), 78, "a FIFO"),
+    "password-file-directory": (lambda ctx: (["--password-file", _dir(ctx)],
+                                             {"ESXPATH_PASSWORD": None}, None), 78, "a directory"),
+    "password-file-device": (_plain(["--password-file", "/dev/zero"], ESXPATH_PASSWORD=None), 78,
+                             "a character device"),
+    "config-directory": (_config_dir, 78, "a directory"),
+    "config-fifo": (lambda ctx: (["--config", _fifo(ctx), "--profile", "lab"], {}, None), 78,
+                    "a FIFO"),
+    "ca-file-fifo": (lambda ctx: (["--ca-file", _fifo(ctx)], {}, None), 78, "a FIFO"),
+    "ca-file-directory": (lambda ctx: (["--ca-file", _dir(ctx)], {}, None), 78, "a directory"),
+    "replay-empty-cassette": (_replay_empty, 78, "empty"),
+    "replay-cassette-without-interactions": (_replay_no_interactions, 78, "no recorded session"),
+    "replay-fifo": (lambda ctx: (["--replay", _fifo(ctx)], {}, None), 78, "a FIFO"),
+    "replay-device": (_plain(["--replay", "/dev/zero"]), 78, "a character device"),
+    "replay-directory": (lambda ctx: (["--replay", _dir(ctx)], {}, None), 78, "a directory"),
+    "record-device": (_plain(["--record", "/dev/full"]), 78, "a character device"),
+    "record-fifo": (lambda ctx: (["--record", _fifo(ctx)], {}, None), 78, "a FIFO"),
+    "record-directory": (lambda ctx: (["--record", _dir(ctx)], {}, None), 78, "a directory"),
+    "url-port-0": (_plain([], ESXPATH_VCENTER="https://127.0.0.1:0/sdk"), 64, "port"),
+    "url-port-0-bare": (_plain(["--vcenter", "127.0.0.1:0"]), 64, "port"),
+}
+
 CASES = {
     "url-refused": (lambda ctx: ([], {"ESXPATH_VCENTER": f"https://127.0.0.1:{free_port()}/sdk"},
                                  None), 69, "refused"),
@@ -233,6 +289,7 @@ CASES = {
     "password-file-not-utf8": (_password_file_not_utf8, 78, "UTF-8"),
     "replay-corrupt-cassette": (_replay_corrupt, 78, "cannot read cassette"),
     "record-unwritable": (_record_unwritable, 78, "cannot write cassette"),
+    **NOT_REGULAR_CASES,
 }
 
 GLOBAL_OPTIONS = ("--record", "--replay")  # they go before the command
@@ -258,3 +315,5 @@ def test_bad_input(lab, sim_env, pki, tmp_path, case):
         assert words.lower() in line.lower(), f"{line!r} does not mention {words!r}"
     assert writes(lab) == [], f"{case} wrote {writes(lab)}"
     assert lab.password not in proc.stdout + proc.stderr  # not even in an error about it
+    for dev in ("/dev/full", "/dev/zero"):  # named by some cases: never replaced
+        assert stat.S_ISCHR(os.lstat(dev).st_mode), f"{case}: {dev} is no longer a device"

@@ -75,6 +75,19 @@ def test_provision_without_create_datastores_on_empty_luns_does_nothing(lab, env
     assert lab.get("/stats")["writes"] == []
 
 
+@pytest.mark.sim
+@pytest.mark.parametrize("size", ["99999999T", "1T"])  # the seed lab's LUNs hold 1 TiB each
+@pytest.mark.parametrize("mode", ["--dry-run", "--yes"])
+def test_a_size_that_fits_on_no_lun_is_refused_in_one_line(lab, env, size, mode):
+    r = run(env, "provision", "--size", size, "--create-datastores", mode)
+    assert r.exit_code == 64, r.output
+    assert r.stdout == ""  # no plan of datastores and VMs that cannot be made
+    (line,) = r.stderr.splitlines()
+    assert line.startswith("esxpath: error: --size ") and "does not fit on any LUN" in line
+    assert "the largest holds 1 TiB" in line
+    assert lab.get("/stats")["writes"] == []
+
+
 def test_bad_size_is_a_usage_error():
     r = run({}, "provision", "--size", "lots", "--yes", "--vcenter", "https://127.0.0.1:9/sdk",
             "--user", "x")

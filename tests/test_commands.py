@@ -454,6 +454,106 @@ def test_alert_refuses_a_readable_env_file(tmp_path, bin_dir):
     assert calls(tmp_path) == []
 
 
+# ---------------------------------------------------------------- files that are not regular files
+# issue 23: run as root, the runner's textfile and the alert's recipient are written only where
+# nothing is or a regular file is; a device node, FIFO or directory is refused (78), untouched.
+
+def _device(path: Path) -> Path:
+    os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # /dev/null's numbers
+    return path
+
+
+NOT_REGULAR = {  # id -> (make it at path, what the error calls it)
+    "fifo": (lambda p: (os.mkfifo(p), p)[1], "a FIFO"),
+    "device-node": (_device, "a character device"),
+    "directory": (lambda p: (p.mkdir(), p)[1], "a directory"),
+    "symlink-to-dev-full": (lambda p: (p.symlink_to("/dev/full"), p)[1], "a character device"),
+}
+
+
+def identity(path: Path) -> tuple:
+    return tuple((st.st_ino, stat.S_IFMT(st.st_mode), st.st_rdev)
+                 for st in (os.lstat(path), os.stat(path)))
+
+
+def run_bounded(argv, env, timeout=60) -> subprocess.CompletedProcess:
+    """argv in its own session, killed with everything it started after timeout seconds: the
+    old scripts blocked on a FIFO in a child that kept the output pipes open."""
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        out, err = proc.communicate()
+        pytest.fail(f"{argv[0]} hung for {timeout}s\n{out}\n{err}")
+    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+
+
+@pytest.mark.parametrize("kind", NOT_REGULAR)
+def test_runner_refuses_a_textfile_that_is_not_a_regular_file(tmp_path, bin_dir, kind):
+    make, words = NOT_REGULAR[kind]
+    write_exe(bin_dir / "esxpath", f'#!/bin/sh\nexec "{sys.executable}" -m esxpath "$@"\n')
+    envfile = env_file(tmp_path, 0o600)
+    prom = make(tmp_path / "textfile" / "esxpath.prom")
+    before = identity(prom)
+    proc = run_bounded([str(RUNNER)], {"PATH": f"{bin_dir}:/usr/bin:/bin", "PYTHONPATH": str(ROOT),
+                                       "ESXPATH_ENV_FILE": str(envfile)})
+    assert proc.returncode == 78, proc.stdout + proc.stderr
+    log = logged(tmp_path)
+    assert "-p user.err -- audit CONFIGURATION ERROR" in log
+    assert f"--prom-file {prom}: {words}, not a regular file: refused" in log
+    assert identity(prom) == before and stat.S_ISCHR(os.lstat("/dev/full").st_mode)
+
+
+@pytest.mark.parametrize("kind", NOT_REGULAR)
+def test_runner_refuses_an_env_file_that_is_not_a_regular_file(tmp_path, bin_dir, kind):
+    make, words = NOT_REGULAR[kind]
+    fake_esxpath(bin_dir)
+    envfile = make(tmp_path / "esxpath.env")
+    proc = run_bounded([str(RUNNER)], {"PATH": f"{bin_dir}:/usr/bin:/bin",
+                                       "ESXPATH_ENV_FILE": str(envfile)})  # a FIFO: not read
+    assert proc.returncode == 78
+    assert f"credentials file {envfile} is {words}, not a regular file" in proc.stderr
+    assert calls(tmp_path) == []
+
+
+@pytest.mark.parametrize("kind", [*NOT_REGULAR, "symlink-to-nothing"])
+def test_alert_refuses_a_recipient_that_is_not_a_regular_file(tmp_path, bin_dir, kind):
+    if kind == "symlink-to-nothing":  # appending would create a file wherever it points
+        rec, words = tmp_path / "alerts.log", "a symbolic link to nothing"
+        rec.symlink_to(tmp_path / "elsewhere.log")
+    else:
+        make, words = NOT_REGULAR[kind]
+        rec = make(tmp_path / "alerts.log")
+    before = os.lstat(rec)[:3], os.lstat(rec).st_rdev  # inode, type, device numbers
+    fake_esxpath(bin_dir, rc=0, stdout=json.dumps({"status": "OK", "findings": []}))
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "ESXPATH_ENV_FILE": "",
+           "CRM_alert_kind": "resource", "CRM_alert_rsc": "ms_scst", "CRM_alert_task": "promote",
+           "CRM_alert_recipient": str(rec)}
+    proc = run_bounded([str(ALERT)], env)
+    assert proc.returncode == 78, proc.stderr
+    assert f"recipient {rec} is {words}" in proc.stderr and "refused" in proc.stderr
+    log = logged(tmp_path)
+    assert "promote of ms_scst on ?" in log and "audit OK" in log  # the record is in syslog
+    assert (os.lstat(rec)[:3], os.lstat(rec).st_rdev) == before
+    assert not (tmp_path / "elsewhere.log").exists()
+    assert stat.S_ISCHR(os.lstat("/dev/full").st_mode)
+
+
+def test_alert_appends_to_a_regular_recipient(tmp_path, bin_dir):
+    rec = tmp_path / "alerts.log"
+    rec.write_text("earlier\n")
+    fake_esxpath(bin_dir, rc=0, stdout=json.dumps({"status": "OK", "findings": []}))
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "ESXPATH_ENV_FILE": "",
+           "CRM_alert_kind": "resource", "CRM_alert_rsc": "ms_scst", "CRM_alert_task": "promote",
+           "CRM_alert_recipient": str(rec)}
+    proc = subprocess.run([str(ALERT)], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    first, record = rec.read_text().splitlines()
+    assert first == "earlier" and json.loads(record)["audit"]["status"] == "OK"
+
+
 # ---------------------------------------------------------------- against the simulator
 
 @pytest.fixture

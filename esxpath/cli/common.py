@@ -24,6 +24,7 @@ from ..credentials import CA_VARS, DEFAULT_TIMEOUT, URL_VARS, Target, complete, 
 from ..errors import EsxpathError, Interrupted, UsageError, exit_status
 from ..model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS, Expectation, Policy, Scope, Selector
 from ..san.check import DEFAULT_MAX_AGE
+from .files import OutputFile  # noqa: F401  (the commands take it from here)
 
 if TYPE_CHECKING:  # the adapter imports pyVmomi: loaded only when a command connects
     from ..config import Profile, Setting
@@ -129,7 +130,7 @@ def _connection(vcenter, user, password_file, ca_file, insecure, timeout, config
 
 # the one --config (the commands with vcenter_options, and the exporter)
 config_option = click.option(
-    "--config", metavar="FILE", type=click.Path(dir_okay=False), envvar="ESXPATH_CONFIG",
+    "--config", metavar="FILE", type=click.Path(), envvar="ESXPATH_CONFIG",
     help="Config file with the profiles. Default: the first found of "
          "/etc/esxpath/esxpath.toml, ~/.config/esxpath/esxpath.toml (no merging). "
          "Env: ESXPATH_CONFIG.")
@@ -143,10 +144,10 @@ vcenter_options = _grouped(_connection, [
                       f"Env: {', '.join(URL_VARS)}."),
     click.option("--user", metavar="NAME",
                  help="User name. Env: ESXPATH_USER, VSPHERE_USER, GOVC_USERNAME."),
-    click.option("--password-file", metavar="PATH", type=click.Path(dir_okay=False),
+    click.option("--password-file", metavar="PATH", type=click.Path(),
                  help="File whose first line is the password (mode 0600). Otherwise "
                       "ESXPATH_PASSWORD / VSPHERE_PASSWORD / GOVC_PASSWORD, or a hidden prompt."),
-    click.option("--ca-file", metavar="PEM", type=click.Path(dir_okay=False),
+    click.option("--ca-file", metavar="PEM", type=click.Path(),
                  envvar=list(CA_VARS),
                  help=f"CA bundle to verify the server certificate. Env: {', '.join(CA_VARS)}."),
     click.option("--insecure", is_flag=True,

@@ -10,7 +10,7 @@ import click
 from .. import __version__
 from ..errors import EsxpathError, UsageError, exit_status
 from . import apply, config_cmd, exporter, gate, provision, report, san, san_check
-from .common import CONTEXT, Runtime, fail
+from .common import CONTEXT, OutputFile, Runtime, fail
 
 
 @click.group(context_settings=CONTEXT, epilog="""\b
@@ -24,10 +24,11 @@ nothing, 69 connection/TLS, 70 internal error, 75 busy (another writer), 77 auth
 78 configuration, 130 interrupted, 143 terminated.""")
 @click.version_option(__version__, "--version", prog_name="esxpath")
 @click.option("-v", "--verbose", count=True, help="Log to stderr (-vv: debug).")
-@click.option("--record", "record_file", metavar="FILE", type=click.Path(dir_okay=False),
-              help="Record the vSphere session to FILE (credentials scrubbed) to report a problem.")
+@click.option("--record", "record_file", metavar="FILE", type=OutputFile(),
+              help="Record the vSphere session to FILE (credentials scrubbed) to report a problem; "
+                   "anything there but a regular file is refused (exit 78).")
 @click.option("--replay", "replay_file", metavar="FILE",
-              type=click.Path(exists=True, dir_okay=False),
+              type=click.Path(exists=True),  # missing: 64; not a regular file: 78 (recording)
               help="Answer from FILE (made by --record) instead of vCenter; give the same command.")
 @click.pass_context
 def main(ctx, verbose, record_file, replay_file):

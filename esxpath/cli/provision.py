@@ -133,9 +133,9 @@ def unprovision(rt: Runtime, conn: Connection, where: Where, with_datastores: bo
 
 
 @esxpath_command()
-@click.option("--dir", "directory", default=".", show_default=True,
-              type=click.Path(file_okay=False),
-              help="Where to write the job files.")
+@click.option("--dir", "directory", default=".", show_default=True, metavar="DIR",
+              help="Where to write the job files (created if missing); a job file's name "
+                   "taken by anything but a regular file is refused (exit 78).")
 @click.option("--device", default=DEFAULT_DEVICE, show_default=True,
               help="The test disk inside the VM.")
 @click.option("--size", default=None, help="Limit each job to this much of the disk (fio size=).")

@@ -5,9 +5,9 @@ import click
 
 from ..errors import UsageError
 from ..model import Expectation, Report, Severity
-from .common import (Connection, Duration, Runtime, SanInputs, Where, emit, esxpath_command,
-                     fail, output_options, policy_options, profile_labels, require_devices,
-                     san_options, scope_options, vcenter_options)
+from .common import (Connection, Duration, OutputFile, Runtime, SanInputs, Where, emit,
+                     esxpath_command, fail, output_options, policy_options, profile_labels,
+                     require_devices, san_options, scope_options, vcenter_options)
 from .fanout import all_profiles_option, each_profile, refuse_san
 
 
@@ -55,8 +55,9 @@ def expectation(profile: Expectation, wanted: dict) -> Expectation:
 @all_profiles_option
 @policy_options
 @output_options("table", "json", "nagios", "prometheus", aliases=("--format",))
-@click.option("--prom-file", metavar="PATH",
-              help="Also write Prometheus metrics to PATH atomically (node_exporter textfile).")
+@click.option("--prom-file", metavar="PATH", type=OutputFile(),
+              help="Also write Prometheus metrics to PATH atomically (node_exporter textfile); "
+                   "anything there but a regular file is refused (exit 78).")
 @click.option("--expect", metavar="ao=N,ano=N", help="Exact path counts per device.")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing when all is well (for cron).")
 @san_options

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 
 from ..errors import InputError
+from ..files import open_input
 
 
 class FsTree:
@@ -55,7 +56,7 @@ class FsTree:
 def read_text(path: str, what: str) -> str:
     """A whole text file; `what` says what it should be, for the message."""
     try:
-        with open(path, "rb") as f:
+        with open_input(path, binary=True) as f:  # a FIFO or device: refused, not read
             data = f.read()
     except OSError as e:
         raise InputError(f"{path}: cannot read {what}: {e.strerror}") from None

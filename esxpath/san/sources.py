@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 from ..errors import EsxpathError, ExitStatus
+from ..files import open_input
 from .view import SanDumpError, SanNode, san_view
 
 # the vCenter password never reaches a --san-cmd (GOVC_URL may carry it too)
@@ -44,7 +45,7 @@ def read_file(path: str) -> object:
     if path == "-":
         return _decode(sys.stdin.buffer.read(), "--san - (stdin)")
     try:
-        with open(path, "rb") as fh:
+        with open_input(path, binary=True) as fh:  # a FIFO or device: refused, not read
             data = fh.read()
     except OSError as e:
         raise SanDumpError(f"{path}: cannot read the SAN dump: {e.strerror or e}") from None

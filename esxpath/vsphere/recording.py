@@ -19,6 +19,7 @@ import re
 import threading
 from unittest import mock
 
+from .. import files
 from ..errors import ConfigError, EsxpathError, ExitStatus
 from .scrub import Scrubber
 
@@ -178,20 +179,10 @@ def recording(path: str, mode: str):
         from vcr import stubs
     except ImportError as exc:
         raise ConfigError(f"--{mode} needs vcrpy: pip install vcrpy ({exc})") from exc
-    if mode == "replay" and not os.path.isfile(path):
-        raise ConfigError(f"no cassette {path} to replay")
-    if mode == "record":
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(path)  # "all" keeps old interactions; a recording starts empty
-        parent = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(parent):
-            raise ConfigError(f"cannot record to {path}: no directory {parent}")
-        try:  # find out now, before the command writes anything to vCenter
-            with open(path, "w", encoding="utf-8"):
-                pass
-            os.remove(path)
-        except OSError as exc:
-            raise ConfigError(f"cannot write cassette {path}: {exc.strerror or exc}") from None
+    if mode == "replay":
+        _check_replay(path)
+    else:
+        _check_record(path)
 
     config = vcr_config(mode, Scrubber(), _custom_patches(stubs))
     lock = threading.Lock()
@@ -206,6 +197,8 @@ def recording(path: str, mode: str):
                     config.use_cassette(path, allow_playback_repeats=False))
             except Exception as exc:  # not YAML, not a cassette: one line, not a traceback
                 raise ConfigError(f"cannot read cassette {path}: {type(exc).__name__}") from None
+            if mode == "replay" and not len(cassette):  # nothing to answer with: not a session
+                raise ConfigError(f"cannot read cassette {path}: it holds no recorded session")
             _serialized(cassette, lock, misses, replaying=(mode == "replay"))
             yield cassette
             if mode == "replay":
@@ -217,6 +210,35 @@ def recording(path: str, mode: str):
     except OSError as exc:
         if not saving:
             raise
+        raise ConfigError(f"cannot write cassette {path}: {exc.strerror or exc}") from None
+
+
+def _check_replay(path: str) -> None:
+    """A cassette to replay: a regular file (a FIFO is not waited on) that is not empty."""
+    try:
+        with files.open_input(path, binary=True) as f:
+            empty = not f.read(4096).strip()
+    except FileNotFoundError:
+        raise ConfigError(f"no cassette {path} to replay") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read cassette {path}: {exc.strerror or exc}") from None
+    if empty:
+        raise ConfigError(f"cannot read cassette {path}: it is empty (no recorded session)")
+
+
+def _check_record(path: str) -> None:
+    """Find out now, before the command writes anything to vCenter, that the cassette can be
+    written; an old one is removed ("all" would keep its interactions), anything that is not
+    a regular file (a device node, a FIFO) is refused and left as it is."""
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ConfigError(f"cannot record to {path}: no directory {parent}")
+    try:
+        files.remove_regular(path)
+        with open(path, "x", encoding="utf-8"):
+            pass
+        os.remove(path)
+    except OSError as exc:
         raise ConfigError(f"cannot write cassette {path}: {exc.strerror or exc}") from None
 
 

@@ -19,6 +19,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from ..credentials import DEFAULT_TIMEOUT, Endpoint, parse_url
 from ..errors import AuthError, ConfigError, ConnectionFailed, EsxpathError, TlsError
+from ..files import open_input
 
 log = logging.getLogger("esxpath.vsphere")
 
@@ -45,6 +46,11 @@ def ssl_context(opts: ConnectOptions) -> ssl.SSLContext:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
         return ctx
+    try:
+        if opts.ca_file:  # OpenSSL would wait on a FIFO and read /dev/zero to the end
+            open_input(opts.ca_file, binary=True).close()
+    except OSError as exc:
+        raise ConfigError(f"cannot use CA file {opts.ca_file}: {exc.strerror or exc}") from None
     try:
         return ssl.create_default_context(cafile=opts.ca_file)  # cafile None: system CAs
     except (OSError, ssl.SSLError) as exc:

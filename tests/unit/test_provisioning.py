@@ -180,3 +180,43 @@ def test_ok_with_a_warning_is_shown():
     results = (ActionResult("datastore", "SSD-RAID6-1", CREATE, True, "not tagged"),)
     assert "ok (not tagged)" in render_plan(plan, results=results)
     assert json.loads(render_plan(plan, "json", results))["status"] == "OK"
+
+
+# issue 23: a disk larger than its LUN is not planned
+SIZE_CASES = {
+    # id: (LUN capacities (a LUN with a datastore "dN" when True), size, VM kinds, DS kinds)
+    "fits-on-both": ((1 << 40, 1 << 40), 128 * GIB, [CREATE, CREATE], [CREATE, CREATE]),
+    "too-big-for-one": ((1 << 40, 4 << 40), 2 << 40, [CREATE], [REFUSED, CREATE]),
+    "exactly-the-lun": ((1 << 40,), 1 << 40, None, None),  # VMFS needs some of it: nowhere
+    "far-too-big": ((1 << 40, 1 << 40), 99999999 << 40, None, None),
+}
+
+
+@pytest.mark.parametrize("case", SIZE_CASES)
+def test_a_disk_is_planned_only_on_a_lun_it_fits_on(case):
+    capacities, size, vms, datastores = SIZE_CASES[case]
+    facts = ProvisionFacts(luns=tuple(lun(i + 1, capacity_bytes=c) for i, c in enumerate(capacities)))
+    options = ProvisionOptions(size_bytes=size, create_datastores=True)
+    if vms is None:  # fits on no LUN: one line, a usage error (exit 64), no plan of refusals
+        with pytest.raises(UsageError, match="does not fit on any LUN in scope.*largest holds"):
+            plan_provision(facts, options)
+        return
+    plan = plan_provision(facts, options)
+    assert [d.kind for d in plan.datastores] == datastores
+    assert [v.kind for v in plan.vms] == vms
+    for d in plan.datastores:
+        if d.kind == REFUSED:
+            assert "too small for a 2 TiB test disk" in d.reason
+
+
+def test_an_existing_datastore_too_small_for_the_disk_gets_no_vm():
+    facts = ProvisionFacts(
+        luns=(lun(1, available=False, datastore="d1"), lun(2, available=False, datastore="d2",
+                                                            capacity_bytes=8 << 40)),
+        datastores=(DatastoreFacts("d1", luns=(lun(1).canonical,), hosts=HOSTS),
+                    DatastoreFacts("d2", luns=(lun(2).canonical,), hosts=HOSTS)))
+    plan = plan_provision(facts, ProvisionOptions(size_bytes=2 << 40))
+    assert [(v.kind, v.datastore) for v in plan.vms] == [(REFUSED, "d1"), (CREATE, "d2")]
+    assert "LUN of 1 TiB is too small" in plan.vms[0].reason
+    with pytest.raises(UsageError, match="--size 16 TiB does not fit"):
+        plan_provision(facts, ProvisionOptions(size_bytes=16 << 40))

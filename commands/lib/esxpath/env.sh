@@ -12,6 +12,10 @@
 # permission bit for group or others -- it holds the vCenter password.
 esxpath_env_problem() {
     local file=$1 allowed=${2:-} mode uid owner
+    if [[ -e $file && ! -f $file ]]; then  # a FIFO would hang the read, a directory fail it
+        echo "credentials file $file is $(esxpath_file_kind "$file"), not a regular file"
+        return 1
+    fi
     if [[ ! -f $file ]]; then
         echo "credentials file $file is missing (create it with mode 0600, owner root)"
         return 1
@@ -53,4 +57,32 @@ esxpath_env_load() {
         fi
         export "$key=$value"
     done <"$file"
+}
+
+# esxpath_output_problem FILE: print why FILE must not be written and return 1, or return 0.
+# A file is written only where nothing is or a regular file is (a symlink is judged by what it
+# points to; one to nothing is refused): run as root, an append to a device node or a FIFO
+# would write into the device or wait forever. The same rule as esxpath's own (files.py).
+esxpath_output_problem() {
+    local file=$1
+    if [[ -L $file && ! -e $file ]]; then
+        echo "$file is a symbolic link to nothing: refused, nothing written"
+        return 1
+    fi
+    if [[ -e $file && ! -f $file ]]; then
+        echo "$file is $(esxpath_file_kind "$file"), not a regular file: refused, nothing written"
+        return 1
+    fi
+    return 0
+}
+
+# esxpath_file_kind FILE: "a directory", "a FIFO", "a character device", ... (what it points to)
+esxpath_file_kind() {
+    if [[ -d $1 ]]; then echo "a directory"
+    elif [[ -p $1 ]]; then echo "a FIFO"
+    elif [[ -c $1 ]]; then echo "a character device"
+    elif [[ -b $1 ]]; then echo "a block device"
+    elif [[ -S $1 ]]; then echo "a socket"
+    else echo "not a regular file"
+    fi
 }
