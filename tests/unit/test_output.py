@@ -53,7 +53,7 @@ TPG = {"id", "state", "live", "dead", "other"}
 PATH = {"name", "runtime_name", "adapter", "state", "working", "tpg_id", "tpg_state"}
 FINDING = {"severity", "code", "host", "device", "message"}
 CHANGE = {"host", "device", "kind", "before", "after"}
-RESULT = {"host", "device", "kind", "ok", "error", "confirmed"}
+RESULT = {"host", "device", "kind", "ok", "error", "confirmed", "outcome"}
 
 
 @pytest.mark.parametrize("report", [
