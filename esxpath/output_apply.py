@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from .model import Report
 
-_LEFT = {"failed": "failed change{s}", "unknown": "unknown change{s} (sent, answer lost)",
+_LEFT = {"failed": "failed change{s}", "unknown": "change{s} unconfirmed (answer lost)",
          "not-written": "change{s} not written"}  # outcomes of changes not known done
+_LABEL = {"failed": "FAILED", "unknown": "UNKNOWN", "not-written": "NOT WRITTEN", "applied": "applied",
+          "confirmed": "applied (confirmed by reading back after the answer was lost)"}
 
 
 def changes_text(n: int, outcome: str) -> str:
@@ -46,11 +48,12 @@ def result_lines(report: Report) -> list[str]:
     more = "".join(f", {changes_text(n, o)}" for o, n in left.items() if n and o != "failed")
     out = [f"Applied {ok} of {len(report.results)} changes on {hosts} host{'s' * (hosts != 1)},"
            f" {left['failed']} failed{more}"]
-    for r in sorted(report.results, key=lambda r: not r.confirmed):  # confirmed, then not done
+    cut_short = any(not r.ok for r in report.results)  # then name what landed too
+    for r in sorted(report.results, key=lambda r: (not r.ok, not r.confirmed)):
         c = r.change
-        if r.confirmed:
-            out.append(f"  applied (confirmed by reading back after the answer was lost)"
-                       f" {c.host} {c.device or 'satp rule'} {c.kind}")
+        if r.ok and (r.confirmed or cut_short):
+            out.append(f"  {_LABEL[r.outcome]} {c.host} {c.device or 'satp rule'} {c.kind}")
         elif not r.ok:
-            out.append(f"  {r.outcome.upper()} {c.host} {c.device or 'satp rule'} {c.kind}: {r.error}")
+            why = (r.error or "").removeprefix("unknown: ").removeprefix("not written: ")
+            out.append(f"  {_LABEL[r.outcome]} {c.host} {c.device or 'satp rule'} {c.kind}: {why}")
     return out
