@@ -26,6 +26,7 @@ class EsxpathError(Exception):
     """An expected failure: printed as one line, no traceback."""
 
     status = ExitStatus.INTERNAL
+    reported = False  # True: the command printed its report already (no error document after it)
 
 
 class UsageError(EsxpathError):
@@ -55,6 +56,11 @@ class TlsError(ConnectionFailed):
     pass
 
 
+class VcenterGone(ConnectionFailed):
+    """vCenter stopped answering during the run (refused or dropped connections in a row, or a
+    timeout that a liveness probe confirmed): no further call is sent."""
+
+
 class BusyError(EsxpathError):
     """Another esxpath on this machine is writing to the same vCenter."""
 
@@ -64,13 +70,16 @@ class BusyError(EsxpathError):
 class Interrupted(EsxpathError):
     """A run stopped by a signal after it reported what it did: 130 (SIGINT) or 143 (SIGTERM)."""
 
+    reported = True
+
     def __init__(self, message: str, signum: int):
         super().__init__(message)
         self.status = ExitStatus.TERMINATED if signum == 15 else ExitStatus.INTERRUPTED
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM taken as Ctrl-C by a command that reports what it saw so far (watch): 143."""
+    """SIGTERM outside a write phase, raised in the main thread as Ctrl-C raises
+    KeyboardInterrupt: the same way out, with exit 143."""
 
 
 class AuthError(EsxpathError):
@@ -103,8 +112,7 @@ def exit_status(error: BaseException | None = None, severity: Severity | None = 
     """
     if error is not None:
         if isinstance(error, KeyboardInterrupt):
-            terminated = isinstance(error, Terminated)
-            return ExitStatus.TERMINATED if terminated else ExitStatus.INTERRUPTED
+            return ExitStatus.TERMINATED if isinstance(error, Terminated) else ExitStatus.INTERRUPTED
         if monitoring:
             return ExitStatus.UNKNOWN
         if isinstance(error, EsxpathError):

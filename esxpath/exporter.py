@@ -87,6 +87,8 @@ class AuditRunner:
         except BaseException:
             self.close()
             raise
+        if self._session.liveness.gone:  # hosts unread as vCenter went away: log in anew
+            self.close()
         findings = run_audit(inv, a.selector, a.policy, a.expectation)
         return Report(command="audit", inventory=inv, selector=a.selector, findings=tuple(findings))
 

@@ -344,6 +344,15 @@ class ChangeResult:
     # a write whose answer was lost (timeout, dropped connection) and that a read-back found
     # in effect: "applied (confirmed)"
     confirmed: bool = False
+    sent: bool = True  # False: never sent (Ctrl-C, vCenter gone): error says "not written: ..."
+    unknown: bool = False  # sent, answer lost, not seen in effect: it may or may not have landed
+
+    @property
+    def outcome(self) -> str:
+        """applied | confirmed | failed | unknown | not-written (docs/json.md results[])."""
+        if self.ok:
+            return "confirmed" if self.confirmed else "applied"
+        return "not-written" if not self.sent else "unknown" if self.unknown else "failed"
 
 
 @dataclass(frozen=True)

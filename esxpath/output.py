@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from .model import BUCKETS, Device, Finding, Host, Report, Severity
 from .gate import ao_paths
 from .gate_after import ao_tpg
+from .output_apply import changes_text, not_done, plan_lines, result_lines
 from .plan import limit_text
 from .verify import group_ids
 
@@ -84,10 +85,7 @@ def _scope_text(report: Report) -> str:
 def _findings_text(report: Report) -> str:
     c = _severity_counts(report)
     parts = [f"{n} {s.name.lower()}" for s, n in c.items() if n]
-    failed = sum(1 for r in report.results if not r.ok)
-    if failed:
-        parts.append(f"{failed} failed change{'s' * (failed != 1)}")
-    return ", ".join(parts)
+    return ", ".join(parts + [changes_text(n, o) for o, n in not_done(report).items() if n])
 
 
 def summary(report: Report) -> str:
@@ -101,7 +99,8 @@ def summary(report: Report) -> str:
     if report.command == "apply" and report.plan is not None:
         n = len(report.plan.changes)
         skipped = len(report.plan.skipped_hosts)
-        if skipped and not report.findings and not any(not r.ok for r in report.results):
+        if skipped and {f.code for f in report.findings} <= {"host-skipped"} and \
+                all(r.ok for r in report.results):
             done = "planned" if report.dry_run or not report.results else "applied"
             return (f"UNKNOWN: {skipped} host{'s' * (skipped != 1)} could not be read and "
                     f"{'were' if skipped != 1 else 'was'} left alone; {n} change"
@@ -155,7 +154,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             {"host": c.host, "device": c.device, "kind": c.kind, "before": c.before,
              "after": c.after} for c in report.plan.changes],
         results=[{"host": r.change.host, "device": r.change.device, "kind": r.change.kind,
-                  "ok": r.ok, "error": r.error, "confirmed": r.confirmed}
+                  "ok": r.ok, "error": r.error, "confirmed": r.confirmed, "outcome": r.outcome}
                  for r in report.results],
         timings={h: t for h, t in report.timings},
         targets={d: t for d, t in report.targets},
@@ -247,46 +246,6 @@ def _show_lines(report: Report) -> list[str]:
     return out
 
 
-def _plan_lines(report: Report) -> list[str]:
-    plan = report.plan
-    if plan is None:
-        return []
-    out: list[str] = []
-    if plan.empty:
-        out.append("Nothing to change on the hosts that could be read." if plan.skipped_hosts
-                   else "Nothing to change: every in-scope device is compliant.")
-    else:
-        title = "Plan (dry run, nothing written)" if report.dry_run else "Plan"
-        out.append(f"{title}: {len(plan.changes)} change{'s' * (len(plan.changes) != 1)}")
-        for c in plan.changes:
-            what = c.device if c.device else f"satp rule {dict(c.params).get('vendor', '')}".rstrip()
-            out.append(f"  {c.host} {what}: {c.before} -> {c.after}")
-    for name in plan.skipped_hosts:
-        h = report.inventory.host(name)
-        why = (h.error or h.connection_state) if h else "not read"
-        out.append(f"  {name}: skipped, cannot be read ({why})")
-    return out
-
-
-def _result_lines(report: Report) -> list[str]:
-    if not report.results:
-        return []
-    ok = sum(1 for r in report.results if r.ok)
-    failed = [r for r in report.results if not r.ok]
-    hosts = len({r.change.host for r in report.results})
-    out = [f"Applied {ok} of {len(report.results)} changes on {hosts} host{'s' * (hosts != 1)},"
-           f" {len(failed)} failed"]
-    for r in report.results:
-        if r.confirmed:
-            c = r.change
-            out.append(f"  applied (confirmed by reading back after the answer was lost)"
-                       f" {c.host} {c.device or 'satp rule'} {c.kind}")
-    for r in failed:
-        c = r.change
-        out.append(f"  FAILED {c.host} {c.device or 'satp rule'} {c.kind}: {r.error or 'unknown error'}")
-    return out
-
-
 def _finding_lines(report: Report) -> list[str]:
     # a finding of severity OK is a note: worth knowing, not a reason to refuse or alert
     return [f"{'NOTE' if f.severity == Severity.OK else f.severity.name:<7} {f.message}"
@@ -301,7 +260,7 @@ def _table(report: Report) -> str:
     blocks: list[list[str]] = []
     if report.command == "show":
         blocks.append(_show_lines(report))
-    blocks += [_plan_lines(report), _result_lines(report), _finding_lines(report)]
+    blocks += [plan_lines(report), result_lines(report), _finding_lines(report)]
     if report.timings:
         blocks.append(["Time until the new group was AO:", *_timing_lines(report)])
     if report.storage is not None:

@@ -7,9 +7,11 @@ on them at 3 a.m.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 from .model import (
     CHANGE_PSP,
+    ChangeResult,
     CHANGE_RR_LIMIT,
     CHANGE_SATP_RULE,
     Device,
@@ -266,10 +268,42 @@ def policy_took(current: DevicePolicy, change) -> tuple[bool, str]:
     return False, f"unknown change kind {change.kind}"
 
 
-def verify_applied(inventory_after: Inventory, plan: Plan) -> tuple[Finding, ...]:
-    """One finding per planned change that is not in effect in the re-read inventory."""
+def skipped_hosts(inventory: Inventory, plan: Plan) -> tuple[Finding, ...]:
+    """apply: a host that could not be read before the writes is left alone; say why (its
+    re-read may well succeed, so the report's hosts[] need not show it)."""
+    out = []
+    for name in plan.skipped_hosts:
+        host = inventory.host(name)
+        why = "not read" if host is None else host.error or f"host is {host.connection_state}"
+        out.append(Finding(UNKNOWN, "host-skipped", name, None,
+                           f"{name}: skipped, nothing planned or written: could not be read ({why})"))
+    return tuple(out)
+
+
+def not_reread(inventory: Inventory, why: str) -> Inventory:
+    """The inventory read before the writes, each host marked as not re-read (vCenter gone):
+    what apply reports when it cannot read back at all."""
+    return Inventory(tuple(replace(h, error=f"not re-read after the writes: {why}")
+                           for h in inventory.hosts))
+
+
+def settle(results: tuple[ChangeResult, ...], after: Inventory) -> tuple[ChangeResult, ...]:
+    """A write whose answer was lost ("unknown") and that the re-read shows in effect landed."""
+    def settled(r: ChangeResult) -> ChangeResult:
+        host = after.host(r.change.host)
+        if r.unknown and host is not None and host.verifiable and _took(host, r.change)[0]:
+            return ChangeResult(r.change, ok=True, confirmed=True)
+        return r
+    return tuple(settled(r) for r in results)
+
+
+def verify_applied(inventory_after: Inventory, plan: Plan,
+                   results: tuple[ChangeResult, ...] = ()) -> tuple[Finding, ...]:
+    """One finding per planned change that is not in effect in the re-read inventory; a change
+    never sent (Ctrl-C, vCenter gone) is its result's alone ("not written"), not a finding."""
     findings: list[Finding] = []
-    for change in plan.changes:
+    unsent = {r.change for r in results if not r.sent}
+    for change in (c for c in plan.changes if c not in unsent):
         host = inventory_after.host(change.host)
         where = f"{change.host} {change.device}" if change.device else change.host
         if host is None or not host.verifiable:
@@ -285,4 +319,5 @@ def verify_applied(inventory_after: Inventory, plan: Plan) -> tuple[Finding, ...
     return finish(findings)
 
 
-__all__ = ["audit", "alua_view", "verify_applied", "group_ids", "groups_in_state", "group_text"]
+__all__ = ["audit", "alua_view", "verify_applied", "skipped_hosts", "not_reread", "settle",
+           "group_ids", "groups_in_state", "group_text"]

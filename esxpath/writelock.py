@@ -1,7 +1,9 @@
 """One writer per vCenter on this machine: an advisory lock file per vCenter.
 
 Two `esxpath apply` runs at once (cron and an admin, or two admins) would both write every
-change, and with different options the estate ends with whichever wrote last. The lock guards
+change, and with different options the estate ends with whichever wrote last. The lock is
+keyed on the vCenter's own identity (ServiceContent.about.instanceUuid, known once logged in),
+not on how it was spelled: 127.0.0.1:443, localhost and vc.example.com share it. The lock guards
 one machine only; that is where esxpath runs in a site (the storage nodes' cron and Pacemaker
 wrapper, or one admin host). Runs on other machines are not seen: run esxpath from one place.
 The kernel drops the lock when the process dies, even on kill -9.
@@ -30,16 +32,18 @@ def lock_dir() -> str:
     return os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
 
 
-def lock_path(vcenter: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9.-]+", "_", vcenter)
+def lock_path(key: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9.-]+", "_", key)
     return os.path.join(lock_dir(), f"esxpath-write-{name}.lock")
 
 
 @contextmanager
-def write_lock(vcenter: str, wait: float = 0.0, poll: float = 0.2) -> Iterator[str]:
-    """Hold the lock of vcenter (host:port) for the block; wait up to `wait` seconds for it.
+def write_lock(vcenter: str, wait: float = 0.0, identity: str = "",
+               poll: float = 0.2) -> Iterator[str]:
+    """Hold the lock of the vCenter whose instanceUuid is `identity` (an ESXi host has none:
+    then vcenter, its host:port) for the block; wait up to `wait` seconds for it.
     Raises BusyError naming the holder (pid, start time) when it stays taken."""
-    path = lock_path(vcenter)
+    path = lock_path(identity.strip().lower() or vcenter)
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -56,7 +60,7 @@ def write_lock(vcenter: str, wait: float = 0.0, poll: float = 0.2) -> Iterator[s
                 time.sleep(poll)
         started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}, started {started}\n".encode(), 0)
+        os.pwrite(fd, f"pid {os.getpid()}, started {started}, via {vcenter}\n".encode(), 0)
         yield path
         os.ftruncate(fd, 0)
     finally:

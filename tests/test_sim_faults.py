@@ -168,3 +168,25 @@ def test_property_reads_need_a_session(lab):
     si.RetrieveContent().sessionManager.Logout()
     with pytest.raises(vim.fault.NotAuthenticated):
         root.name  # plain vcsim would answer this without a session
+
+
+def test_lost_fault_carries_the_call_out_and_drops_its_answer(si, lab):
+    ss = storage(si, "esx01")
+    lun = ss.storageDeviceInfo.multipathInfo.lun[0]
+    lab.post("/faults", {"method": "SetMultipathLunPolicy", "count": 1, "fault": "lost"})
+    policy = vim.host.MultipathInfo.LogicalUnitPolicy(policy="VMW_PSP_RR")
+    with pytest.raises((ConnectionError, http.client.HTTPException)):
+        ss.SetMultipathLunPolicy(lunId=lun.id, policy=policy)
+    assert [w["what"] for w in lab.get("/stats")["writes"]] == ["psp"]  # it was done
+
+
+def test_crash_is_checked_and_cleared_by_reset(si, lab):
+    with pytest.raises(ControlError) as bad:
+        lab.post("/crash", {"after_writes": -1})
+    assert bad.value.status == 400
+    lab.post("/crash", {"after_writes": 1})
+    lab.reset()  # disarmed: the next write does not kill the simulator
+    ss = storage(si, "esx01")
+    ss.SetMultipathLunPolicy(lunId=ss.storageDeviceInfo.multipathInfo.lun[0].id,
+                             policy=vim.host.MultipathInfo.LogicalUnitPolicy(policy="VMW_PSP_RR"))
+    assert [w["what"] for w in lab.get("/stats")["writes"]] == ["psp"]

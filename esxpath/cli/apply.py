@@ -5,7 +5,7 @@ import dataclasses
 
 import click
 
-from ..errors import Interrupted
+from ..errors import EsxpathError, Interrupted
 from ..model import Policy, Report
 from .common import (Connection, Runtime, Where, emit, esxpath_command, lock_option,
                      output_options, policy_options, require_devices, scope_options,
@@ -33,7 +33,8 @@ def apply(rt: Runtime, conn: Connection, where: Where, policy: Policy, claim_rul
     policy = dataclasses.replace(policy, claim_rule=claim_rule)
     if dry_run:
         return _apply(rt, conn, where, policy, dry_run, fmt)
-    # read, plan, write and verify under the lock: a second writer plans after the first wrote
+    # read, plan, write and verify under the lock (taken once logged in: it is keyed on the
+    # vCenter's identity): a second writer plans after the first wrote
     with rt.write_lock(conn, wait_lock):
         return _apply(rt, conn, where, policy, dry_run, fmt)
 
@@ -41,35 +42,50 @@ def apply(rt: Runtime, conn: Connection, where: Where, policy: Policy, claim_rul
 def _apply(rt: Runtime, conn: Connection, where: Where, policy: Policy, dry_run: bool, fmt: str):
     from ..output import render
     from ..plan import plan as make_plan
-    from ..verify import verify_applied
-    claim_rule = policy.claim_rule
-    selector = where.selector
-    inv = rt.read(conn, where, satp_rules=claim_rule)
-    require_devices(inv, selector)
-    the_plan = make_plan(inv, selector, policy)
+    from ..verify import skipped_hosts
+    inv = rt.read(conn, where, satp_rules=policy.claim_rule)
+    require_devices(inv, where.selector)
+    the_plan = make_plan(inv, where.selector, policy)
     if dry_run or the_plan.empty:
-        report = Report(command="apply", inventory=inv, selector=selector, plan=the_plan,
-                        dry_run=dry_run)
+        report = Report(command="apply", inventory=inv, selector=where.selector, plan=the_plan,
+                        dry_run=dry_run, findings=skipped_hosts(inv, the_plan))
         emit(render(report, fmt))
         return report.status
     if fmt == "table":
         click.echo(f"esxpath: applying {len(the_plan.changes)} change(s)", err=True)
     from ..vsphere import apply_changes
-    with stop_on_signal() as stop:
-        results = apply_changes(rt.session(conn), inv, the_plan.changes, parallel=where.parallel,
+    session = rt.session(conn)
+    # the re-read too: a signal then ends no retry storm, and the report still comes out
+    with stop_on_signal(session.stopping) as stop:
+        results = apply_changes(session, inv, the_plan.changes, parallel=where.parallel,
                                 stop=stop)
-    # re-read even when interrupted: the report says what was and was not written
-    after = rt.read(conn, where, satp_rules=claim_rule)
-    findings = verify_applied(after, the_plan)
-    report = Report(command="apply", inventory=after, selector=selector, plan=the_plan,
-                    results=tuple(results), findings=tuple(findings))
+        report, lost = _verify(rt, conn, where, policy, inv, the_plan, results)
     emit(render(report, fmt))
-    if stop.signum is not None:
-        from ..vsphere.writes import NOT_WRITTEN
-        left = sum(1 for r in results if r.error == NOT_WRITTEN)
+    if stop.signum is not None:  # the signal decides the exit, whatever failed after it
+        left = sum(1 for r in report.results if not r.sent)
         raise Interrupted(f"interrupted: {left} change(s) not written", stop.signum)
+    if lost is not None:  # vCenter went away: 69, after the report of what was written
+        lost.reported = True
+        raise lost
     # a failed change is DRIFT; a host that could not be read (before or after) is UNKNOWN
     return report.status
+
+
+def _verify(rt: Runtime, conn: Connection, where: Where, policy: Policy, before, the_plan,
+            results) -> tuple[Report, EsxpathError | None]:
+    """Re-read (even when interrupted: the report says what was and was not written) and
+    verify; when the re-read fails (vCenter gone) the report shows the hosts as read before,
+    each marked not re-read, and every change's result."""
+    from ..verify import not_reread, settle, skipped_hosts, verify_applied
+    lost = None
+    try:
+        after = rt.read(conn, where, satp_rules=policy.claim_rule)
+    except EsxpathError as e:
+        lost, after = e, not_reread(before, str(e))
+    results = settle(tuple(results), after)
+    findings = skipped_hosts(before, the_plan) + verify_applied(after, the_plan, results)
+    return Report(command="apply", inventory=after, selector=where.selector, plan=the_plan,
+                  results=results, findings=findings), lost
 
 
 COMMANDS = (apply,)

@@ -5,12 +5,9 @@ Command modules import this module only, never each other; group.py registers th
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import os
-import signal
-import threading
 import inspect
 import logging
 import sys
@@ -21,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..credentials import CA_VARS, DEFAULT_TIMEOUT, URL_VARS, Target, complete, split_userinfo
-from ..errors import EsxpathError, Interrupted, UsageError, exit_status
+from ..errors import EsxpathError, Interrupted, Terminated, UsageError, exit_status
 from ..model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS, Expectation, Policy, Scope, Selector
 from ..san.check import DEFAULT_MAX_AGE
 from .files import OutputFile  # noqa: F401  (the commands take it from here)
+from .signals import stop_on_signal  # noqa: F401 (the command modules' way to it)
 
 if TYPE_CHECKING:  # the adapter imports pyVmomi: loaded only when a command connects
     from ..config import Profile, Setting
@@ -153,7 +151,8 @@ vcenter_options = _grouped(_connection, [
     click.option("--insecure", is_flag=True,
                  help="Do not verify the server certificate (warns; for labs only)."),
     click.option("--timeout", type=seconds(min=1), default=DEFAULT_TIMEOUT,
-                 show_default=True, help="Seconds per vSphere call."),
+                 show_default=True,
+                 help="Seconds per vSphere call; apply: per change, send and read-backs together."),
     config_option,
     click.option("--profile", metavar="NAME", envvar="ESXPATH_PROFILE",
                  shell_complete=lambda ctx, param, incomplete: _profile_names(ctx, incomplete),
@@ -371,15 +370,15 @@ class Runtime:
         return connect_options(conn, _hidden_prompt if sys.stdin.isatty() else None)
 
     def write_lock(self, conn: Connection, wait: float):
-        """This machine's write lock of the vCenter, for the writing commands (writelock.py).
-        A replay writes nowhere: it takes no lock."""
+        """This machine's write lock of the vCenter, for the writing commands (writelock.py),
+        keyed on its identity: logs in first. A replay writes nowhere: it takes no lock."""
         from contextlib import nullcontext
 
         from ..writelock import write_lock
         if self.cassette is not None and self.cassette[1] == "replay":
             return nullcontext()
-        endpoint = conn.target.endpoint if conn.target is not None else None
-        return write_lock(endpoint.display if endpoint else "unknown-vcenter", wait)
+        session = self.session(conn)
+        return write_lock(session.endpoint.display, wait, session.content.about.instanceUuid or "")
 
     def read(self, conn: Connection, where: Where, **extra):
         """The inventory of the hosts and devices in scope (extra: read_inventory's options)."""
@@ -456,32 +455,6 @@ def warn_insecure(conn: Connection, who: str = "") -> None:
                    " is NOT verified", err=True)
 
 
-class _Stop(threading.Event):
-    signum: int | None = None
-
-
-@contextlib.contextmanager
-def stop_on_signal():
-    """For a write phase: the first SIGINT/SIGTERM sets the event (no new write starts, the
-    ones in flight end, bounded by --timeout); a second one ends the process at once."""
-    stop = _Stop()
-
-    def handler(signum, _frame):
-        if stop.is_set():
-            os._exit(128 + signum)
-        stop.signum = signum
-        stop.set()
-        click.echo("esxpath: stopping: no new write starts; the ones in flight end"
-                   " (again to quit at once)", err=True)
-
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
-
-
 def lock_option(f):
     return click.option("--wait-lock", type=seconds(min=0), default=0, metavar="SECONDS",
                         help="Wait this long for another esxpath that is writing to the same "
@@ -525,16 +498,16 @@ def esxpath_command(name: str | None = None, monitoring: bool = False):
                 status = exit_status(severity=fn(*args, **kw))
             except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
                 raise
-            except KeyboardInterrupt as e:
-                fail("interrupted")
+            except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated), outside writes
+                what = "terminated" if isinstance(e, Terminated) else "interrupted"
+                fail(what)
                 status = exit_status(e)
-            except Interrupted as e:  # the report is out already: no error document after it
+                _error_document(cmd_name, kw, what, monitoring)
+            except EsxpathError as e:  # reported: the report is out already, no error document
                 fail(str(e))
-                status = exit_status(e)
-            except EsxpathError as e:
-                fail(str(e))
-                status = exit_status(e, monitoring=monitoring)
-                _error_document(cmd_name, kw, str(e), monitoring)
+                status = exit_status(e, monitoring=monitoring and not isinstance(e, Interrupted))
+                if not e.reported:
+                    _error_document(cmd_name, kw, str(e), monitoring)
             except Exception as e:  # a bug: one line, the traceback only with -vv
                 log.debug("unexpected error", exc_info=True)
                 message = f"internal error: {type(e).__name__}: {e} (run with -vv for details)"

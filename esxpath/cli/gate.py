@@ -2,7 +2,6 @@
 the timeline of a failover as the hosts saw it."""
 from __future__ import annotations
 
-import contextlib
 import signal
 import time
 
@@ -244,20 +243,19 @@ def watch(rt: Runtime, conn: Connection, where: Where, interval: float, duration
     names = _node_tpg(node_tpg)  # a usage error before vCenter is read
     samples: list = []
     stopped: KeyboardInterrupt | None = None
-    with _sigterm_as_interrupt():
-        window_start = None if no_events else rt.events_start(conn)
-        storage = None
-        try:
-            storage = _poll(rt, conn, where, interval, duration, until_switched, window_start,
-                            samples)
-        except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM: the timeline so far
-            if not samples:
-                raise
-            stopped = e
-            click.echo("esxpath: interrupted; the timeline so far:", err=True)
-        tl = build_timeline(samples, where.selector, until_switched)
-        if storage is None and window_start is not None:
-            storage = rt.storage_events(conn, samples[-1][1], window_start)
+    window_start = None if no_events else rt.events_start(conn)
+    storage = None
+    try:
+        storage = _poll(rt, conn, where, interval, duration, until_switched, window_start,
+                        samples)
+    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM: the timeline so far
+        if not samples:
+            raise
+        stopped = e
+        click.echo("esxpath: interrupted; the timeline so far:", err=True)
+    tl = build_timeline(samples, where.selector, until_switched)
+    if storage is None and window_start is not None:
+        storage = rt.storage_events(conn, samples[-1][1], window_start)
     emit(render_timeline(tl, fmt, samples[-1][1], storage=storage, names=names))
     if stopped is not None:
         from ..errors import Terminated
@@ -294,21 +292,6 @@ def _poll(rt: Runtime, conn: Connection, where: Where, interval: float, duration
             return None
         pause = interval - (time.monotonic() - began)
         time.sleep(max(0.0, min(pause, deadline - time.monotonic())))
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt():
-    """SIGTERM (systemd stop, kill, a wrapper's cleanup) ends watch as Ctrl-C does: the
-    timeline so far is printed, then exit 143."""
-    from ..errors import Terminated
-
-    def handler(_signum, _frame):
-        raise Terminated()
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 COMMANDS = (check, watch)

@@ -8,9 +8,10 @@ import sys
 import click
 
 from .. import __version__
-from ..errors import EsxpathError, UsageError, exit_status
+from ..errors import EsxpathError, Terminated, UsageError, exit_status
 from . import apply, config_cmd, exporter, gate, provision, report, san, san_check
 from .common import CONTEXT, OutputFile, Runtime, fail
+from .signals import terminate_as_interrupt
 
 
 @click.group(context_settings=CONTEXT, epilog="""\b
@@ -43,6 +44,7 @@ def main(ctx, verbose, record_file, replay_file):
         format="esxpath: %(levelname)s: %(message)s", stream=sys.stderr)
     if record_file and replay_file:
         raise click.UsageError("--record and --replay exclude each other")
+    terminate_as_interrupt()  # SIGTERM leaves as Ctrl-C does: the report, exit 143
     ctx.obj = Runtime(verbose, (record_file, "record") if record_file
                       else (replay_file, "replay") if replay_file else None)
 
@@ -62,9 +64,9 @@ def run(argv=None):
     except click.ClickException as e:  # usage errors, and click's file errors
         e.show()
         status = exit_status(UsageError(e.format_message()))
-    except (click.Abort, KeyboardInterrupt):
-        fail("interrupted")
-        status = exit_status(KeyboardInterrupt())
+    except (click.Abort, KeyboardInterrupt) as e:
+        fail("terminated" if isinstance(e, Terminated) else "interrupted")
+        status = exit_status(e if isinstance(e, KeyboardInterrupt) else KeyboardInterrupt())
     except EsxpathError as e:  # raised while closing, e.g. a replay that did not match
         fail(str(e))
         status = exit_status(e)

@@ -155,7 +155,7 @@ class Esxcli:
         self.host_name = host_name or host_moid
         self._mme = None
 
-    def _executer(self):
+    def executer(self):
         if self._mme is None:
             host = vim.HostSystem(self.host_moid, self.session.stub)
             ref = self.session.call(rawsoap.invoke, self.session.stub, host, _RETRIEVE_MME)
@@ -184,7 +184,7 @@ class Esxcli:
         the host answered nothing. Faults are raised as by run()."""
         req = self.request(command, **options)
         args = [_SoapArgument(name=n, val=v) for n, v in req.arguments]
-        mme = self._executer()
+        mme = self.executer()
 
         def execute():
             # pyVmomi's request, the answer read by rawsoap: a path list is one string of a few

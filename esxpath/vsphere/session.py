@@ -15,11 +15,13 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from pyVmomi import SoapStubAdapter, VmomiSupport, vim, vmodl
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import (Retrying, retry_if_exception, stop_after_attempt, stop_when_event_set,
+                      wait_exponential)
 
 from ..credentials import DEFAULT_TIMEOUT, Endpoint, parse_url
 from ..errors import AuthError, ConfigError, ConnectionFailed, EsxpathError, TlsError
 from ..files import open_input
+from .liveness import Liveness
 
 log = logging.getLogger("esxpath.vsphere")
 
@@ -162,6 +164,11 @@ class Session:
         self.content = content
         self._login_lock = threading.Lock()
         self._generation = 0  # bumped by every re-login, so concurrent workers log in once
+        # once vCenter is gone every call fails at once (liveness.py)
+        self.liveness = Liveness(endpoint.display, lambda: vim.ServiceInstance(
+            "ServiceInstance", stub).CurrentTime())
+        # set on Ctrl-C/SIGTERM: a failed call is not retried (the run is ending)
+        self.stopping = threading.Event()
 
     def __repr__(self) -> str:
         return f"Session({self.endpoint.display}, user={self.opts.user!r})"
@@ -192,29 +199,43 @@ class Session:
             return True
 
     def call(self, fn, *args, idempotent: bool = True, **kw):
-        """fn(*args, **kw) with re-login on NotAuthenticated and, if idempotent, retries."""
+        """fn(*args, **kw) with re-login on NotAuthenticated and, if idempotent, retries.
+        Raises VcenterGone without sending anything once vCenter is gone."""
 
         def attempt():
-            # NotAuthenticated means the server did not run the call: log in again (one worker
-            # does, the others see the new generation and just retry) and call again, a few
-            # times, as a vCenter restart can drop the new session too.
-            # Only this call's own logins count against RELOGINS: with 8 workers, one session
-            # dropped 3 times shows up as NotAuthenticated in every worker that was in flight.
-            own = tries = 0
-            while True:
-                generation = self._generation
-                try:
-                    return fn(*args, **kw)
-                except vim.fault.NotAuthenticated as exc:
-                    tries += 1
-                    if own >= RELOGINS or tries > 4 * RELOGINS:
-                        raise AuthError(f"{self.endpoint.display}: session not accepted even"
-                                        f" after logging in again {own} times") from exc
-                    own += self._relogin(generation)
+            self.liveness.check()
+            try:
+                result = self._authenticated(fn, args, kw)
+            except vmodl.MethodFault:
+                self.liveness.answered()  # a fault is vCenter's answer
+                raise
+            except (OSError, http.client.HTTPException) as exc:
+                self.liveness.failed(exc)
+                raise
+            self.liveness.answered()
+            return result
 
         if not idempotent:
             return attempt()
-        return _retrying(attempt)
+        return _retrying(attempt, self.stopping)
+
+    def _authenticated(self, fn, args, kw):
+        # NotAuthenticated means the server did not run the call: log in again (one worker
+        # does, the others see the new generation and just retry) and call again, a few
+        # times, as a vCenter restart can drop the new session too.
+        # Only this call's own logins count against RELOGINS: with 8 workers, one session
+        # dropped 3 times shows up as NotAuthenticated in every worker that was in flight.
+        own = tries = 0
+        while True:
+            generation = self._generation
+            try:
+                return fn(*args, **kw)
+            except vim.fault.NotAuthenticated as exc:
+                tries += 1
+                if own >= RELOGINS or tries > 4 * RELOGINS:
+                    raise AuthError(f"{self.endpoint.display}: session not accepted even"
+                                    f" after logging in again {own} times") from exc
+                own += self._relogin(generation)
 
     def translate(self, exc: BaseException) -> BaseException:
         """A failure of a vCenter-wide call (not one host's) as an esxpath error for the CLI;
@@ -231,7 +252,8 @@ class Session:
 
     def close(self) -> None:
         try:
-            self.content.sessionManager.Logout()
+            if self.liveness.gone is None:  # nobody to log out from, and no time to wait
+                self.content.sessionManager.Logout()
         except Exception as exc:  # the session may be gone already; closing must not fail
             log.debug("logout: %s", fault_message(exc))
         finally:
@@ -249,9 +271,10 @@ def _log_retry(state) -> None:
     log.info("transient failure (attempt %d): %s; retrying", state.attempt_number, fault_message(exc))
 
 
-def _retrying(fn):
+def _retrying(fn, stopping: threading.Event | None = None):
+    stop = stop_after_attempt(RETRY_ATTEMPTS)
     retrying = Retrying(
-        stop=stop_after_attempt(RETRY_ATTEMPTS),
+        stop=stop | stop_when_event_set(stopping) if stopping is not None else stop,
         wait=wait_exponential(multiplier=RETRY_BASE_SECONDS, min=RETRY_BASE_SECONDS, max=2),
         retry=retry_if_exception(is_transient),
         before_sleep=_log_retry,

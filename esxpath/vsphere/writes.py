@@ -3,9 +3,11 @@
 PSP through the typed API (HostStorageSystem.SetMultipathLunPolicy); the Round Robin limit and
 SATP claim rules through esxcli, which is the only way to set them. A write is sent once; when
 its answer is lost (a timeout, a dropped connection, a host that stopped answering) the device
-is read back, for up to --timeout, before the write is sent again or called failed: a write
-that landed is "applied (confirmed)", never written four times. A failed change becomes
-ChangeResult(ok=False) and never stops the other changes or hosts.
+is read back before the write is sent again: a write that landed is "applied (confirmed)",
+never written four times. Each change has one --timeout for its sends and read-backs
+together; out of time with an answer lost it is "unknown" (it may have landed). A failed
+change becomes ChangeResult(ok=False) and never stops the other changes or hosts; once the
+session finds vCenter gone no further write starts.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pyVmomi import vim
 
-from ..errors import EsxpathError
+from ..errors import EsxpathError, VcenterGone
 from ..model import (
     CHANGE_PSP,
     CHANGE_RR_LIMIT,
@@ -93,37 +95,74 @@ def _took(w: _HostWriter, change: Change) -> bool:
     return policy_took(current, change)[0]
 
 
-def _confirm(w: _HostWriter, change: Change, lost: bool) -> bool:
-    """Read the device back. lost (no answer at all: a timeout, a dropped connection): poll for
-    up to the call timeout, as the write may still be on its way to the host; a fault answer
-    (the server said it failed): look once."""
-    deadline = time.monotonic() + (w.session.opts.timeout if lost else 0)
+def _confirm(w: _HostWriter, change: Change, lost: bool, until: float) -> bool | None:
+    """Read the device back: True in effect, False not (yet), None could not be read. lost (no
+    answer at all: a timeout, a dropped connection): poll until `until`, as the write may still
+    be on its way to the host; a fault answer (the server said it failed): look once."""
+    seen = None
     while True:
         try:
             if _took(w, change):
                 return True
+            seen = False
+        except VcenterGone:
+            return seen
         except Exception as exc:  # the read-back failing is no proof either way
             log.info("%s %s: read-back: %s", change.host, change.device, fault_message(exc))
-        if time.monotonic() >= deadline:
-            return False
+        if not lost or time.monotonic() >= until or w.session.stopping.is_set():
+            return seen
         time.sleep(0.2)
 
 
 def _write_confirmed(w: _HostWriter, writer, change: Change) -> ChangeResult:
-    for attempt in range(1, WRITE_ATTEMPTS + 1):
+    """Send, and after a lost answer read back, all within one --timeout from the start (the
+    send and the read-backs together): half of what is left is spent reading back before the
+    write is sent again. No new send after Ctrl-C or once vCenter is gone."""
+    session = w.session
+    deadline = time.monotonic() + session.opts.timeout
+    try:  # the look-ups first: a failure there sent nothing
+        w.storage_system() if change.kind == CHANGE_PSP else w.esxcli.executer()
+    except VcenterGone as exc:
+        return _unfinished(change, exc, False)
+    maybe_landed = False  # an attempt's answer was lost: it may land yet, whatever was read
+    error: BaseException | None = None
+    for _ in range(WRITE_ATTEMPTS):
         try:
             writer(w, change)
             return ChangeResult(change, ok=True)
+        except VcenterGone as exc:
+            error = exc  # nothing sent by this attempt
+            break
         except Exception as exc:
             if not is_transient(exc) or change.kind == CHANGE_SATP_RULE:
                 raise  # a refusal (bad argument, unknown device): nothing landed
+            error = exc
+            if isinstance(exc, ConnectionRefusedError):
+                continue  # never reached vCenter: nothing to read back (Session sees it gone)
+            lost = isinstance(exc, CONNECTION_ERRORS)
             log.info("%s %s %s: %s; reading back", change.host, change.device or "",
                      change.kind, fault_message(exc))
-            if _confirm(w, change, lost=isinstance(exc, CONNECTION_ERRORS)):
+            now = time.monotonic()
+            took = _confirm(w, change, lost, now + max(0.0, deadline - now) / 2)
+            if took:
                 return ChangeResult(change, ok=True, confirmed=True)
-            if attempt == WRITE_ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
+            maybe_landed = maybe_landed or lost
+        if time.monotonic() >= deadline or session.stopping.is_set():
+            break
+    return _unfinished(change, error, maybe_landed)
+
+
+def _unfinished(change: Change, error: BaseException | None, maybe_landed: bool) -> ChangeResult:
+    """A change out of time or attempts: unknown when an answer was lost and never seen in
+    effect, not written when no attempt reached vCenter, else failed."""
+    why = fault_message(error) if error is not None else "no answer"
+    if maybe_landed:
+        return ChangeResult(change, ok=False, unknown=True,
+                            error=f"unknown: sent, but its answer was lost and no read-back"
+                                  f" within --timeout saw it in effect ({why})")
+    if isinstance(error, (VcenterGone, ConnectionRefusedError)):
+        return ChangeResult(change, ok=False, sent=False, error=f"not written: {why}")
+    raise error if error is not None else AssertionError("no attempt made")
 
 
 _WRITERS = {CHANGE_PSP: _set_psp, CHANGE_RR_LIMIT: _set_rr_limit, CHANGE_SATP_RULE: _add_satp_rule}
@@ -146,6 +185,7 @@ def _apply_one(w: _HostWriter | None, change: Change) -> ChangeResult:
 
 
 NOT_WRITTEN = "not written: interrupted"
+NOT_WRITTEN_GONE = "not written: vCenter is gone"
 
 
 def _apply_host(session: Session, host: Host | None, changes: list[tuple[int, Change]],
@@ -155,7 +195,9 @@ def _apply_host(session: Session, host: Host | None, changes: list[tuple[int, Ch
     out = []
     for i, c in changes:
         if stop is not None and stop.is_set():  # Ctrl-C: no new write starts
-            out.append((i, ChangeResult(c, ok=False, error=NOT_WRITTEN)))
+            out.append((i, ChangeResult(c, ok=False, error=NOT_WRITTEN, sent=False)))
+        elif session.liveness.gone is not None:  # vCenter is gone: no new write starts
+            out.append((i, ChangeResult(c, ok=False, sent=False, error=NOT_WRITTEN_GONE)))
         else:
             out.append((i, _apply_one(w, c)))
     return out
@@ -164,7 +206,8 @@ def _apply_host(session: Session, host: Host | None, changes: list[tuple[int, Ch
 def apply_changes(session: Session, inventory: Inventory, changes, parallel: int = 8,
                   stop: threading.Event | None = None) -> tuple[ChangeResult, ...]:
     """Results in the order of `changes`; hosts run in parallel, each host's changes in order.
-    Once `stop` is set, writes in flight end and no other starts (their result: NOT_WRITTEN)."""
+    Once `stop` is set, writes in flight end and no other starts (their result: NOT_WRITTEN);
+    the same once the session finds vCenter gone (NOT_WRITTEN_GONE)."""
     by_host: dict[str, list[tuple[int, Change]]] = {}
     for i, c in enumerate(changes):
         by_host.setdefault(c.host, []).append((i, c))

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25"
 )
@@ -24,13 +25,17 @@ func init() {
 	flag.StringVar(&apiVersion, "api-version", "", "vSphere API version to announce, e.g. 8.0.3.0 (default: vcsim's 6.5)")
 }
 
-// applyAPIVersion sets about.apiVersion/version/fullName when --api-version is given.
+// applyAPIVersion sets about.instanceUuid, and about.apiVersion/version/fullName when
+// --api-version is given.
 func applyAPIVersion() {
-	if apiVersion == "" {
-		return
-	}
 	si, ok := simulator.Map.Get(vim25.ServiceInstance).(*simulator.ServiceInstance)
 	if !ok {
+		return
+	}
+	// vcsim 0.24 leaves every simulator with vpx's fixed instanceUuid (it sets a random one on a
+	// copy): one per process, as each vCenter has its own (esxpath's write lock is keyed on it)
+	si.Content.About.InstanceUuid = uuid.New().String()
+	if apiVersion == "" {
 		return
 	}
 	parts := strings.Split(apiVersion, ".")

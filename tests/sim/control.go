@@ -55,6 +55,15 @@ func controlHandler() http.Handler {
 		resetEventStats()
 		return ok(), nil
 	})
+	post("/crash", func(r *http.Request) (interface{}, error) {
+		var req struct {
+			AfterWrites int `json:"after_writes"`
+		}
+		if err := readJSON(r, &req); err != nil {
+			return nil, err
+		}
+		return ok(), lab.SetCrash(req.AfterWrites)
+	})
 	post("/reset", func(*http.Request) (interface{}, error) { return ok(), resetLab() })
 	get("/requests", func(r *http.Request) (interface{}, error) {
 		q := r.URL.Query()

@@ -110,5 +110,5 @@ func afterLoad(sc *Scenario) error {
 	}
 	mw.clear()
 	lab.ResetStats()
-	return nil
+	return lab.SetCrash(0)
 }

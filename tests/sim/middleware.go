@@ -9,6 +9,7 @@ import (
 	"encoding/xml"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
@@ -157,16 +158,18 @@ func (m *middleware) wrap(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if kind := m.takeFault(call, host); kind != "" {
-			switch kind {
-			case "reset":
-				resetConnection(w)
-			case "NotAuthenticated":
-				m.expire(cookie)
-				writeFault(w, kind, "The session is not authenticated.", call)
-			default:
-				writeFault(w, kind, "Injected fault "+kind, call)
-			}
+		kind := m.takeFault(call, host)
+		switch kind {
+		case "", "lost": // lost: the call runs, its answer is dropped below
+		case "reset":
+			resetConnection(w)
+			return
+		case "NotAuthenticated":
+			m.expire(cookie)
+			writeFault(w, kind, "The session is not authenticated.", call)
+			return
+		default:
+			writeFault(w, kind, "Injected fault "+kind, call)
 			return
 		}
 		for _, f := range sdkRequestHooks {
@@ -174,8 +177,15 @@ func (m *middleware) wrap(next http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
-		rec := &cookieRecorder{ResponseWriter: w}
+		out := w
+		if kind == "lost" {
+			out = httptest.NewRecorder()
+		}
+		rec := &cookieRecorder{ResponseWriter: out}
 		next.ServeHTTP(rec, r)
+		if kind == "lost" {
+			resetConnection(w) // done, but the client never hears so
+		}
 		m.mu.Lock()
 		if rec.session != "" {
 			m.known[rec.session] = true

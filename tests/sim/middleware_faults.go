@@ -56,9 +56,9 @@ func (m *middleware) takeFault(call soapCall, host string) string {
 
 func (m *middleware) addFault(r faultRule) error {
 	switch r.Fault {
-	case "HostCommunication", "HostNotConnected", "SystemError", "NotAuthenticated", "reset":
+	case "HostCommunication", "HostNotConnected", "SystemError", "NotAuthenticated", "reset", "lost":
 	default:
-		return fmt.Errorf("fault must be HostCommunication, HostNotConnected, SystemError, NotAuthenticated or reset")
+		return fmt.Errorf("fault must be HostCommunication, HostNotConnected, SystemError, NotAuthenticated, reset or lost")
 	}
 	if r.Method == "" {
 		return fmt.Errorf("method is required")

@@ -53,7 +53,7 @@ TPG = {"id", "state", "live", "dead", "other"}
 PATH = {"name", "runtime_name", "adapter", "state", "working", "tpg_id", "tpg_state"}
 FINDING = {"severity", "code", "host", "device", "message"}
 CHANGE = {"host", "device", "kind", "before", "after"}
-RESULT = {"host", "device", "kind", "ok", "error", "confirmed"}
+RESULT = {"host", "device", "kind", "ok", "error", "confirmed", "outcome"}
 
 
 @pytest.mark.parametrize("report", [
@@ -142,6 +142,25 @@ def test_table_apply_plan_lines_and_summary():
     dry = render(apply_report(results=False, dry_run=True), "table")
     assert "Plan (dry run, nothing written): 20 changes" in dry
     assert dry.splitlines()[-1] == "DRY RUN: 20 changes planned, nothing written (5 hosts, 2 devices)"
+
+
+def test_table_and_json_of_a_run_cut_short_name_every_change():
+    """vCenter gone mid-run: what landed, what may have, what was never sent (issue 23)."""
+    inv = lab()
+    p = plan(inv, SEL, POL)
+    a, b, *rest = p.changes
+    res = (ChangeResult(a, ok=True), ChangeResult(b, ok=False, unknown=True, error="unknown: lost"),
+           *(ChangeResult(c, ok=False, sent=False, error="not written: vCenter is gone") for c in rest))
+    report = Report(command="apply", inventory=inv, selector=SEL, plan=p, results=res)
+    out = render(report, "table").splitlines()
+    assert ("Applied 1 of 20 changes on 5 hosts, 0 failed, 1 change unconfirmed (answer lost),"
+            " 18 changes not written") in out
+    assert f"  applied {a.host} {a.device} {a.kind}" in out
+    assert f"  UNKNOWN {b.host} {b.device} {b.kind}: lost" in out
+    assert sum(1 for line in out
+               if line.startswith("  NOT WRITTEN ") and line.endswith(": vCenter is gone")) == 18
+    doc = json.loads(render(report, "json"))
+    assert [r["outcome"] for r in doc["results"]] == ["applied", "unknown"] + ["not-written"] * 18
 
 
 def test_table_apply_empty_plan_and_skipped_host():

@@ -244,3 +244,37 @@ def test_hpp_devices_are_never_planned():
     p = plan(inv, Selector(), Policy())
     assert not [c for c in p.changes if (c.host, c.device) == ("esx01", EUI1)]
     assert [c for c in p.changes if (c.host, c.device) == ("esx01", EUI2)]
+
+
+def test_results_after_an_interrupted_or_lost_run():
+    """Never sent: its result alone, no not-applied finding (issue 23, item 6); an unknown write
+    that the re-read shows in effect is confirmed; one the re-read misses stays unknown."""
+    from esxpath.model import ChangeResult
+    from esxpath.verify import not_reread, settle
+    inv = lab()
+    p = plan(inv, SEL, IOPS1)
+    first, lost, unsent = p.for_host("esx01")[0], p.for_host("esx01")[1], p.for_host("esx02")
+    results = tuple([ChangeResult(first, ok=True), ChangeResult(lost, ok=False, unknown=True)]
+                    + [ChangeResult(c, ok=False, sent=False, error="not written: x") for c in unsent])
+    assert [r.outcome for r in results[:3]] == ["applied", "unknown", "not-written"]
+    nothing_done = inv
+    found = verify_applied(nothing_done, p, results)
+    assert not {(f.host, f.device) for f in found} & {("esx02", c.device) for c in unsent}
+    assert ("esx01", lost.device, "not-applied") in {(f.host, f.device, f.code) for f in found}
+    assert [r.outcome for r in settle(results, nothing_done)][:2] == ["applied", "unknown"]
+    done = apply_to(inv, Plan(changes=(first, lost)))
+    assert settle(results, done)[1].outcome == "confirmed"
+    gone = not_reread(inv, "vCenter is gone")
+    assert all(h.error == "not re-read after the writes: vCenter is gone" for h in gone.hosts)
+    assert {f.code for f in verify_applied(gone, p, results)} == {"not-verified"}
+
+
+def test_a_host_left_alone_says_why():
+    from esxpath.verify import skipped_hosts
+    inv = edit_host(lab(), "esx03", error="esxcli failed: session not accepted")
+    inv = edit_host(inv, "esx04", connection_state="disconnected")
+    p = plan(inv, SEL, IOPS1)
+    found = {f.host: (f.severity, f.code, f.message) for f in skipped_hosts(inv, p)}
+    assert set(found) == {"esx03", "esx04"}
+    assert found["esx03"][:2] == (Severity.UNKNOWN, "host-skipped")
+    assert "session not accepted" in found["esx03"][2] and "disconnected" in found["esx04"][2]
