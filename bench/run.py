@@ -239,8 +239,8 @@ def startup_s(env) -> float:
     for every estate, just before its runs: a small cloud machine's CPU speed drifts by 20-30%
     over the minutes of a bench run, and the ratio wants both under the same conditions."""
     import subprocess
-    code = ("import esxpath.cli, esxpath.gate, esxpath.vsphere.inventory, esxpath.vsphere.session, "
-            "esxpath.vsphere.writes, esxpath.plan, esxpath.verify, esxpath.output")
+    code = ("import esxpath.cli, esxpath.core.gate, esxpath.vsphere.inventory, esxpath.vsphere.session, "
+            "esxpath.vsphere.writes, esxpath.core.plan, esxpath.core.verify, esxpath.render.output")
     best = math.inf
     for _ in range(3):
         t = time.perf_counter()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from .model import Severity
+from .core.model import Severity
 
 
 class ExitStatus(IntEnum):

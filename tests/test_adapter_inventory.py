@@ -2,7 +2,7 @@
 import pytest
 
 from esxpath.errors import ScopeError
-from esxpath.model import Scope, Selector, TpgState
+from esxpath.core.model import Scope, Selector, TpgState
 from esxpath.vsphere import inventory, read_inventory
 
 pytestmark = pytest.mark.sim

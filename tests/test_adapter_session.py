@@ -2,7 +2,7 @@
 import pytest
 
 from esxpath.errors import AuthError, TlsError
-from esxpath.model import Scope, Selector
+from esxpath.core.model import Scope, Selector
 from esxpath.vsphere import ConnectOptions, connect, read_inventory
 from selfsigned import self_signed
 

@@ -3,8 +3,8 @@ through esxcli, transient faults retried, failures isolated per change."""
 import pytest
 
 from esxpath.errors import EsxcliFault
-from esxpath.model import CHANGE_PSP, CHANGE_RR_LIMIT, Change, Policy, Scope, Selector
-from esxpath.plan import plan
+from esxpath.core.model import CHANGE_PSP, CHANGE_RR_LIMIT, Change, Policy, Scope, Selector
+from esxpath.core.plan import plan
 from esxpath.vsphere import Esxcli, apply_changes, read_inventory
 
 pytestmark = pytest.mark.sim

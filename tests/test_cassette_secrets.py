@@ -60,7 +60,7 @@ def test_the_scan_would_see_a_leak(text):
 
 @pytest.mark.sim
 def test_fresh_in_process_recording_holds_no_password_user_cookie_or_session_key(lab, tmp_path):
-    from esxpath.model import Scope
+    from esxpath.core.model import Scope
     from esxpath.vsphere import ConnectOptions, connect, read_inventory
     from esxpath.vsphere.recording import recording
 

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from test_sim_esxcli import V, XSI_TYPE, Soap, mme_of, rows
 
-from esxpath.model import Scope
+from esxpath.core.model import Scope
 from esxpath.vsphere import Esxcli, read_inventory
 
 pytestmark = pytest.mark.sim

@@ -3,7 +3,7 @@ official client (pip package vmware-esxcli) for the same commands, as the simula
 import pytest
 from official_esxcli import esxcli
 
-from esxpath.model import Scope
+from esxpath.core.model import Scope
 from esxpath.vsphere import Esxcli, read_inventory
 
 pytestmark = pytest.mark.sim

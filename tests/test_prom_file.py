@@ -57,7 +57,7 @@ def test_a_failed_write_still_exits_with_the_estates_status(lab, env, tmp_path, 
 
 
 def test_when_only_the_small_pair_fits_it_is_written(tmp_path, monkeypatch):
-    from esxpath import promfile
+    from esxpath.app import promfile
 
     prom = tmp_path / "esxpath.prom"
     prom.write_text("esxpath_audit_status 0\nesxpath_audit_last_success_timestamp_seconds 100.000\n")

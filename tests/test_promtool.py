@@ -70,8 +70,8 @@ def test_audit_prometheus_output_and_prom_file_pass_promtool(lab, sim_env, tmp_p
 
 
 def _window_report():
-    from esxpath import storage_events as se
-    from esxpath.model import Report
+    from esxpath.core import storage_events as se
+    from esxpath.core.model import Report
     from unit.factory import compliant  # tests/unit/factory.py: the seed lab as model objects
 
     inv = compliant()
@@ -87,7 +87,7 @@ def _window_report():
 def test_the_exporter_serves_storage_events_as_a_counter_promtool_accepts():
     """A target's page as a scrape renders it (TargetState is the collector the WSGI app of
     `/metrics?target=` serves), with a result that has storage events."""
-    from esxpath.exporter import TargetSpec, TargetState
+    from esxpath.app.exporter import TargetSpec, TargetState
 
     class Runner:
         def run(self):

@@ -8,8 +8,8 @@ import pytest
 from pyVmomi import vim, vmodl
 
 from esxpath.errors import TaskFailed
-from esxpath.model import Scope
-from esxpath.provisioning import (
+from esxpath.core.model import Scope
+from esxpath.core.provisioning import (
     CREATE,
     EXISTS,
     KEEP,

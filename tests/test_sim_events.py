@@ -143,7 +143,7 @@ def test_audit_since_prometheus_counts_events_per_host_and_type(lab, env):
 
 
 def test_apd_timeout_after_140_simulated_seconds_keeps_the_interval_open(lab, session):
-    from esxpath.model import Host
+    from esxpath.core.model import Host
     from esxpath.vsphere.events import read_storage_events, server_time
 
     begin = server_time(session)
@@ -240,7 +240,7 @@ def test_vmfs_heartbeat_events_name_the_volume_and_the_datastore(lab, session):
     import json
     from pathlib import Path
 
-    from esxpath.model import Host
+    from esxpath.core.model import Host
     from esxpath.vsphere.events import read_storage_events, server_time
 
     sc = json.loads((Path(__file__).parent / "sim" / "scenarios" / "seed-lab.json").read_text())
@@ -356,7 +356,7 @@ def entity_of_last_read(lab):
 def test_the_event_read_filters_on_the_narrowest_entity_of_the_scope(lab, session):
     from dataclasses import replace
 
-    from esxpath.model import Scope
+    from esxpath.core.model import Scope
     from esxpath.vsphere import read_inventory
     from esxpath.vsphere.events import read_storage_events, server_time
 

@@ -6,7 +6,7 @@ import dataclasses
 import click
 
 from ..errors import EsxpathError, Interrupted
-from ..model import Policy, Report
+from ..core.model import Policy, Report
 from .common import (Connection, Runtime, Where, emit, esxpath_command, lock_option,
                      output_options, policy_options, require_devices, scope_options,
                      stop_on_signal, vcenter_options)
@@ -40,9 +40,9 @@ def apply(rt: Runtime, conn: Connection, where: Where, policy: Policy, claim_rul
 
 
 def _apply(rt: Runtime, conn: Connection, where: Where, policy: Policy, dry_run: bool, fmt: str):
-    from ..output import render
-    from ..plan import plan as make_plan
-    from ..verify import skipped_hosts
+    from ..render.output import render
+    from ..core.plan import plan as make_plan
+    from ..core.verify import skipped_hosts
     inv = rt.read(conn, where, satp_rules=policy.claim_rule)
     require_devices(inv, where.selector)
     the_plan = make_plan(inv, where.selector, policy)
@@ -76,7 +76,7 @@ def _verify(rt: Runtime, conn: Connection, where: Where, policy: Policy, before,
     """Re-read (even when interrupted: the report says what was and was not written) and
     verify; when the re-read fails (vCenter gone) the report shows the hosts as read before,
     each marked not re-read, and every change's result."""
-    from ..verify import not_reread, settle, skipped_hosts, verify_applied
+    from ..core.verify import not_reread, settle, skipped_hosts, verify_applied
     lost = None
     try:
         after = rt.read(conn, where, satp_rules=policy.claim_rule)

@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..credentials import CA_VARS, DEFAULT_TIMEOUT, URL_VARS, Target, complete, split_userinfo
+from ..app.credentials import CA_VARS, DEFAULT_TIMEOUT, URL_VARS, Target, complete, split_userinfo
 from ..errors import EsxpathError, Interrupted, Terminated, UsageError, exit_status
-from ..model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS, Expectation, Policy, Scope, Selector
+from ..core.model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS, Expectation, Policy, Scope, Selector
 from ..san.check import DEFAULT_MAX_AGE
 from .files import OutputFile  # noqa: F401  (the commands take it from here)
 from .signals import stop_on_signal  # noqa: F401 (the command modules' way to it)
 
 if TYPE_CHECKING:  # the adapter imports pyVmomi: loaded only when a command connects
-    from ..config import Profile, Setting
+    from ..app.config import Profile, Setting
     from ..vsphere import ConnectOptions, Session
 
 log = logging.getLogger("esxpath")
@@ -58,7 +58,7 @@ class Duration(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, (int, float)):
             return float(value)
-        from ..storage_events import parse_duration
+        from ..core.storage_events import parse_duration
         try:
             return parse_duration(value)
         except ValueError as e:
@@ -204,7 +204,7 @@ policy_options = _grouped(_policy, [
 ])
 
 
-# ---------------------------------------------------------------- profiles (esxpath/config.py)
+# ---------------------------------------------------------------- profiles (esxpath/app/config.py)
 
 # click parameter name -> config key; the others have the same name
 _PARAM_KEYS = {"vcenter": "server"}
@@ -224,7 +224,7 @@ def current_settings() -> dict[str, Setting]:
     option groups and `config show` use them."""
     ctx = click.get_current_context()
     if "esxpath.settings" not in ctx.meta:
-        from ..config import settings
+        from ..app.config import settings
         name = ctx.params.get("profile")
         profile = load_config(ctx).profile(name) if name else None
         ctx.meta["esxpath.settings"] = settings(profile, explicit_flags(ctx), os.environ)
@@ -234,7 +234,7 @@ def current_settings() -> dict[str, Setting]:
 def load_config(ctx: click.Context):
     """The config file named by --config / ESXPATH_CONFIG or found on the search path, once."""
     if "esxpath.config" not in ctx.meta:
-        from ..config import load
+        from ..app.config import load
         ctx.meta["esxpath.config"] = load(ctx.params.get("config"), os.environ)
     return ctx.meta["esxpath.config"]
 
@@ -263,7 +263,7 @@ def resolve_profile(profile: Profile | None, flags: Mapping[str, Any] | None = N
                     parallel: int = 8) -> tuple[Connection, Where]:
     """A profile + explicit flags + environment -> Connection and Where, as a command resolves
     them. The exporter and --all-profiles pass environ={}: each profile names its own vCenter."""
-    from ..config import settings
+    from ..app.config import settings
     return from_settings(settings(profile, flags or {}, environ), parallel)
 
 
@@ -374,7 +374,7 @@ class Runtime:
         keyed on its identity: logs in first. A replay writes nowhere: it takes no lock."""
         from contextlib import nullcontext
 
-        from ..writelock import write_lock
+        from ..app.writelock import write_lock
         if self.cassette is not None and self.cassette[1] == "replay":
             return nullcontext()
         session = self.session(conn)
@@ -407,7 +407,7 @@ class Runtime:
         failed clock or event read gives a window carrying the error, never an exit."""
         from datetime import timedelta
 
-        from ..storage_events import StorageWindow
+        from ..core.storage_events import StorageWindow
         from ..vsphere.events import read_storage_events, server_time
         if isinstance(start, EsxpathError):
             log.warning("storage events not read: vCenter's clock: %s", start)
@@ -530,12 +530,12 @@ def profile_labels() -> dict[str, str]:
 def _error_document(name: str, kw: dict, message: str, monitoring: bool) -> None:
     """A failed run still gives machine readers their format: JSON readers a report document,
     Nagios a status line, node_exporter a status metric."""
-    from ..output import render_error
+    from ..render.output import render_error
     fmt = kw.get("fmt")
     if fmt == "json" or (monitoring and fmt in ("nagios", "prometheus")):
         emit(render_error(message, fmt, command=name))
     if monitoring and kw.get("prom_file"):
-        from ..promfile import publish_failure
+        from ..app.promfile import publish_failure
         problem = publish_failure(kw["prom_file"], render_error(message, "prometheus"),
                                   labels=profile_labels())
         if problem and problem.split(";")[0] not in message:  # the same error, said once

@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from ..credentials import Target
-from ..model import Severity
+from ..app.credentials import Target
+from ..core.model import Severity
 from .common import (CONTEXT, Connection, Where, current_settings, emit, esxpath_command,
                      load_config, output_options, scope_options, vcenter_options)
 
@@ -32,7 +32,7 @@ def show(conn: Connection, where: Where, fmt: str):
     """Print the resolved settings and where each came from (flag, env NAME, FILE [table],
     default). Secrets are masked: a password file's path is shown, never its contents.
     Give the same flags and --profile as the command you mean. Exit 78 on a bad config."""
-    from ..output import envelope
+    from ..render.output import envelope
     ctx = click.get_current_context()
     cfg = load_config(ctx)
     settings = current_settings()

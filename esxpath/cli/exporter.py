@@ -1,4 +1,4 @@
-"""esxpath exporter: the Prometheus endpoint (esxpath/exporter.py) for the config's profiles."""
+"""esxpath exporter: the Prometheus endpoint (esxpath/app/exporter.py) for the config's profiles."""
 from __future__ import annotations
 
 import signal
@@ -6,7 +6,7 @@ import threading
 
 import click
 
-from ..credentials import read_password_file
+from ..app.credentials import read_password_file
 from ..errors import ConfigError, UsageError
 from .common import (Connection, Runtime, config_option, connect_options, esxpath_command,
                      load_config, policy_options, resolve_profile, warn_insecure)
@@ -42,7 +42,7 @@ def _open_session(conn: Connection):
 
 
 def _spec(cfg, name: str, parallel: int, policy):
-    from ..exporter import Audit, AuditRunner, TargetSpec
+    from ..app.exporter import Audit, AuditRunner, TargetSpec
     profile = cfg.profile(name)  # unknown: one line naming the file and the known profiles
     conn, where = resolve_profile(profile, None, environ={}, parallel=parallel)
     where_text = f"profile {name} in {cfg.source}"
@@ -94,7 +94,7 @@ def exporter(rt: Runtime, listen: tuple[str, int], config: str | None, targets: 
         raise UsageError("the exporter neither records nor replays (--record/--replay)")
     from prometheus_client import disable_created_metrics
 
-    from ..exporter import Exporter, serve
+    from ..app.exporter import Exporter, serve
     disable_created_metrics()  # no *_created series beside the counters: this process is ours
     cfg = load_config(click.get_current_context())
     names = targets or tuple(cfg.profiles)

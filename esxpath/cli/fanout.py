@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 import click
 
 from ..errors import ConfigError, EsxpathError, UsageError
-from ..merge import NOT_READ, UNREACHABLE, NotRead
-from ..model import Report
+from ..core.merge import NOT_READ, UNREACHABLE, NotRead
+from ..core.model import Report
 from .common import (Connection, Runtime, Where, connect_options, explicit_flags, load_config,
                      resolve_profile, warn_insecure)
 
@@ -46,7 +46,7 @@ def refuse_san(san_given: bool, all_profiles: bool) -> None:
 
 def each_profile(rt: Runtime, command: str, body: Body) -> Report:
     """body(runtime, conn, where) -> Report for every profile; one merged Report."""
-    from ..merge import merge
+    from ..core.merge import merge
     ctx = click.get_current_context()
     flags = explicit_flags(ctx)
     if ctx.params.get("profile"):

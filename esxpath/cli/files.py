@@ -1,10 +1,10 @@
-"""The option type of the files esxpath writes (esxpath/files.py says why only regular ones)."""
+"""The option type of the files esxpath writes (esxpath/app/files.py says why only regular ones)."""
 from __future__ import annotations
 
 import click
 
 from ..errors import ConfigError
-from ..files import NotRegularFile, check_output
+from ..app.files import NotRegularFile, check_output
 
 
 class OutputFile(click.ParamType):

@@ -8,7 +8,7 @@ import time
 import click
 
 from ..errors import UsageError
-from ..model import Expectation, Policy, Report, Severity
+from ..core.model import Expectation, Policy, Report, Severity
 from .common import (Connection, Duration, Runtime, SanInputs, Where, emit, esxpath_command,
                      log, output_options, san_options, scope_options, seconds, vcenter_options)
 from .fanout import all_profiles_option, each_profile, refuse_san
@@ -92,7 +92,7 @@ def check(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, to_tp
     not verify (also a failed --san-cmd, a node not dumped, a stale dump, a host/device not in
     --baseline), 64 usage, 78 a --san dump or the --baseline unreadable or not what it should be.
     """
-    from ..output import render
+    from ..render.output import render
     # usage errors once, before any vCenter is read
     _expectation(to_tpg, from_tpg, min_paths or 1, allow_redundancy_loss, after_failover)
     if san.given and after_failover:
@@ -119,7 +119,7 @@ def check(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, to_tp
 
 
 def _node_tpg(specs: tuple[str, ...]) -> dict[int, str]:
-    from ..tpg_names import parse_node_tpg
+    from ..core.tpg_names import parse_node_tpg
     try:
         return parse_node_tpg(specs)
     except ValueError as e:
@@ -130,7 +130,7 @@ def _read_baseline(path: str):
     """The --baseline document, read once before vCenter is (BaselineError: exit 78)."""
     import json
 
-    from ..gate_after import BaselineError, parse_baseline
+    from ..core.gate_after import BaselineError, parse_baseline
     try:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
@@ -144,8 +144,8 @@ def _read_baseline(path: str):
 def _check(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: float,
            interval: float, san: SanInputs, given: dict[int, str]) -> Report:
     """One vCenter, before the move: read and judge until safe or --wait is up."""
-    from ..gate import REDUNDANCY_WAIVER, check as judge, takeover_groups
-    from ..tpg_names import from_san, merge, named
+    from ..core.gate import REDUNDANCY_WAIVER, check as judge, takeover_groups
+    from ..core.tpg_names import from_san, merge, named
     deadline = time.monotonic() + wait
     file_docs = san.read_files() if san.given else None  # files and stdin: read once
     while True:
@@ -175,9 +175,9 @@ def _after(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: 
            interval: float, baseline, events_since: float | None, names: dict[int, str]) -> Report:
     """One vCenter, after the move: read and judge until complete or --wait is up. The storage
     events are read when the paths alone would say complete, and once more at the end."""
-    from ..gate import REDUNDANCY_WAIVER
-    from ..gate_after import after_failover as judge, after_targets
-    from ..tpg_names import named
+    from ..core.gate import REDUNDANCY_WAIVER
+    from ..core.gate_after import after_failover as judge, after_targets
+    from ..core.tpg_names import named
     start = deadline = time.monotonic()
     deadline += wait
     done_at: dict[str, float] = {}
@@ -239,7 +239,7 @@ def watch(rt: Runtime, conn: Connection, where: Where, interval: float, duration
     never be read; 130/143 after Ctrl-C/SIGTERM (the timeline so far is printed).
     """
     from ..errors import Interrupted
-    from ..timeline import build_timeline, render_timeline, with_storage
+    from ..core.timeline import build_timeline, render_timeline, with_storage
     names = _node_tpg(node_tpg)  # a usage error before vCenter is read
     samples: list = []
     stopped: KeyboardInterrupt | None = None
@@ -269,7 +269,7 @@ def _poll(rt: Runtime, conn: Connection, where: Where, interval: float, duration
     """Sample into `samples` until --duration is up, or with --until-switched until every
     host has switched by the samples and by vCenter's events (read only then: an APD still
     open keeps the watch going). Answers that last storage window when it ended the watch."""
-    from ..timeline import build_timeline, with_storage
+    from ..core.timeline import build_timeline, with_storage
     deadline = time.monotonic() + duration
     while True:
         began = time.monotonic()

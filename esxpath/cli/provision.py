@@ -13,9 +13,9 @@ import sys
 import click
 
 from ..errors import Interrupted, UsageError
-from ..fio import DEFAULT_DEVICE, fio_status, read_reports, render_fio, write_jobs
-from ..model import Severity
-from ..provisioning import (ProvisionOptions, parse_size, plan_provision, plan_unprovision,
+from ..app.fio import DEFAULT_DEVICE, fio_status, read_reports, render_fio, write_jobs
+from ..core.model import Severity
+from ..core.provisioning import (ProvisionOptions, parse_size, plan_provision, plan_unprovision,
                             provision_status, render_plan)
 from .common import (Connection, Runtime, Where, emit, esxpath_command, lock_option,
                      output_options,
@@ -88,7 +88,7 @@ def provision(rt: Runtime, conn: Connection, where: Where, size: str, create_dat
     --size at SCSI 0:1 (/dev/sdb once an OS disk sits at 0:0), tagged so that `unprovision`
     removes exactly these. Existing VMs of the same name are reported, never duplicated.
     """
-    from ..progress import TaskBars
+    from ..render.progress import TaskBars
     from ..vsphere import provision as adapter
     options = ProvisionOptions(
         size_bytes=parse_size(size), create_datastores=create_datastores,
@@ -122,7 +122,7 @@ def unprovision(rt: Runtime, conn: Connection, where: Where, with_datastores: bo
     Only objects tagged by esxpath (VM extraConfig / datastore attribute esxpath.provisioned=1)
     are touched; a datastore that holds other VMs is kept.
     """
-    from ..progress import TaskBars
+    from ..render.progress import TaskBars
     from ..vsphere import provision as adapter
     with nullcontext() if dry_run else rt.write_lock(conn, wait_lock):
         session = rt.session(conn)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 
 from ..errors import UsageError
-from ..model import Expectation, Report, Severity
+from ..core.model import Expectation, Report, Severity
 from .common import (Connection, Duration, OutputFile, Runtime, SanInputs, Where, emit,
                      esxpath_command, fail, output_options, policy_options, profile_labels,
                      require_devices, san_options, scope_options, vcenter_options)
@@ -19,7 +19,7 @@ from .fanout import all_profiles_option, each_profile, refuse_san
 @click.pass_obj
 def show(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, fmt: str):
     """Show policy and path counts per host and device (read-only)."""
-    from ..output import render
+    from ..render.output import render
     report = each_profile(rt, "show", _show) if all_profiles else _show(rt, conn, where)
     emit(render(report, fmt))
     return report.status  # UNKNOWN when a host could not be read
@@ -80,8 +80,8 @@ def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, polic
     With --san/--san-cmd the SAN findings join (docs/san.md), also the peer not ready to take
     over (danger); a bad dump or a failed --san-cmd is 3 too.
     """
-    from ..output import render
-    from ..verify import audit as run_audit
+    from ..render.output import render
+    from ..core.verify import audit as run_audit
     wanted = parse_expect(expect)
     refuse_san(san.given, all_profiles)
     if since is not None and all_profiles:
@@ -94,19 +94,19 @@ def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, polic
         findings = run_audit(inv, where.selector, policy, exp)
         if dumps is not None:
             from ..san.check import findings as san_findings
-            from ..verify import finish
+            from ..core.verify import finish
             findings = finish([*findings, *san_findings(dumps.nodes, inv, where.selector,
                                                         dumps.now, dumps.max_age)])
         storage = None
         if since is not None:
-            from ..storage_events import storage_findings
+            from ..core.storage_events import storage_findings
             storage = rt.storage_events(conn, inv, back=since)
             findings = (*findings, *storage_findings(storage, _since_text(since)))
         return Report(command="audit", inventory=inv, selector=where.selector,
                       findings=tuple(findings), storage=storage)
     report = each_profile(rt, "audit", one) if all_profiles else one(rt, conn, where)
     if prom_file:  # a failed write is reported, and the exit code still says what the estate is
-        from ..promfile import publish
+        from ..app.promfile import publish
         problem = publish(prom_file, render(report, "prometheus"), labels=profile_labels())
         if problem:
             fail(problem)

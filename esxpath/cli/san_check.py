@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import UsageError
-from ..model import Report
+from ..core.model import Report
 from .common import (Connection, Runtime, SanInputs, Where, emit, esxpath_command, output_options,
                      san_options, scope_options, vcenter_options)
 from .san import san as san_group
@@ -39,9 +39,9 @@ def check(rt: Runtime, conn: Connection, where: Where, san: SanInputs, fmt: str)
     dump missing, unreadable or not a dump (the message names the file); others as for every
     command (README).
     """
-    from ..output import render
+    from ..render.output import render
     from ..san.check import findings as san_findings
-    from ..verify import empty_scope, finish, scope_names
+    from ..core.verify import empty_scope, finish, scope_names
     if not san.given:
         raise UsageError("san check needs the nodes' dumps: --san FILE or --san-cmd CMD"
                          " (repeatable)")

@@ -35,8 +35,8 @@ import fnmatch
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..model import Device, Finding, Host, Inventory, Selector, Severity, TpgState
-from ..verify import group_ids, scope_names
+from ..core.model import Device, Finding, Host, Inventory, Selector, Severity, TpgState
+from ..core.verify import group_ids, scope_names
 from .ids import target_key
 from .readiness import audit_readiness, path_target, readiness
 from .view import (DEFAULT_MAX_AGE, SCHEMA, SanDevice, SanDeviceGroup, SanDumpError, SanDumps,

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 from ..errors import InputError
-from ..files import open_input
+from ..app.files import open_input
 
 
 class FsTree:

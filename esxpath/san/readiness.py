@@ -21,9 +21,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ..gate import takeover_groups
-from ..model import Finding, Inventory, Path, Selector, Severity, TpgState
-from ..verify import groups_in_state
+from ..core.gate import takeover_groups
+from ..core.model import Finding, Inventory, Path, Selector, Severity, TpgState
+from ..core.verify import groups_in_state
 from .ids import target_key
 
 if TYPE_CHECKING:

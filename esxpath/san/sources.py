@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 from ..errors import EsxpathError, ExitStatus
-from ..files import open_input
+from ..app.files import open_input
 from .view import SanDumpError, SanNode, san_view
 
 # the vCenter password never reaches a --san-cmd (GOVC_URL may carry it too)

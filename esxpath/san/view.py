@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..errors import InputError
-from ..model import Finding, Severity
+from ..core.model import Finding, Severity
 from .dump import SCHEMA
 from .ids import target_key
 

@@ -1,6 +1,6 @@
 """The vSphere adapter: the only package that imports pyVmomi and tenacity.
 
-It turns vSphere objects and faults into esxpath.model objects and esxpath.errors types, and
+It turns vSphere objects and faults into esxpath.core.model objects and esxpath.errors types, and
 never prints. Retries live only here (session.py).
 """
 from __future__ import annotations

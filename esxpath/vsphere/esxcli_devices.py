@@ -3,7 +3,7 @@ no I/O): tested table-driven on recorded answers.
 """
 from __future__ import annotations
 
-from ..model import Device, DevicePolicy, Path, TpgState
+from ..core.model import Device, DevicePolicy, Path, TpgState
 from .parse import (
     adapter_from_key,
     as_list,

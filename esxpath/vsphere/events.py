@@ -17,9 +17,9 @@ from datetime import datetime
 
 from pyVmomi import vim
 
-from ..model import Host
-from ..storage_events import STORAGE_EVENT_TYPES, StorageEvent, build_window, event_from_arguments
-from ..storage_events import StorageWindow
+from ..core.model import Host
+from ..core.storage_events import STORAGE_EVENT_TYPES, StorageEvent, build_window, event_from_arguments
+from ..core.storage_events import StorageWindow
 from .session import Session, fault_message
 
 log = logging.getLogger("esxpath.vsphere")

@@ -24,7 +24,7 @@ from typing import Any
 from pyVmomi import vim, vmodl
 
 from ..errors import EsxpathError, ScopeError
-from ..model import Device, DevicePolicy, Host, Inventory, Path, SatpRule, Scope, Selector
+from ..core.model import Device, DevicePolicy, Host, Inventory, Path, SatpRule, Scope, Selector
 from .esxcli import Esxcli
 from .esxcli_devices import DEVICE_LIST, NOT_NMP, PATH_LIST, UnreadableAnswer, devices_from_esxcli
 from .hostprops import MISSING, MULTIPATH_INFO, SCSI_LUN, retrieve

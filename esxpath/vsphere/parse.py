@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..model import TargetPortGroup, TpgState
+from ..core.model import TargetPortGroup, TpgState
 
 _XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 

@@ -1,6 +1,6 @@
 """provision / unprovision through vSphere: VMFS on empty eui LUNs, eager-zeroed test VMs.
 
-collect() reads a snapshot (facts for the pure planner in esxpath.provisioning, plus the
+collect() reads a snapshot (facts for the pure planner in esxpath.core.provisioning, plus the
 managed-object ids execution needs); execute() carries out exactly the plan the CLI showed.
 Writes are never retried blindly (CreateVmfsDatastore, CreateVM_Task are not idempotent); a
 failed or timed-out VM create is cancelled and its half-made VM removed. Task waiting with
@@ -17,7 +17,7 @@ from typing import Any
 from pyVmomi import vim
 
 from ..errors import EsxpathError, TaskFailed
-from ..provisioning import CREATE, PROVISION_KEY, REMOVE, ActionResult, ProvisionOptions, ProvisionPlan
+from ..core.provisioning import CREATE, PROVISION_KEY, REMOVE, ActionResult, ProvisionOptions, ProvisionPlan
 # collect() and wait_tasks() are part of this module's interface (the CLI and tests use them)
 from .provision_read import Snapshot, _field_key, _retrieve, _tagged_vm, collect  # noqa: F401
 from .session import Session, fault_message

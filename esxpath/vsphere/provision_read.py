@@ -1,5 +1,5 @@
 """What provision and unprovision start from: one read of hosts, datastores, VMs and the
-disks free for VMFS (collect), as facts for the pure planner (esxpath.provisioning) plus the
+disks free for VMFS (collect), as facts for the pure planner (esxpath.core.provisioning) plus the
 managed-object ids execution needs (Snapshot)."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pyVmomi import vim, vmodl
 
 from ..errors import HostError
-from ..model import Scope, Selector
-from ..provisioning import PROVISION_KEY, DatastoreFacts, LunFacts, ProvisionFacts, VmFacts
+from ..core.model import Scope, Selector
+from ..core.provisioning import PROVISION_KEY, DatastoreFacts, LunFacts, ProvisionFacts, VmFacts
 from .inventory import read_inventory
 from .session import Session, fault_message
 

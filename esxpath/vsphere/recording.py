@@ -19,7 +19,7 @@ import re
 import threading
 from unittest import mock
 
-from .. import files
+from ..app import files
 from ..errors import ConfigError, EsxpathError, ExitStatus
 from .scrub import Scrubber
 

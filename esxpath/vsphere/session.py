@@ -18,9 +18,9 @@ from pyVmomi import SoapStubAdapter, VmomiSupport, vim, vmodl
 from tenacity import (Retrying, retry_if_exception, stop_after_attempt, stop_when_event_set,
                       wait_exponential)
 
-from ..credentials import DEFAULT_TIMEOUT, Endpoint, parse_url
+from ..app.credentials import DEFAULT_TIMEOUT, Endpoint, parse_url
 from ..errors import AuthError, ConfigError, ConnectionFailed, EsxpathError, TlsError
-from ..files import open_input
+from ..app.files import open_input
 from .liveness import Liveness
 
 log = logging.getLogger("esxpath.vsphere")

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pyVmomi import vim
 
 from ..errors import EsxpathError, VcenterGone
-from ..model import (
+from ..core.model import (
     CHANGE_PSP,
     CHANGE_RR_LIMIT,
     CHANGE_SATP_RULE,
@@ -28,8 +28,8 @@ from ..model import (
     Host,
     Inventory,
 )
-from ..model import DevicePolicy
-from ..verify import policy_took
+from ..core.model import DevicePolicy
+from ..core.verify import policy_took
 from .esxcli import Esxcli
 from .parse import parse_rr_device_config
 from .session import CONNECTION_ERRORS, RETRY_ATTEMPTS, Session, fault_message, is_transient

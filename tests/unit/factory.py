@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from esxpath.model import (
+from esxpath.core.model import (
     PATH_ACTIVE,
     Device,
     DevicePolicy,

@@ -1,11 +1,11 @@
-"""audit's `alua-view` rule (esxpath.verify.alua_view): a host whose active/optimized group for a
+"""audit's `alua-view` rule (esxpath.core.verify.alua_view): a host whose active/optimized group for a
 device is not the one most hosts see is DANGER; on a tie every host is named. Pure, on the lab."""
 from __future__ import annotations
 
 from dataclasses import replace
 
-from esxpath.model import Inventory, Policy, Selector, Severity, TpgState
-from esxpath.verify import alua_view, audit
+from esxpath.core.model import Inventory, Policy, Selector, Severity, TpgState
+from esxpath.core.verify import alua_view, audit
 
 from factory import CLUSTER_HOSTS, EUI1, EUI2, compliant, edit_device, edit_host, lab
 

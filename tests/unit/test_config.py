@@ -1,4 +1,4 @@
-"""The config file (esxpath/config.py): parsing, validation, search order, and how a profile,
+"""The config file (esxpath/app/config.py): parsing, validation, search order, and how a profile,
 flags and environment combine; bad configs through the command line: one line, exit 78."""
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from esxpath import config
+from esxpath.app import config
 from esxpath.cli.common import resolve_profile
-from esxpath.credentials import DEFAULT_TIMEOUT
+from esxpath.app.credentials import DEFAULT_TIMEOUT
 from esxpath.errors import ConfigError, ExitStatus
-from esxpath.model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS
+from esxpath.core.model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from esxpath.credentials import complete, read_password_file, split_userinfo
+from esxpath.app.credentials import complete, read_password_file, split_userinfo
 from esxpath.errors import ConfigError, UsageError
 
 

@@ -1,7 +1,7 @@
 """esxcli_devices: a host's devices from its ScsiLuns and two esxcli answers (pure)."""
 import pytest
 
-from esxpath.model import TpgState
+from esxpath.core.model import TpgState
 from esxpath.vsphere.esxcli_devices import UnreadableAnswer, devices_from_esxcli
 from esxpath.vsphere.records import Lun
 

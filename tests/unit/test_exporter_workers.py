@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from esxpath.exporter import Exporter, TargetSpec
-from esxpath.model import Report
+from esxpath.app.exporter import Exporter, TargetSpec
+from esxpath.core.model import Report
 
 
 class Runner:
@@ -79,7 +79,7 @@ def _success(state) -> float:
 
 
 def test_a_refresh_that_fails_in_rendering_is_served_as_failed_and_the_next_one_works(monkeypatch):
-    import esxpath.exporter as exporter
+    import esxpath.app.exporter as exporter
     real = exporter.render
     calls = []
 
@@ -100,7 +100,7 @@ def test_a_refresh_that_fails_in_rendering_is_served_as_failed_and_the_next_one_
 def test_the_worker_survives_an_error_outside_the_refresh(monkeypatch):
     """Anything raising in a worker's iteration (here: the refresh itself) is logged and the
     worker goes on: the target is refreshed again, and served as failed meanwhile."""
-    import esxpath.exporter as exporter
+    import esxpath.app.exporter as exporter
     runner = Once(3)
     exp = Exporter([TargetSpec("a", "vc1:443", 0, runner)])  # type: ignore[arg-type]
     state = exp.targets["a"]
@@ -146,7 +146,7 @@ def test_one_vcenter_spelled_in_two_cases_shares_one_lock():
 
 START_FAILS = """
 import sys
-import esxpath.exporter as e
+import esxpath.app.exporter as e
 def start(self):
     raise RuntimeError("cannot start a thread")
 e.Exporter.start = start

@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from esxpath import config
-from esxpath.credentials import read_password_file
+from esxpath.app import config
+from esxpath.app.credentials import read_password_file
 from esxpath.errors import ConfigError
 
 NOBODY = 65534

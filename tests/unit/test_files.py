@@ -1,4 +1,4 @@
-"""esxpath/files.py and its writers (issue 23, item 3): only regular files are written or read.
+"""esxpath/app/files.py and its writers (issue 23, item 3): only regular files are written or read.
 
 The "device node" here is a private copy of /dev/null (mknod, as root: the tests run as root
 like the audit runner), so that even a writer that went wrong would write nowhere; the real
@@ -12,8 +12,8 @@ import stat
 
 import pytest
 
-from esxpath import files, fio, promfile
-from esxpath.credentials import parse_url, read_password_file, split_userinfo
+from esxpath.app import files, fio, promfile
+from esxpath.app.credentials import parse_url, read_password_file, split_userinfo
 from esxpath.errors import ConfigError, UsageError
 
 

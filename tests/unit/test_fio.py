@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from simlab import ensure_test_tools
 
-from esxpath import fio
+from esxpath.app import fio
 from esxpath.errors import UsageError
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "data", "fio")

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from esxpath import storage_events as se
-from esxpath.gate_after import (Baseline, BaselineError, Before, after_failover, ao_tpg,
+from esxpath.core import storage_events as se
+from esxpath.core.gate_after import (Baseline, BaselineError, Before, after_failover, ao_tpg,
                                 parse_baseline)
-from esxpath.model import Expectation, Inventory, Report, Selector, Severity, TpgState
-from esxpath.output import render
-from esxpath.tpg_names import from_san, merge, parse_node_tpg, relabel
+from esxpath.core.model import Expectation, Inventory, Report, Selector, Severity, TpgState
+from esxpath.render.output import render
+from esxpath.core.tpg_names import from_san, merge, parse_node_tpg, relabel
 
 from factory import EUI1, EUI2, HOSTS, SCST, compliant, edit_device, edit_host, set_paths
 from test_verify import _alive, _set_group_state, estates, failed_over, keys
@@ -227,7 +227,7 @@ def compliant_of(inv: Inventory) -> Inventory:
 
 
 def _flip(d):
-    from esxpath.model import TargetPortGroup
+    from esxpath.core.model import TargetPortGroup
     return replace(d, tpgs=(TargetPortGroup(1, TpgState.AO), TargetPortGroup(2, TpgState.ANO)),
                    paths=tuple(replace(p, state="active", tpg_state=TpgState.AO if p.tpg_id == 1
                                        else TpgState.ANO) for p in d.paths))

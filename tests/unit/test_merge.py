@@ -5,10 +5,10 @@ import json
 
 from factory import EUI1, EUI2, compliant, lab
 
-from esxpath.merge import NOT_READ, UNREACHABLE, NotRead, merge
-from esxpath.model import Policy, Report, Selector, Severity
-from esxpath.output import render, to_dict
-from esxpath.verify import audit
+from esxpath.core.merge import NOT_READ, UNREACHABLE, NotRead, merge
+from esxpath.core.model import Policy, Report, Selector, Severity
+from esxpath.render.output import render, to_dict
+from esxpath.core.verify import audit
 
 
 def audited(inv, selector: Selector | None = None) -> Report:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from esxpath.model import (
+from esxpath.core.model import (
     ChangeResult,
     Finding,
     Inventory,
@@ -15,10 +15,10 @@ from esxpath.model import (
     Selector,
     Severity,
 )
-from esxpath.output import render, render_error
-from esxpath.plan import plan
-from esxpath.gate import check
-from esxpath.verify import audit
+from esxpath.render.output import render, render_error
+from esxpath.core.plan import plan
+from esxpath.core.gate import check
+from esxpath.core.verify import audit
 
 from factory import EUI1, EUI2, HOSTS, MPX, NAA, compliant, edit_host, lab, set_paths
 

@@ -1,7 +1,7 @@
 """Table-driven tests of the esxcli/vSphere text parsers, on the strings real hosts print."""
 import pytest
 
-from esxpath.model import Path, TargetPortGroup, TpgState
+from esxpath.core.model import Path, TargetPortGroup, TpgState
 from esxpath.vsphere.parse import (
     RrConfig,
     adapter_from_key,

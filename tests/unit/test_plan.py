@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from esxpath.model import (
+from esxpath.core.model import (
     CHANGE_PSP,
     CHANGE_RR_LIMIT,
     CHANGE_SATP_RULE,
@@ -17,8 +17,8 @@ from esxpath.model import (
     Selector,
     Severity,
 )
-from esxpath.plan import plan
-from esxpath.verify import verify_applied
+from esxpath.core.plan import plan
+from esxpath.core.verify import verify_applied
 
 from factory import (EUI1, EUI2, HOSTS, MPX, NAA, SCST, compliant, edit_device, edit_host, edit_policy,
                      lab)
@@ -249,8 +249,8 @@ def test_hpp_devices_are_never_planned():
 def test_results_after_an_interrupted_or_lost_run():
     """Never sent: its result alone, no not-applied finding (issue 23, item 6); an unknown write
     that the re-read shows in effect is confirmed; one the re-read misses stays unknown."""
-    from esxpath.model import ChangeResult
-    from esxpath.verify import not_reread, settle
+    from esxpath.core.model import ChangeResult
+    from esxpath.core.verify import not_reread, settle
     inv = lab()
     p = plan(inv, SEL, IOPS1)
     first, lost, unsent = p.for_host("esx01")[0], p.for_host("esx01")[1], p.for_host("esx02")
@@ -270,7 +270,7 @@ def test_results_after_an_interrupted_or_lost_run():
 
 
 def test_a_host_left_alone_says_why():
-    from esxpath.verify import skipped_hosts
+    from esxpath.core.verify import skipped_hosts
     inv = edit_host(lab(), "esx03", error="esxcli failed: session not accepted")
     inv = edit_host(inv, "esx04", connection_state="disconnected")
     p = plan(inv, SEL, IOPS1)

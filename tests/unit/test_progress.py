@@ -2,7 +2,7 @@
 step and a percentage line at most every 10 s (an injected clock: nothing here sleeps)."""
 import io
 
-from esxpath.progress import PERIOD, TaskBars
+from esxpath.render.progress import PERIOD, TaskBars
 
 
 class Tty(io.StringIO):

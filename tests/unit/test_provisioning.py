@@ -4,7 +4,7 @@ import json
 import pytest
 
 from esxpath.errors import UsageError
-from esxpath.provisioning import (
+from esxpath.core.provisioning import (
     CREATE,
     EXISTS,
     GIB,

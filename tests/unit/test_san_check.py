@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 import pytest
 
 from esxpath.errors import ConfigError
-from esxpath.gate import check as gate_check
-from esxpath.model import Expectation, Inventory, Selector, Severity, TpgState
+from esxpath.core.gate import check as gate_check
+from esxpath.core.model import Expectation, Inventory, Selector, Severity, TpgState
 from esxpath.san.check import SCHEMA, SanDumpError, SanDumps, findings, gate_findings, san_view
 
 from factory import EUI1, EUI2, compliant, edit_device, set_paths

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from esxpath.model import Selector, Severity
+from esxpath.core.model import Selector, Severity
 from esxpath.san.check import findings, san_view
 
 from factory import EUI1, EUI2, lab as seed

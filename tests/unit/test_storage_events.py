@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from esxpath import storage_events as se
-from esxpath.model import Severity
+from esxpath.core import storage_events as se
+from esxpath.core.model import Severity
 
 T0 = datetime(2026, 11, 29, 3, 0, 0, tzinfo=timezone.utc)
 END = T0 + timedelta(seconds=300)
@@ -133,8 +133,8 @@ def test_json_and_table_views():
 def test_report_renders_the_window_in_every_format():
     import json
 
-    from esxpath.model import Report
-    from esxpath.output import render
+    from esxpath.core.model import Report
+    from esxpath.render.output import render
     from factory import compliant
 
     inv = compliant()
@@ -172,7 +172,7 @@ def test_a_failed_clock_read_is_a_window_with_the_error_and_an_interrupt_still_s
     an interrupt is not a failure of theirs. (The simulator tests drive it through the CLI.)"""
     from esxpath.cli.common import Runtime
     from esxpath.errors import ConnectionFailed, Interrupted
-    from esxpath.model import Inventory
+    from esxpath.core.model import Inventory
     from esxpath.vsphere import events
 
     rt = Runtime(verbose=0)

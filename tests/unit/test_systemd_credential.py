@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from esxpath.credentials import read_password_file
+from esxpath.app.credentials import read_password_file
 from esxpath.errors import ConfigError
 
 

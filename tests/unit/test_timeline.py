@@ -1,11 +1,11 @@
-"""esxpath.timeline: events and per-host summaries from inventory samples, table-driven."""
+"""esxpath.core.timeline: events and per-host summaries from inventory samples, table-driven."""
 import json
 
 import pytest
 
-from esxpath.model import (Device, Host, Inventory, Path, Selector, Severity, TargetPortGroup,
+from esxpath.core.model import (Device, Host, Inventory, Path, Selector, Severity, TargetPortGroup,
                            TpgState)
-from esxpath.timeline import (DEVICE_GONE, HOST_READABLE, HOST_UNREADABLE, PATH_ALIVE, PATH_DEAD,
+from esxpath.core.timeline import (DEVICE_GONE, HOST_READABLE, HOST_UNREADABLE, PATH_ALIVE, PATH_DEAD,
                               TPG_STATE, build_timeline, render_timeline, timeline_dict)
 
 LUN1, LUN2 = "eui.3163393161633461", "eui.3163393135336264"
@@ -270,7 +270,7 @@ def test_until_switched_makes_a_host_without_a_switch_danger():
 def window(*events, end_s=30):
     from datetime import datetime, timedelta, timezone
 
-    from esxpath.storage_events import StorageEvent, build_window
+    from esxpath.core.storage_events import StorageEvent, build_window
     t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
     evs = [StorageEvent("esx02", t0 + timedelta(seconds=s), typ, device=d) for s, typ, d in events]
     return build_window(evs, t0, t0 + timedelta(seconds=end_s), hosts=["esx02"])
@@ -280,7 +280,7 @@ APD_START, APD_EXIT = "esx.problem.storage.apd.start", "esx.clear.storage.apd.ex
 
 
 def test_an_open_apd_is_not_switched_and_vcenters_longer_pause_wins():
-    from esxpath.timeline import with_storage
+    from esxpath.core.timeline import with_storage
     tl = build_timeline(one_host((0, both(1)), (1, slow()), (1.4, both(2))))
     assert tl.all_switched and tl.hosts[0].io_pause == 0.4  # by the samples alone
     still = with_storage(tl, window((1, APD_START, LUN1), (1, APD_START, LUN2),
@@ -299,8 +299,8 @@ def test_an_open_apd_is_not_switched_and_vcenters_longer_pause_wins():
 
 
 def test_unread_events_leave_the_samples_to_judge():
-    from esxpath.storage_events import StorageWindow
-    from esxpath.timeline import with_storage
+    from esxpath.core.storage_events import StorageWindow
+    from esxpath.core.timeline import with_storage
     tl = build_timeline(one_host((0, both(1)), (1, both(2))))
     judged = with_storage(tl, StorageWindow(None, None, error="vCenter's clock: SystemError"))
     assert judged.all_switched and judged.hosts[0].vcenter_pause is None

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from esxpath.credentials import parse_url, split_userinfo
+from esxpath.app.credentials import parse_url, split_userinfo
 from esxpath.errors import ExitStatus, UsageError
 
 ROOT = Path(__file__).resolve().parents[2]

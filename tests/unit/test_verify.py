@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
-from esxpath.model import (
+from esxpath.core.model import (
     PATH_ACTIVE,
     Device,
     Expectation,
@@ -20,8 +20,8 @@ from esxpath.model import (
     TargetPortGroup,
     TpgState,
 )
-from esxpath.gate import after_failover, check, takeover_groups
-from esxpath.verify import audit
+from esxpath.core.gate import after_failover, check, takeover_groups
+from esxpath.core.verify import audit
 
 from factory import (
     EUI1, EUI2, HOSTS, SCST, compliant, drop_device, edit_device, edit_host, edit_policy, lab,

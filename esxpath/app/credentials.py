@@ -9,7 +9,7 @@ import stat
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
-from .errors import ConfigError, UsageError
+from ..errors import ConfigError, UsageError
 from .files import open_input
 
 URL_VARS = ("ESXPATH_VCENTER", "VSPHERE_SERVER", "GOVC_URL")

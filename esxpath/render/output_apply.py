@@ -1,7 +1,7 @@
 """The table blocks of apply's report: the plan, and what became of each change. Pure."""
 from __future__ import annotations
 
-from .model import Report
+from ..core.model import Report
 
 _LEFT = {"failed": "failed change{s}", "unknown": "change{s} unconfirmed (answer lost)",
          "not-written": "change{s} not written"}  # outcomes of changes not known done

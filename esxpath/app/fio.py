@@ -13,9 +13,9 @@ import os
 from dataclasses import asdict, dataclass
 
 from . import files
-from .errors import ConfigError, UsageError
-from .model import Severity
-from .output import envelope
+from ..errors import ConfigError, UsageError
+from ..core.model import Severity
+from ..render.output import envelope
 
 DEFAULT_DEVICE = "/dev/sdb"  # the test VM's second disk: the eager-zeroed one on the SAN LUN
 

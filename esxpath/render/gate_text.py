@@ -1,8 +1,8 @@
 """The summary line of `check`, before and after the move (output.summary calls it). Pure."""
 from __future__ import annotations
 
-from .model import Report, Severity
-from .tpg_names import label
+from ..core.model import Report, Severity
+from ..core.tpg_names import label
 
 # Report.not_judged entries and how the summary line names them
 NOT_JUDGED = {"redundancy": "redundancy (no --baseline)",

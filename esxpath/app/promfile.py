@@ -11,8 +11,8 @@ import time
 from collections.abc import Mapping
 
 from . import files
-from .errors import ConfigError
-from .output import escape_label
+from ..errors import ConfigError
+from ..render.output import escape_label
 
 SUCCESS = "esxpath_audit_success"
 LAST_SUCCESS = "esxpath_audit_last_success_timestamp_seconds"

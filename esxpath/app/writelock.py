@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
-from .errors import BusyError
+from ..errors import BusyError
 
 
 def lock_dir() -> str:

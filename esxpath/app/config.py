@@ -19,9 +19,9 @@ from typing import Any
 
 from .credentials import (CA_VARS, DEFAULT_TIMEOUT, PASSWORD_VARS, URL_VARS, USER_VARS,
                           check_owner, check_password_file, split_userinfo)
-from .errors import ConfigError, EsxpathError
+from ..errors import ConfigError, EsxpathError
 from .files import open_input
-from .model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS
+from ..core.model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -42,7 +42,7 @@ from .verify import (empty_scope, finish, group_ids, groups_in_state, holders, m
                      scope_names, unverifiable)
 
 if TYPE_CHECKING:  # san.check is imported only when a SAN view is given
-    from .san.check import SanDumps
+    from ..san.check import SanDumps
 
 DANGER, UNKNOWN, NOTE = Severity.DANGER, Severity.UNKNOWN, Severity.OK
 
@@ -212,7 +212,7 @@ def check(inventory: Inventory, selector: Selector, policy: Policy | None = None
         ao = {g for h in readable if (d := h.device(name)) for g in groups_in_state(d, TpgState.AO)}
         findings += stale_views(readable, name, ao | ({target} if target is not None else set()))
     if san is not None:
-        from .san.check import gate_findings
+        from ..san.check import gate_findings
         findings += gate_findings(san, inventory, selector, targets)
     return finish(findings)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from collections.abc import Mapping, Sequence
 
 from .model import Device, Host, Inventory, Selector, Severity
-from .output import envelope
+from ..render.output import envelope
 from .storage_events import StorageWindow, host_json, window_json
 from .switched import (SWITCHED, UNMOVED, DeviceSample, device_sample, longest_without_live_ao,
                        storage_verdict, verdict)
@@ -343,5 +343,5 @@ def render_timeline(tl: Timeline, fmt: str = "table", inventory: Inventory | Non
                     names: Mapping[int, str] | None = None) -> str:
     if fmt == "json":
         return json.dumps(timeline_dict(tl, inventory, storage, names), indent=2) + "\n"
-    from .timeline_text import table
+    from ..render.timeline_text import table
     return relabel(table(with_storage(tl, storage), storage), names or {})

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .model import Finding, Severity
 
 if TYPE_CHECKING:
-    from .san.view import SanNode
+    from ..san.view import SanNode
 
 _SPEC = re.compile(r"^\s*([^=\s]+)\s*=\s*(\d+)\s*$")
 # not when already named: "TPG 2 (storage2)", "group local (TPG 2)"

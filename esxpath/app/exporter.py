@@ -37,14 +37,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
-from . import __version__
-from .errors import ConfigError, EsxpathError
-from .model import Expectation, Policy, Report, Scope, Selector
-from .output import render, render_error
+from .. import __version__
+from ..errors import ConfigError, EsxpathError
+from ..core.model import Expectation, Policy, Report, Scope, Selector
+from ..render.output import render, render_error
 from .promfile import status_families, with_labels
 
 if TYPE_CHECKING:
-    from .vsphere import Session
+    from ..vsphere import Session
 
 log = logging.getLogger("esxpath.exporter")
 
@@ -77,8 +77,8 @@ class AuditRunner:
         self._session: Session | None = None
 
     def run(self) -> Report:
-        from .verify import audit as run_audit
-        from .vsphere import read_inventory
+        from ..core.verify import audit as run_audit
+        from ..vsphere import read_inventory
         a = self.audit
         try:
             if self._session is None:

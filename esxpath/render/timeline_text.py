@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .storage_events import StorageWindow, host_lines
-from .timeline import (DEVICE_GONE, DEVICE_NEW, HOST_READABLE, HOST_UNREADABLE, PATH_ALIVE,
+from ..core.storage_events import StorageWindow, host_lines
+from ..core.timeline import (DEVICE_GONE, DEVICE_NEW, HOST_READABLE, HOST_UNREADABLE, PATH_ALIVE,
                        PATH_DEAD, PATH_GONE, PATH_NEW, TPG_STATE, Event, Timeline)
 
 

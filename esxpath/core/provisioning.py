@@ -15,9 +15,9 @@ import json
 import re
 from dataclasses import asdict, dataclass
 
-from .errors import UsageError
+from ..errors import UsageError
 from .model import Severity
-from .output import envelope
+from ..render.output import envelope
 
 PROVISION_KEY = "esxpath.provisioned"  # VM extraConfig key / datastore custom attribute, value "1"
 GIB = 1 << 30

@@ -9,12 +9,12 @@ import json
 from typing import Any
 from collections.abc import Iterable
 
-from .model import BUCKETS, Device, Finding, Host, Report, Severity
-from .gate import ao_paths
-from .gate_after import ao_tpg
+from ..core.model import BUCKETS, Device, Finding, Host, Report, Severity
+from ..core.gate import ao_paths
+from ..core.gate_after import ao_tpg
 from .output_apply import changes_text, not_done, plan_lines, result_lines
-from .plan import limit_text
-from .verify import group_ids
+from ..core.plan import limit_text
+from ..core.verify import group_ids
 
 FORMATS = ("table", "json", "nagios", "prometheus")
 
@@ -188,7 +188,7 @@ def _storage_json(report: Report) -> dict[str, Any]:
     w = report.storage
     if w is None:
         return {}
-    from .storage_events import host_json, window_json
+    from ..core.storage_events import host_json, window_json
     return {"storage": {**window_json(w),
                         "hosts": {h.name: host_json(w.host(h.name)) for h in report.inventory.hosts}}}
 
@@ -264,7 +264,7 @@ def _table(report: Report) -> str:
     if report.timings:
         blocks.append(["Time until the new group was AO:", *_timing_lines(report)])
     if report.storage is not None:
-        from .storage_events import window_lines
+        from ..core.storage_events import window_lines
         blocks.append(window_lines(report.storage))
     blocks.append([summary(report)])
     return "\n".join(line for b in blocks for line in b) + "\n"

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .errors import InputError
+from ..errors import InputError
 from .gate import REDUNDANCY_WAIVER, stale_views
 from .model import Device, Expectation, Finding, Host, Inventory, Selector, Severity, TpgState
 from .verify import (empty_scope, finish, group_ids, groups_in_state, holders, missing,

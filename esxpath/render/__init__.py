@@ -1,0 +1,1 @@
+"""Every output format: table, the JSON envelope, Nagios, Prometheus, reports."""
