@@ -46,14 +46,19 @@ def _sources() -> list[Path]:
     return [p for p in SIM_DIR.glob("*.go")] + [SIM_DIR / "go.mod", BUILD]
 
 
+TEST_TOOLS = ("fio", "systemd-analyze")
+
+
 def ensure_test_tools() -> None:
-    """fio has no pip package: tests/sim/build installs it (apt-get) in the step that installs
-    Go, so the README's test command needs nothing else. Fails loudly, never skips."""
-    if shutil.which("fio") is None:
+    """fio (no pip package) and systemd-analyze: tests/sim/build installs them (apt-get) in the
+    step that installs Go, so the README's test command needs nothing else. Fails loudly, never
+    skips."""
+    if any(shutil.which(t) is None for t in TEST_TOOLS):
         proc = subprocess.run([str(BUILD)], capture_output=True, text=True)
-        if proc.returncode != 0 or shutil.which("fio") is None:
-            raise SimLabError(f"tests/sim/build did not install fio ({proc.returncode}):\n"
-                              f"{proc.stdout}{proc.stderr}")
+        missing = [t for t in TEST_TOOLS if shutil.which(t) is None]
+        if proc.returncode != 0 or missing:
+            raise SimLabError(f"tests/sim/build did not install {', '.join(missing) or 'them'} "
+                              f"({proc.returncode}):\n{proc.stdout}{proc.stderr}")
 
 
 def ensure_built() -> Path:
