@@ -110,10 +110,25 @@ def test_tests_run_is_the_venvs_pytest_with_the_venv_first_on_path(tmp_path):
     clone = Clone(tmp_path, venv_module=True)
     calls = clone.run("tests/run", "-m", "offline", "-x")
     assert pip_installs(calls) == [f"{clone.root}[test]"]
-    run = [c for c in calls if c.startswith("venv-python -m pytest")]
     venv = clone.root / ".venv"
-    assert run == [f"venv-python -m pytest -m offline -x PATH={venv}/bin:{clone.bin}:{os.environ['PATH']}"
-                   f" VIRTUAL_ENV={venv}"]
+    # one pytest run (its -c program spans lines), the arguments passed on, the venv first on PATH
+    text = "\n".join(calls)
+    assert text.count("venv-python -c import signal, sys, pytest") == 1, text
+    assert (f"sys.exit(pytest.console_main()) -m offline -x "
+            f"PATH={venv}/bin:{clone.bin}:{os.environ['PATH']} VIRTUAL_ENV={venv}") in text, text
+
+
+def test_tests_run_gives_pytest_back_its_sigint_when_started_in_the_background(tmp_path):
+    # `nohup tests/run &` starts it with SIGINT ignored; the tests that interrupt esxpath hung
+    probe = tmp_path / "probe.py"
+    probe.write_text("import signal\n\ndef test_sigint():\n"
+                     "    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler\n")
+    ignoring = "import signal, subprocess, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); " \
+               "sys.exit(subprocess.call(sys.argv[1:]))"
+    proc = subprocess.run([sys.executable, "-c", ignoring, str(ROOT / "tests" / "run"), "-q",
+                           "-p", "no:cacheprovider", str(probe)], capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
