@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from simlab import ensure_test_tools
+
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ROOT / "commands"
 RUNNER = COMMANDS / "bin" / "esxpath-audit-run"
@@ -144,6 +146,7 @@ def test_audit_template_runs_the_same_runner_per_profile():
 
 
 def systemd_analyze() -> str:
+    ensure_test_tools()  # tests/sim/build installs systemd when a stock image has none
     exe = shutil.which("systemd-analyze")
     assert exe, "systemd-analyze is missing (Debian package systemd)"
     return exe
