@@ -393,6 +393,8 @@ def test_failover_usage_errors(tmp_path, bin_dir):
                        (["--to", "storage2", "--bogus"], "unknown argument '--bogus'"),
                        (["--to"], "--to needs a value"),
                        (["--to", "storage2", "--san-cmd"], "--san-cmd needs a value"),
+                       (["--to", "storage2", "--node-tpg", "storage2"], "--node-tpg takes NODE=ID"),
+                       (["--to", "storage2", "--node-tpg", "storage2=two"], "--node-tpg takes NODE=ID"),
                        (["--to", "storage2", "--", "--san-cmd", "cat x"],
                         "'--san-cmd' after -- is not passed through")):
         proc = subprocess.run([str(FAILOVER), *args], env=env, capture_output=True, text=True)
@@ -402,8 +404,8 @@ def test_failover_usage_errors(tmp_path, bin_dir):
 def test_failover_help_documents_exit_codes():
     proc = subprocess.run([str(FAILOVER), "--help"], capture_output=True, text=True)
     assert proc.returncode == 0
-    for text in ("--dry-run", "--clear", "--to-tpg", "2   the gate refused", "5   not AO on every host", "64  usage",
-                 "--san-cmd CMD"):
+    for text in ("--dry-run", "--clear", "--to-tpg", "2   the gate refused", "5   the after-check",
+                 "64  usage", "--san-cmd CMD", "--node-tpg NODE=ID", "NODE is the master already"):
         assert text in proc.stdout
 
 
@@ -522,7 +524,7 @@ def test_gate_refuses_when_a_host_lacks_paths_to_the_new_master(lab, ops):
     before = tpg_states(lab)
     proc = failover(ops, "--to", "storage2", "--tool", "crm", "--clear")
     assert proc.returncode == 2, explain(proc)
-    assert "NOT SAFE to fail over to storage2; nothing was moved" in proc.stderr
+    assert "NOT SAFE to fail over to storage2, TPG 2 (storage2); nothing was moved" in proc.stderr
     assert "esx02 eui.3163393161633461" in proc.stderr
     assert cluster_calls(ops) == []  # neither move nor clear
     assert tpg_states(lab) == before and ao_groups(lab) == {1}
@@ -546,7 +548,8 @@ def test_happy_path_moves_waits_reports_and_clears(lab, ops, tool, move):
     # the vCenter password (here in the caller's environment) never reaches crm or pcs
     assert not Path(ops["FAKE_CLUSTER_LOG"] + ".secrets").exists()
     assert ao_groups(lab) == {2}
-    assert "gate passed for TPG 2:" in proc.stderr  # the group the gate judged, named
+    assert "gate passed for TPG 2 (storage2) (storage2's group by: Pacemaker: storage2 is the other" \
+        " node of ms_scst" in proc.stderr  # the group the gate judged, named
     timings, timeline = proc.stdout.split("Timeline (esxpath watch", 1)
     lines = timings.splitlines()
     for h in CLUSTER_HOSTS:  # a time for every host of the scope
@@ -573,7 +576,79 @@ def test_failover_to_the_current_master_is_refused(lab, ops):
     make_compliant(ops, lab)
     proc = failover(ops, "--to", "storage1", "--tool", "pcs")
     assert proc.returncode == 2, explain(proc)
-    assert "storage1 is the master of ms_scst already: nothing to fail over" in proc.stderr
+    assert ("storage1 is the master of ms_scst already (crm_resource --locate: storage1 Promoted):"
+            " nothing to fail over; nothing was moved") in proc.stderr
+    assert cluster_calls(ops) == [] and ao_groups(lab) == {1}
+
+
+
+def without_pacemaker(ops) -> dict:
+    """The same PATH without crm_resource: Pacemaker's view of the master is not known."""
+    (Path(ops["PATH"].split(os.pathsep)[0]) / "crm_resource").unlink()
+    return ops
+
+
+@pytest.mark.sim
+def test_failover_to_the_master_without_pacemaker_output_is_refused(lab, ops):
+    """Issue 22 item 6: storage2 master already, no crm_resource: the wrapper judged TPG 1,
+    called it "TPG 1 (storage2)", moved and exited 5. Now nothing tells which group is
+    storage2's, so it refuses; with --node-tpg it knows storage2's group is AO now."""
+    make_compliant(ops, lab)
+    lab.post("/failover", {"active": "storage2"})
+    ops = without_pacemaker(ops)
+    proc = failover(ops, "--to", "storage2", "--tool", "crm")
+    assert proc.returncode == 2, explain(proc)
+    assert "cannot tell which target port group is storage2's" in proc.stderr
+    assert "give --to-tpg ID, --node-tpg storage2=ID or --san-cmd; nothing was moved" in proc.stderr
+    assert "TPG 1 (storage2)" not in proc.stderr + proc.stdout
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--node-tpg", "storage2=2")
+    assert proc.returncode == 2, explain(proc)
+    assert ("storage2 is the master already: its TPG 2 is active/optimized on the hosts now;"
+            " nothing to fail over; nothing was moved") in proc.stderr
+    assert cluster_calls(ops) == [] and ao_groups(lab) == {2}
+
+
+@pytest.mark.sim
+def test_failover_names_the_group_from_node_tpg_or_san_dumps(lab, ops, tmp_path):
+    make_compliant(ops, lab)
+    ops = without_pacemaker(ops)
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--dry-run")
+    assert proc.returncode == 2, explain(proc)  # unknown, no --to-tpg: refused, not guessed
+    assert "cannot tell which target port group is storage2's" in proc.stderr
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--dry-run", "--to-tpg", "2")
+    assert proc.returncode == 0, explain(proc)  # the admin named the group
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--dry-run",
+                    "--node-tpg", "storage1=1", "--node-tpg", "storage2=2")
+    assert proc.returncode == 0, explain(proc)
+    assert "gate passed for TPG 2 (storage2) (storage2's group by: --node-tpg)" in proc.stderr
+    san = [a for p in san_dumps(ops, lab, tmp_path) for a in ("--san-cmd", f"cat {p}")]
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--dry-run", *san)
+    assert proc.returncode == 0, explain(proc)
+    assert "gate passed for TPG 2 (storage2) (storage2's group by: storage2's SAN dump)" in proc.stderr
+    assert " --to-tpg 2 " in proc.stderr  # the gate judged the group the dump names
+    # the master's own dump says it is promoted: refused before the gate runs
+    proc = failover(ops, "--to", "storage1", "--tool", "crm", *san)
+    assert proc.returncode == 2, explain(proc)
+    assert ("storage1 is the master of ms_scst already (storage1's SAN dump: Pacemaker role"
+            " promoted)") in proc.stderr
+    assert "gate:" not in proc.stderr
+    assert cluster_calls(ops) == [] and ao_groups(lab) == {1}
+
+
+@pytest.mark.sim
+def test_failover_refuses_when_the_sources_disagree(lab, ops, tmp_path):
+    make_compliant(ops, lab)
+    san = [a for p in san_dumps(ops, lab, tmp_path) for a in ("--san-cmd", f"cat {p}")]
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--node-tpg", "storage2=1", *san)
+    assert proc.returncode == 2, explain(proc)
+    assert ("the sources disagree on which target port group is whose: storage2: TPG 1"
+            " (--node-tpg), TPG 2 (storage2's SAN dump)") in proc.stderr
+    assert "gate:" not in proc.stderr  # refused before the gate, before any move
+    # --to-tpg against Pacemaker: storage1 is the master and TPG 1 is AO, so 1 is not storage2's
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--to-tpg", "1")
+    assert proc.returncode == 2, explain(proc)
+    assert ("TPG 1: storage1 (Pacemaker: storage1 is the master, TPG 1 is AO on the hosts),"
+            " storage2 (--to-tpg)") in proc.stderr
     assert cluster_calls(ops) == [] and ao_groups(lab) == {1}
 
 
@@ -785,8 +860,9 @@ def test_gate_with_san_cmd_refuses_a_peer_that_is_not_ready(lab, ops, tmp_path):
     assert plain.returncode == 0, explain(plain)  # ESXi alone looks fine
     proc = failover(ops, "--to", "storage2", "--tool", "crm", *san)
     assert proc.returncode == 2, explain(proc)
-    assert "--san-cmd cat\\ " in proc.stderr  # the gate line shows the commands it runs
-    assert "NOT SAFE to fail over to storage2; nothing was moved" in proc.stderr
+    assert f"san dump: cat {tmp_path}" in proc.stderr  # each --san-cmd runs once, is named
+    assert "/san-0.json --san " in proc.stderr and "/san-1.json" in proc.stderr  # the gate reads them
+    assert "NOT SAFE to fail over to storage2, TPG 2 (storage2); nothing was moved" in proc.stderr
     assert "target 21:00:00:24:ff:54:09:33 of takeover group local (TPG 2) is disabled" in proc.stderr
     assert cluster_calls(ops) == [] and ao_groups(lab) == {1}
 
@@ -801,7 +877,7 @@ def test_gate_with_san_cmd_passes_a_consistent_san(lab, ops, tmp_path):
     broken = failover(ops, "--to", "storage2", "--tool", "crm", "--dry-run",
                       "--san-cmd", "echo 'ssh: storage2: No route to host' >&2; exit 255")
     assert broken.returncode == 3, explain(broken)
-    assert "the gate could not verify (esxpath exit 3)" in broken.stderr
+    assert "the gate could not verify: --san-cmd exited 255; nothing was moved" in broken.stderr
     assert "ssh: storage2: No route to host" in broken.stderr
 
 
