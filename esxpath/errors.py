@@ -69,6 +69,10 @@ class Interrupted(EsxpathError):
         self.status = ExitStatus.TERMINATED if signum == 15 else ExitStatus.INTERRUPTED
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM taken as Ctrl-C by a command that reports what it saw so far (watch): 143."""
+
+
 class AuthError(EsxpathError):
     status = ExitStatus.AUTH
 
@@ -99,7 +103,8 @@ def exit_status(error: BaseException | None = None, severity: Severity | None = 
     """
     if error is not None:
         if isinstance(error, KeyboardInterrupt):
-            return ExitStatus.INTERRUPTED
+            terminated = isinstance(error, Terminated)
+            return ExitStatus.TERMINATED if terminated else ExitStatus.INTERRUPTED
         if monitoring:
             return ExitStatus.UNKNOWN
         if isinstance(error, EsxpathError):

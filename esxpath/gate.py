@@ -17,6 +17,20 @@ and for every in-scope device:
       stale view, and nobody can say what it will see after the move).
 Any violation is a finding that names host, device, group and the number that fell short.
 Without --to-tpg, T is the one group the hosts see as ANO; none or several: refuse.
+
+THE SAME PROMISE AFTER THE MOVE (check --after-failover, gate_after.py). The failover to T is
+COMPLETE only if, on every connected in-scope host and for every in-scope device:
+  (a') T is AO, and no other group is (by its state or by any live path that reports AO);
+  (b') T's live AO paths number at least --min-paths AND at least the live AO paths the host
+      had for the device before the move, read from --baseline (the `check -o json` document
+      printed before it; a host/device it lacks cannot be verified). Without --baseline the
+      second half is not judged and the summary line says so; --allow-redundancy-loss drops
+      it and is named as above;
+  (c') nothing is unverifiable (host connected and read completely, device on it, NMP, LUN
+      ok), the host sees the groups as the other hosts do, and no All-Paths-Down (or lost
+      connectivity) is open and no permanent device loss was reported on the device (vCenter's
+      storage events; --no-events: not judged, and said so).
+Without --to-tpg, T is the one group other than --from-tpg that is AO.
 """
 from __future__ import annotations
 
@@ -101,7 +115,7 @@ def _views(hosts: list[Host], name: str, groups: set[int]) -> dict[int, dict[str
     return out
 
 
-def _stale_views(hosts: list[Host], name: str, groups: set[int]) -> list[Finding]:
+def stale_views(hosts: list[Host], name: str, groups: set[int]) -> list[Finding]:
     """Hosts that see a group in another state than most hosts do (all of them on a tie)."""
     out = []
     for g, seen in sorted(_views(hosts, name, groups).items()):
@@ -196,70 +210,19 @@ def check(inventory: Inventory, selector: Selector, policy: Policy | None = None
             own = _check_device(host, dev, target, policy, exp)
             findings += own or _notes(host, dev)
         ao = {g for h in readable if (d := h.device(name)) for g in groups_in_state(d, TpgState.AO)}
-        findings += _stale_views(readable, name, ao | ({target} if target is not None else set()))
+        findings += stale_views(readable, name, ao | ({target} if target is not None else set()))
     if san is not None:
         from .san.check import gate_findings
         findings += gate_findings(san, inventory, selector, targets)
     return finish(findings)
 
 
-def after_failover(inventory: Inventory, selector: Selector,
-                   expectation: Expectation) -> tuple[Finding, ...]:
-    """Post-failover wait: done when these are empty. The group that takes over is
-    expectation.to_tpg; or, with expectation.from_tpg (the AO group read before the move), any
-    other group that is AO now. One of them is required: "whatever is AO now" would call a
-    failover that never happened complete."""
-    exp = expectation
-    if exp.to_tpg is None and exp.from_tpg is None:
-        raise ValueError("after_failover needs to_tpg or from_tpg")
-    need = max(1, exp.min_paths)
-    findings: list[Finding] = [unverifiable(h) for h in inventory.hosts if not h.verifiable]
-    readable = [h for h in inventory.hosts if h.verifiable]
-    names = scope_names(inventory, selector)
-    if not inventory.hosts or not names:
-        findings.append(empty_scope(inventory))
-    for name in names:
-        for host in readable:
-            dev = host.device(name)
-            if dev is None or not selector.matches(dev):
-                findings.append(missing(host, name, holders(readable, selector, name)))
-                continue
-            findings += _after_device(host, dev, exp, need)
-    return finish(findings)
-
-
-def _after_device(host: Host, dev: Device, exp: Expectation, need: int) -> list[Finding]:
-    name = dev.canonical_name
-    where = _where(host, name)
-    if not dev.managed:
-        return [Finding(UNKNOWN, "not-nmp", host.name, name,
-                        f"{where}: claimed by {dev.mpp}, not NMP: esxpath cannot read its ALUA state")]
-    out = []
-    if not dev.lun_ok:
-        out.append(Finding(DANGER, "lun-state", host.name, name,
-                           f"{where}: LUN operational state is {','.join(dev.operational_state)}"))
-    if exp.to_tpg is not None:
-        targets = [exp.to_tpg]
-        wanted = f"TPG {exp.to_tpg}"
-    else:
-        targets = [g for g in groups_in_state(dev, TpgState.AO) if g != exp.from_tpg]
-        wanted = f"a group other than TPG {exp.from_tpg}"
-    if exp.from_tpg is not None and dev.tpg_state(exp.from_tpg) == TpgState.AO:
-        out.append(Finding(DANGER, "not-ao-yet", host.name, name,
-                           f"{where}: TPG {exp.from_tpg} is still AO, the old group"))
-    ao_now = [g for g in targets if dev.tpg_state(g) == TpgState.AO]
-    if not ao_now:
-        states = ", ".join(f"TPG {g} {dev.tpg_state(g).value}" for g in group_ids(dev)) or "no group"
-        out.append(Finding(DANGER, "not-ao-yet", host.name, name,
-                           f"{where}: {wanted} is not AO yet ({states})"))
-        return out
-    for g in ao_now:
-        live = sum(1 for p in dev.paths if p.tpg_id == g and p.live_in(TpgState.AO))
-        if live < need:
-            out.append(Finding(DANGER, "target-paths", host.name, name,
-                               f"{where}: TPG {g} has {live} live AO path(s), need {need}"))
-    return out
+def after_failover(inventory: Inventory, selector: Selector, expectation: Expectation,
+                   **kw) -> tuple[Finding, ...]:
+    """The rule after the move (gate_after.after_failover: baseline, storage events)."""
+    from .gate_after import after_failover as judge
+    return judge(inventory, selector, expectation, **kw)
 
 
 __all__ = ["check", "after_failover", "takeover_groups", "ao_paths", "takeover_paths",
-           "disagreeing_paths", "REDUNDANCY_WAIVER"]
+           "disagreeing_paths", "stale_views", "REDUNDANCY_WAIVER"]

@@ -367,6 +367,11 @@ class Report:
     vcenters: tuple[tuple[str, str | None], ...] = ()
     # check --after-failover / audit --since: the hosts' storage events in a window (None: not read)
     storage: StorageWindow | None = None
+    # check: which controller each TPG is ((tpg, node), from --node-tpg or --san dumps)
+    tpg_names: tuple[tuple[int, str], ...] = ()
+    # check --after-failover: parts of the rule not judged ("redundancy": no --baseline;
+    # "storage-events": --no-events), named in the summary line
+    not_judged: tuple[str, ...] = ()
 
     @property
     def severity(self) -> Severity:

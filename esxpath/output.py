@@ -10,6 +10,8 @@ from typing import Any
 from collections.abc import Iterable
 
 from .model import BUCKETS, Device, Finding, Host, Report, Severity
+from .gate import ao_paths
+from .gate_after import ao_tpg
 from .plan import limit_text
 from .verify import group_ids
 
@@ -93,17 +95,9 @@ def summary(report: Report) -> str:
     status = report.status
     scope = _scope_text(report)
     trouble = f"{_findings_text(report)} ({scope})"
-    if report.command == "check" and report.timings:  # check --after-failover
-        if status == Severity.OK:
-            return f"FAILOVER COMPLETE: the new group is AO with live paths ({scope})"
-        return f"FAILOVER NOT COMPLETE: {trouble}"
     if report.command == "check":
-        if status == Severity.OK:
-            to = sorted({t for _, t in report.targets if t is not None})
-            group = f" to TPG {','.join(map(str, to))}" if to else ""
-            waived = f"; rule lowered by {', '.join(report.waivers)}" if report.waivers else ""
-            return f"SAFE to fail over{group}: {scope} verified{waived}"
-        return f"NOT SAFE to fail over: {trouble}"
+        from .gate_text import check_summary
+        return check_summary(report, scope, trouble)
     if report.command == "apply" and report.plan is not None:
         n = len(report.plan.changes)
         skipped = len(report.plan.skipped_hosts)
@@ -140,6 +134,7 @@ def _device_json(d: Device) -> dict[str, Any]:
             "operational_state": list(d.operational_state), "satp": pol.satp,
             "psp": pol.psp, "limit_type": pol.limit_type, "iops": pol.iops, "bytes": pol.bytes,
             "use_ano": pol.use_ano, "counts": d.counts(), "tpgs": _tpg_rows(d),
+            "ao_tpg": ao_tpg(d), "ao_paths": ao_paths(d),
             "paths": [_path_json(p) for p in d.paths]}
 
 
@@ -165,6 +160,8 @@ def to_dict(report: Report) -> dict[str, Any]:
         timings={h: t for h, t in report.timings},
         targets={d: t for d, t in report.targets},
         waivers=list(report.waivers),
+        tpg_names={str(g): n for g, n in report.tpg_names},
+        not_judged=list(report.not_judged),
         **({"vcenters": _vcenters_json(report)} if report.vcenters else {}),
         **_storage_json(report),
     )

@@ -10,12 +10,14 @@ Times are seconds since the first sample; they are only as exact as the polling 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from collections.abc import Iterable, Sequence
 
-from .model import Device, Host, Inventory, Selector, Severity, TpgState
+from .model import Device, Host, Inventory, Selector, Severity
 from .output import envelope
 from .storage_events import StorageWindow, host_json, host_lines, window_json
+from .switched import (SWITCHED, UNMOVED, DeviceSample, device_sample, longest_without_live_ao,
+                       storage_verdict, verdict)
 
 # Event kinds
 TPG_STATE = "tpg-state"
@@ -47,21 +49,56 @@ class HostSummary:
     old_ao: tuple[int, ...] = ()  # AO group(s) in the first readable sample
     new_ao: tuple[int, ...] = ()  # AO group(s) in the last readable sample
     ao_left_after: float | None = None  # first time an old AO group was no longer AO
-    # first time every device had a newly AO group as AO; None: no switch seen or not on all
+    # since when every device has been switched (switched.py); None: not switched at the end
     new_ao_after: float | None = None
     dead_paths: tuple[str, ...] = ()  # "<device> <path>" seen dead in any sample
     no_ao_at_end: tuple[str, ...] = ()  # devices without an AO group in the last sample
     unreadable_samples: int = 0
     readable_samples: int = 0
     error: str | None = None  # the last error while unreadable
+    # per device of the last readable sample: (device, SWITCHED|UNMOVED|FAILED, why)
+    verdicts: tuple[tuple[str, str, str], ...] = ()
+    no_live_ao_seconds: float = 0.0  # longest time a device had no live AO path (samples)
+    open_apd: tuple[str, ...] = ()  # devices with an APD/lost connectivity open (vCenter)
+    vcenter_pause: float | None = None  # vCenter's I/O pause; None: events not read
 
     @property
     def never_read(self) -> bool:
         return self.readable_samples == 0
 
     @property
-    def switched(self) -> bool:
+    def moved(self) -> bool:
+        """The AO group changed (by the groups' states alone: not yet "switched")."""
         return bool(self.new_ao) and self.new_ao != self.old_ao
+
+    @property
+    def switched(self) -> bool:
+        return (bool(self.verdicts) and all(v == SWITCHED for _, v, _ in self.verdicts)
+                and not self.open_apd)
+
+    @property
+    def unmoved(self) -> bool:
+        """No switch seen, and nothing wrong: the first AO group still AO with live paths."""
+        return (bool(self.verdicts) and all(v == UNMOVED for _, v, _ in self.verdicts)
+                and not self.open_apd)
+
+    @property
+    def failed(self) -> bool:
+        """Read, but neither switched nor untouched: a move not done, or no path to use."""
+        return not self.never_read and bool(self.verdicts) and not (self.switched or self.unmoved)
+
+    @property
+    def not_switched(self) -> tuple[str, ...]:
+        """Why the host has not switched, one reason a device; () when it has."""
+        out = [f"{d}: {why}" for d, v, why in self.verdicts if v != SWITCHED]
+        return tuple(out + [f"{d}: APD open (vCenter)" for d in self.open_apd])
+
+    @property
+    def io_pause(self) -> float:
+        """The longer of the samples' longest stretch without a live AO path and vCenter's
+        APD/connectivity time: either alone can miss it (a poll between two samples, a host
+        whose events are late or not read)."""
+        return max(self.no_live_ao_seconds, self.vcenter_pause or 0.0)
 
 
 @dataclass(frozen=True)
@@ -72,27 +109,36 @@ class Timeline:
     events: tuple[Event, ...] = ()
     hosts: tuple[HostSummary, ...] = ()
     devices: int = 0  # in-scope devices seen on any host in any sample
+    until_switched: bool = False  # the watch waited for the switch: a host without it failed
 
     def host_events(self, host: str) -> tuple[Event, ...]:
         return tuple(e for e in self.events if e.host == host)
 
     @property
     def all_switched(self) -> bool:
-        """Every host was read and has a newly AO group on all its devices (watch can stop)."""
-        return bool(self.hosts) and all(h.switched and h.new_ao_after is not None
-                                        for h in self.hosts)
+        """Every host was read and has switched on all its devices (watch can stop)."""
+        return bool(self.hosts) and all(h.switched for h in self.hosts)
 
     @property
     def status(self) -> Severity:
         """UNKNOWN: nothing in scope was seen, or a host was never readable. DANGER: a host
-        switched groups but not on all devices by the end, or ended with no AO group. Dead paths
-        alone are reported, not judged: a planned failover that stops SCST on the old master
-        kills its paths on purpose."""
+        neither switched nor untouched at the end (switched on some devices only, still on an
+        old AO group too, fewer live AO paths, no usable AO path, an open APD); with
+        until_switched also a host without a switch. Dead paths alone are reported, not
+        judged: a planned failover that stops SCST on the old master kills its paths on purpose."""
         if not self.hosts or not self.devices or any(h.never_read for h in self.hosts):
             return Severity.UNKNOWN
-        if any(h.switched and h.new_ao_after is None or h.no_ao_at_end for h in self.hosts):
+        if any(h.failed or self.until_switched and not h.switched for h in self.hosts):
             return Severity.DANGER
         return Severity.OK
+
+
+def with_storage(tl: Timeline, storage: StorageWindow | None) -> Timeline:
+    """The timeline judged with vCenter's storage events of the window too (switched.py)."""
+    if storage is None or storage.error is not None:  # the samples judge alone
+        return tl
+    return replace(tl, hosts=tuple(replace(h, **storage_verdict(storage, h.host, h.verdicts))
+                                   for h in tl.hosts))
 
 
 # ---------------------------------------------------------------- helpers
@@ -100,10 +146,6 @@ class Timeline:
 def _groups(dev: Device) -> list[int]:
     ids = {g.id for g in dev.tpgs} | {p.tpg_id for p in dev.paths if p.tpg_id is not None}
     return sorted(ids)
-
-
-def _ao(dev: Device) -> frozenset[int]:
-    return frozenset(i for i in _groups(dev) if dev.tpg_state(i) == TpgState.AO)
 
 
 def _path_id(p) -> str:
@@ -144,17 +186,18 @@ def _dead(devices: dict[str, Device]) -> set[str]:
 # ---------------------------------------------------------------- the one entry point
 
 def build_timeline(samples: Sequence[tuple[float, Inventory]],
-                   selector: Selector | None = None) -> Timeline:
-    """Events and per-host summaries from (timestamp, Inventory) samples in time order."""
+                   selector: Selector | None = None, until_switched: bool = False) -> Timeline:
+    """Events and per-host summaries from (timestamp, Inventory) samples in time order.
+    until_switched: the watch waited for every host to switch (a host without it is DANGER)."""
     selector = selector or Selector()
     if not samples:
-        return Timeline(started=0.0, duration=0.0, samples=0)
+        return Timeline(started=0.0, duration=0.0, samples=0, until_switched=until_switched)
     t0 = samples[0][0]
     events: list[Event] = []
     order: list[str] = []  # hosts in order of first appearance
     last: dict[str, dict[str, Device]] = {}  # last readable devices per host
     readable_before: dict[str, bool] = {}
-    series: dict[str, list[tuple[float, dict[str, frozenset[int]]]]] = {}  # AO sets per sample
+    series: dict[str, list[tuple[float, dict[str, DeviceSample]]]] = {}  # per readable sample
     dead: dict[str, set[str]] = {}
     seen_devices: set[str] = set()
     unreadable: dict[str, int] = {}
@@ -191,32 +234,51 @@ def build_timeline(samples: Sequence[tuple[float, Inventory]],
             last[name] = devs
             seen_devices |= set(devs)
             dead[name] |= _dead(devs)
-            series[name].append((t, {d: _ao(dev) for d, dev in devs.items()}))
+            series[name].append((t, {d: device_sample(dev) for d, dev in devs.items()}))
 
     hosts = tuple(_summary(h, series[h], dead[h], unreadable[h], errors.get(h)) for h in order)
     return Timeline(started=t0, duration=round(samples[-1][0] - t0, 3), samples=len(samples),
-                    events=tuple(events), hosts=hosts, devices=len(seen_devices))
+                    events=tuple(events), hosts=hosts, devices=len(seen_devices),
+                    until_switched=until_switched)
 
 
-def _summary(host: str, series: list[tuple[float, dict[str, frozenset[int]]]], dead: set[str],
-             unreadable: int, error: str | None) -> HostSummary:
+Series = list[tuple[float, dict[str, DeviceSample]]]
+
+
+def _summary(host: str, series: Series, dead: set[str], unreadable: int,
+             error: str | None) -> HostSummary:
     if not series:
         return HostSummary(host, unreadable_samples=unreadable, error=error)
+    firsts: dict[str, DeviceSample] = {}  # each device's first sample: what "before" was
+    for _, devs in series:
+        for d, s in devs.items():
+            firsts.setdefault(d, s)
     first, final = series[0][1], series[-1][1]
-    old = frozenset().union(*first.values()) if first else frozenset()
-    new = frozenset().union(*final.values()) if final else frozenset()
-    left = next((t for t, ao in series if any(g not in ao.get(d, ()) for d in first
-                                              for g in first[d])), None)
-    arrived = None
-    gained = new - old  # groups that became AO; a half-switched host never "arrives"
-    if gained:
-        arrived = next((t for t, ao in series
-                        if all(ao.get(d, frozenset()) & gained for d in final)), None)
+    old = frozenset().union(*(s.ao for s in first.values()))
+    new = frozenset().union(*(s.ao for s in final.values()))
+    left = next((t for t, devs in series
+                 if any(g not in devs[d].ao if d in devs else True
+                        for d in first for g in first[d].ao)), None)
+    verdicts = tuple((d, *verdict(firsts[d], s)) for d, s in sorted(final.items()))
+    pause = max((longest_without_live_ao([(t, devs[d]) for t, devs in series if d in devs])
+                 for d in firsts), default=0.0)
     return HostSummary(host, old_ao=tuple(sorted(old)), new_ao=tuple(sorted(new)),
-                       no_ao_at_end=tuple(sorted(d for d, ao in final.items() if not ao)),
-                       ao_left_after=left, new_ao_after=arrived, dead_paths=tuple(sorted(dead)),
-                       unreadable_samples=unreadable, readable_samples=len(series),
-                       error=error if unreadable else None)
+                       no_ao_at_end=tuple(sorted(d for d, s in final.items() if not s.ao)),
+                       ao_left_after=left, new_ao_after=_switched_since(series, firsts),
+                       dead_paths=tuple(sorted(dead)), unreadable_samples=unreadable,
+                       readable_samples=len(series), error=error if unreadable else None,
+                       verdicts=verdicts, no_live_ao_seconds=pause)
+
+
+def _switched_since(series: Series, firsts: dict[str, DeviceSample]) -> float | None:
+    """The first sample of the last run in which every device had switched; None when the
+    last sample is not one (a host that switched and lost its paths again has not)."""
+    since = None
+    for t, devs in reversed(series):
+        if not devs or any(verdict(firsts[d], s)[0] != SWITCHED for d, s in devs.items()):
+            break
+        since = t
+    return since
 
 
 # ---------------------------------------------------------------- rendering
@@ -252,6 +314,7 @@ def _event_text(e: Event) -> str:
 
 
 def _table(tl: Timeline, storage: StorageWindow | None = None) -> str:
+    tl = with_storage(tl, storage)
     lines = [f"watched {tl.duration:.1f}s, {tl.samples} samples"]
     if not tl.hosts or not tl.devices:
         lines.append("nothing in scope: no host or no in-scope device was seen (UNKNOWN)")
@@ -259,7 +322,7 @@ def _table(tl: Timeline, storage: StorageWindow | None = None) -> str:
         if h.never_read:
             lines.append(f"{h.host}: never readable ({h.error or 'no data'})")
             continue
-        if h.switched:
+        if h.moved:
             head = (f"{h.host}: AO {_groups_text(h.old_ao)} -> {_groups_text(h.new_ao)};"
                     f" old AO left {_secs(h.ao_left_after)},"
                     f" new AO on all devices {_secs(h.new_ao_after)}")
@@ -269,7 +332,9 @@ def _table(tl: Timeline, storage: StorageWindow | None = None) -> str:
         if h.no_ao_at_end:
             dead += f"; NO AO group at the end on {', '.join(h.no_ao_at_end)}"
         extra = f", unreadable in {h.unreadable_samples} sample(s)" if h.unreadable_samples else ""
-        lines.append(f"{head}; {dead}{extra}")
+        lines.append(f"{head}; {dead}{extra}; I/O pause {h.io_pause:.1f}s")
+        if not h.switched and (h.failed or tl.until_switched):
+            lines.append(f"  NOT switched: {'; '.join(h.not_switched)}")
         for e in tl.host_events(h.host):
             lines.append(f"  {_secs(e.t):>8}  {_event_text(e)}")
         if storage is not None and storage.error is None:
@@ -286,7 +351,8 @@ def timeline_dict(tl: Timeline, inventory: Inventory | None = None,
     """The esxpath/timeline/1 JSON document (docs/json.md): the timeline per host. findings,
     plan and results are always empty: kept from when it shared the report's schema. With the
     storage events read: "storage" (the window) and per host storage_events,
-    storage_intervals, io_pause_seconds."""
+    storage_intervals; io_pause_seconds is the longer of the samples' and vCenter's pause."""
+    tl = with_storage(tl, storage)
     last = {h.name: h for h in (inventory.hosts if inventory else ())}
     hosts = []
     for s in tl.hosts:
@@ -304,12 +370,17 @@ def timeline_dict(tl: Timeline, inventory: Inventory | None = None,
             "dead_paths": list(s.dead_paths),
             "no_ao_at_end": list(s.no_ao_at_end),
             "unreadable_samples": s.unreadable_samples,
+            "switched": s.switched,
+            "not_switched": list(s.not_switched),
+            "no_live_ao_seconds": s.no_live_ao_seconds,
+            "vcenter_pause_seconds": s.vcenter_pause,
             "events": [{"t": e.t, "kind": e.kind, "device": e.device, "tpg_id": e.tpg_id,
                         "path": e.path, "before": e.before, "after": e.after}
                        for e in tl.host_events(s.host)],
         })
         if storage is not None:
             hosts[-1].update(host_json(storage.host(s.host)))
+        hosts[-1]["io_pause_seconds"] = s.io_pause
     extra = {} if storage is None else {"storage": window_json(storage)}
     return envelope("timeline", "watch", tl.status, dry_run=False,
                     started=tl.started, duration=tl.duration, samples=tl.samples,

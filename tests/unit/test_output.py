@@ -44,10 +44,10 @@ def apply_report(results: bool = True, dry_run: bool = False) -> Report:
 # ---------------------------------------------------------------- json
 
 TOP = {"schema", "command", "status", "dry_run", "hosts", "findings", "plan", "results", "timings",
-       "targets", "waivers"}
+       "targets", "waivers", "tpg_names", "not_judged"}
 HOST = {"name", "datacenter", "cluster", "connection_state", "maintenance", "error", "devices"}
 DEVICE = {"name", "vendor", "model", "mpp", "operational_state", "satp", "psp", "limit_type",
-          "iops", "bytes", "use_ano", "counts", "tpgs", "paths"}
+          "iops", "bytes", "use_ano", "counts", "tpgs", "paths", "ao_tpg", "ao_paths"}
 COUNTS = {"ao", "ano", "standby", "unavailable", "dead"}
 TPG = {"id", "state", "live", "dead", "other"}
 PATH = {"name", "runtime_name", "adapter", "state", "working", "tpg_id", "tpg_state"}

@@ -197,3 +197,117 @@ def test_render_never_read_and_no_switch():
     table = render_timeline(build_timeline(samples))
     assert "esx05: never readable (connection state notResponding)" in table
     assert "esx01: AO TPG 1, no switch seen; no dead path" in table
+
+
+# ---------------------------------------------------------------- what watch calls switched
+
+def all_dead(name, ao_group=2):
+    lun = {LUN1: 1, LUN2: 2}[name]
+    return dev(name, ao_group, dead=tuple(f"{hba}:C0:{t}:L{lun}" for hba in ("vmhba2", "vmhba3")
+                                          for t in ("T0", "T1")))
+
+
+def slow(ao_group=2):
+    """After the move, every path dead (a slow host): TPG 2 AO by the groups' states only."""
+    return (all_dead(LUN1, ao_group), all_dead(LUN2, ao_group))
+
+
+def one_host(*steps):
+    return [(float(t), inv(host("esx02", *devices))) for t, devices in steps]
+
+
+def test_all_paths_dead_is_not_switched_whatever_the_groups_say():
+    tl = build_timeline(one_host((0, both(1)), (1, slow()), (2, slow())))
+    (h,) = tl.hosts
+    assert h.moved and not h.switched and h.failed and h.new_ao_after is None
+    assert h.not_switched == (f"{LUN2}: all paths dead", f"{LUN1}: all paths dead")  # by name
+    assert (tl.all_switched, tl.status) == (False, Severity.DANGER)
+    assert h.no_live_ao_seconds == h.io_pause == 1.0  # from the first sample without, to the end
+
+
+def test_switched_once_the_paths_are_back_and_the_pause_is_the_gap():
+    tl = build_timeline(one_host((0, both(1)), (1, slow()), (3.5, slow()), (21, both(2))))
+    (h,) = tl.hosts
+    assert h.switched and tl.all_switched and tl.status == Severity.OK
+    assert (h.ao_left_after, h.new_ao_after, h.no_live_ao_seconds) == (1.0, 21.0, 20.0)
+
+
+def test_switched_then_paths_lost_again_is_not_switched():
+    tl = build_timeline(one_host((0, both(1)), (1, both(2)), (2, slow())))
+    (h,) = tl.hosts
+    assert not h.switched and h.new_ao_after is None and tl.status == Severity.DANGER
+
+
+@pytest.mark.parametrize("devices,why", [
+    # TPG 2 AO by its state, its paths dead; TPG 1 ANO still carries I/O
+    ((dev(LUN1, 2, dead=("vmhba2:C0:T1:L1", "vmhba3:C0:T1:L1")), dev(LUN2, 2)),
+     f"{LUN1}: TPG 2 AO without a live path"),
+    # the host still sees the old group AO beside the new one (a stale view)
+    ((dev(LUN1, states={1: AO, 2: AO}), dev(LUN2, 2)),
+     f"{LUN1}: TPG 2 AO, but TPG 1 still AO too"),
+    # one of the two new AO paths dead: fewer than the host had before
+    ((dev(LUN1, 2, dead=("vmhba3:C0:T1:L1",)), dev(LUN2, 2)),
+     f"{LUN1}: TPG 2 AO with 1 live AO path(s), 2 before"),
+    ((dev(LUN1, states={1: ANO, 2: ANO}), dev(LUN2, 2)), f"{LUN1}: no AO group"),
+    ((dev(LUN1, 1), dev(LUN2, 2)), f"{LUN1}: no switch: TPG 1 still AO"),
+])
+def test_a_move_not_done_on_one_device_is_not_switched(devices, why):
+    tl = build_timeline(one_host((0, both(1)), (1, devices)))
+    (h,) = tl.hosts
+    assert h.not_switched == (why,) and h.failed and not h.switched
+    assert tl.status == Severity.DANGER
+
+
+def test_until_switched_makes_a_host_without_a_switch_danger():
+    steps = one_host((0, both(1)), (1, both(1)))
+    assert build_timeline(steps).status == Severity.OK  # watching without a move: nothing wrong
+    tl = build_timeline(steps, until_switched=True)
+    (h,) = tl.hosts
+    assert h.unmoved and not h.failed and tl.status == Severity.DANGER
+    assert f"  NOT switched: {LUN2}: no switch: TPG 1 still AO;" in render_timeline(tl)
+
+
+def window(*events, end_s=30):
+    from datetime import datetime, timedelta, timezone
+
+    from esxpath.storage_events import StorageEvent, build_window
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    evs = [StorageEvent("esx02", t0 + timedelta(seconds=s), typ, device=d) for s, typ, d in events]
+    return build_window(evs, t0, t0 + timedelta(seconds=end_s), hosts=["esx02"])
+
+
+APD_START, APD_EXIT = "esx.problem.storage.apd.start", "esx.clear.storage.apd.exit"
+
+
+def test_an_open_apd_is_not_switched_and_vcenters_longer_pause_wins():
+    from esxpath.timeline import with_storage
+    tl = build_timeline(one_host((0, both(1)), (1, slow()), (1.4, both(2))))
+    assert tl.all_switched and tl.hosts[0].io_pause == 0.4  # by the samples alone
+    still = with_storage(tl, window((1, APD_START, LUN1), (1, APD_START, LUN2),
+                                    (21, APD_EXIT, LUN2)))
+    (h,) = still.hosts
+    assert h.open_apd == (LUN1,) and not h.switched and h.failed
+    assert h.not_switched == (f"{LUN1}: APD open (vCenter)",) and still.status == Severity.DANGER
+    assert h.io_pause == h.vcenter_pause == 29.0  # APD from +1 s to the window's end
+    over = with_storage(tl, window((1, APD_START, LUN1), (21, APD_EXIT, LUN1)))
+    (h,) = over.hosts
+    assert h.switched and over.all_switched and (h.no_live_ao_seconds, h.io_pause) == (0.4, 20.0)
+    doc = timeline_dict(tl, storage=window((1, APD_START, LUN1), (21, APD_EXIT, LUN1)))
+    got = doc["hosts"][0]
+    assert (got["switched"], got["io_pause_seconds"], got["no_live_ao_seconds"],
+            got["vcenter_pause_seconds"]) == (True, 20.0, 0.4, 20.0)
+
+
+def test_unread_events_leave_the_samples_to_judge():
+    from esxpath.storage_events import StorageWindow
+    from esxpath.timeline import with_storage
+    tl = build_timeline(one_host((0, both(1)), (1, both(2))))
+    judged = with_storage(tl, StorageWindow(None, None, error="vCenter's clock: SystemError"))
+    assert judged.all_switched and judged.hosts[0].vcenter_pause is None
+
+
+def test_table_says_why_a_host_is_not_switched_and_its_pause():
+    table = render_timeline(build_timeline(one_host((0, both(1)), (1, slow()), (3, slow()))))
+    assert "esx02: AO TPG 1 -> TPG 2; old AO left +1.0s, new AO on all devices -;" in table
+    assert "; I/O pause 2.0s\n" in table
+    assert f"  NOT switched: {LUN2}: all paths dead; {LUN1}: all paths dead\n" in table

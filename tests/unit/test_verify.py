@@ -225,11 +225,13 @@ def test_check_unavailable_target_group_not_safe():
 
 AFTER_CASES = [
     pytest.param(compliant(), Expectation(to_tpg=2),
-                 {(DANGER, "not-ao-yet", h, d) for h in HOSTS for d in SCST}, id="not-yet"),
+                 {(DANGER, c, h, d) for c in ("not-ao-yet", "still-ao") for h in HOSTS
+                  for d in SCST}, id="not-yet"),
     pytest.param(failed_over(), Expectation(to_tpg=2), set(), id="done"),
     pytest.param(failed_over(), Expectation(from_tpg=1), set(), id="done-from-1"),
     pytest.param(compliant(), Expectation(from_tpg=1),
-                 {(DANGER, "not-ao-yet", h, d) for h in HOSTS for d in SCST}, id="nothing-moved"),
+                 {(DANGER, c, h, d) for c in ("not-ao-yet", "still-ao") for h in HOSTS
+                  for d in SCST}, id="nothing-moved"),
     pytest.param(set_paths(failed_over(), "esx02", EUI1, "dead", tpg=2), Expectation(to_tpg=2),
                  {(DANGER, "target-paths", "esx02", EUI1)}, id="new-ao-dead"),
     pytest.param(edit_host(failed_over(), "esx02", connection_state="notResponding"),
