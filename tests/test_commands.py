@@ -467,10 +467,13 @@ elif args[:1] == ["--move"]:
 else:
     node = None
 if node and os.environ.get("FAKE_MOVE") != "noop":
-    req = urllib.request.Request(os.environ["FAKE_CONTROL"] + "/failover", method="POST",
-                                 data=json.dumps({{"active": node}}).encode(),
-                                 headers={{"Content-Type": "application/json"}})
-    urllib.request.urlopen(req, timeout=30).read()
+    # the move, then what FAKE_AFTER_MOVE lists ([[endpoint, body], ...]): damage only it shows
+    for where, body in [["/failover", {{"active": node}}]] + json.loads(
+            os.environ.get("FAKE_AFTER_MOVE", "[]")):
+        req = urllib.request.Request(os.environ["FAKE_CONTROL"] + where, method="POST",
+                                     data=json.dumps(body).encode(),
+                                     headers={{"Content-Type": "application/json"}})
+        urllib.request.urlopen(req, timeout=30).read()
 """)
     env = dict(sim_env)
     env.update(PATH=f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
@@ -548,7 +551,7 @@ def test_happy_path_moves_waits_reports_and_clears(lab, ops, tool, move):
     # the vCenter password (here in the caller's environment) never reaches crm or pcs
     assert not Path(ops["FAKE_CLUSTER_LOG"] + ".secrets").exists()
     assert ao_groups(lab) == {2}
-    assert "gate passed for TPG 2 (storage2) (storage2's group by: Pacemaker: storage2 is the other" \
+    assert "gate passed for TPG 2 (storage2) (storage2's group by Pacemaker: storage2 is the other" \
         " node of ms_scst" in proc.stderr  # the group the gate judged, named
     timings, timeline = proc.stdout.split("Timeline (esxpath watch", 1)
     lines = timings.splitlines()
@@ -620,11 +623,11 @@ def test_failover_names_the_group_from_node_tpg_or_san_dumps(lab, ops, tmp_path)
     proc = failover(ops, "--to", "storage2", "--tool", "crm", "--dry-run",
                     "--node-tpg", "storage1=1", "--node-tpg", "storage2=2")
     assert proc.returncode == 0, explain(proc)
-    assert "gate passed for TPG 2 (storage2) (storage2's group by: --node-tpg)" in proc.stderr
+    assert "gate passed for TPG 2 (storage2) (storage2's group by --node-tpg)" in proc.stderr
     san = [a for p in san_dumps(ops, lab, tmp_path) for a in ("--san-cmd", f"cat {p}")]
     proc = failover(ops, "--to", "storage2", "--tool", "crm", "--dry-run", *san)
     assert proc.returncode == 0, explain(proc)
-    assert "gate passed for TPG 2 (storage2) (storage2's group by: storage2's SAN dump)" in proc.stderr
+    assert "gate passed for TPG 2 (storage2) (storage2's group by storage2's SAN dump)" in proc.stderr
     assert " --to-tpg 2 " in proc.stderr  # the gate judged the group the dump names
     # the master's own dump says it is promoted: refused before the gate runs
     proc = failover(ops, "--to", "storage1", "--tool", "crm", *san)
@@ -667,7 +670,7 @@ def test_dry_run_prints_the_commands_and_changes_nothing(lab, ops, tmp_path):
                         " --cluster storage-cluster &")
     i_move = err.index("  crm resource move ms_scst storage2")
     assert i_watch < i_move
-    i_wait = err.index("check --after-failover --to-tpg 2")
+    i_wait = err.index("check --after-failover --to-tpg 2 --baseline /")
     i_clear = err.index("  crm resource clear ms_scst")
     assert i_move < i_wait < i_clear
     assert cluster_calls(ops) == []
@@ -711,9 +714,41 @@ def test_move_without_effect_times_out_and_keeps_the_constraint(lab, ops):
     assert proc.returncode == 5, explain(proc)
     assert cluster_calls(ops) == [["crm", "resource", "move", "ms_scst", "storage2"]]  # no clear
     for h in CLUSTER_HOSTS:
-        assert f"  {h}: NOT AO within 2s" in proc.stdout
+        assert f"  {h}: NOT complete within 2s" in proc.stdout
     assert "TPG 2 is not AO yet (TPG 1 AO, TPG 2 ANO)" in proc.stdout
     assert "the move constraint is left in place" in proc.stderr
+
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("damage,says", [
+    # item 2: one of esx03's two new AO paths of LUN 1 dies in the move
+    ([["/path", {"host": "esx03", "path": "vmhba2:C0:T1:L1", "state": "dead"}]],
+     "esx03 eui.3163393161633461"),
+    # item 1: esx03 keeps seeing storage1 AO through the move (invisible before it)
+    ([["/host-alua", {"host": "esx03", "node": "storage1", "state": "AO"}]], "esx03"),
+])
+def test_failover_that_costs_a_host_is_not_complete(lab, ops, damage, says):
+    """The wrapper passes the gate's JSON as --baseline to the after-check: a move that leaves
+    esx03 with fewer AO paths than before, or with the old group still AO, is not complete
+    (exit 5, the constraint kept, the baseline kept for a later check). It exited 0 before."""
+    make_compliant(ops, lab)
+    ops = dict(ops, FAKE_AFTER_MOVE=json.dumps(damage))
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--timeout", "2", "--interval",
+                    "0.5", "--clear", "--no-timeline")
+    assert proc.returncode == 5, explain(proc)
+    assert cluster_calls(ops) == [["crm", "resource", "move", "ms_scst", "storage2"]]  # no clear
+    assert "--baseline " in proc.stderr
+    assert "the failover to TPG 2 (storage2) is not complete (esxpath exit 2)" in proc.stderr
+    lines = proc.stdout.splitlines()
+    at = next(i for i, x in enumerate(lines) if x.startswith("  esx03:"))
+    assert says in lines[at + 1], explain(proc)  # the reason, under the host
+    kept = proc.stderr.split("is kept in ", 1)[1].split(";", 1)[0]
+    try:
+        doc = json.loads(Path(kept).read_text())
+        assert doc["command"] == "check" and Path(kept).stat().st_mode & 0o077 == 0
+    finally:
+        Path(kept).unlink()
 
 
 @pytest.mark.sim
@@ -863,7 +898,7 @@ def test_gate_with_san_cmd_refuses_a_peer_that_is_not_ready(lab, ops, tmp_path):
     assert f"san dump: cat {tmp_path}" in proc.stderr  # each --san-cmd runs once, is named
     assert "/san-0.json --san " in proc.stderr and "/san-1.json" in proc.stderr  # the gate reads them
     assert "NOT SAFE to fail over to storage2, TPG 2 (storage2); nothing was moved" in proc.stderr
-    assert "target 21:00:00:24:ff:54:09:33 of takeover group local (TPG 2) is disabled" in proc.stderr
+    assert "target 21:00:00:24:ff:54:09:33 of takeover group local (TPG 2" in proc.stderr
     assert cluster_calls(ops) == [] and ao_groups(lab) == {1}
 
 
