@@ -20,8 +20,8 @@ import failover_oracle as oracle
 pytestmark = pytest.mark.sim
 
 SEED = int(os.environ.get("ORACLE_SEED", "20261129"))
-ESTATES = int(os.environ.get("ORACLE_ESTATES", "200"))
-WATCH_EVERY = int(os.environ.get("ORACLE_WATCH_EVERY", "20"))
+ESTATES = int(os.environ.get("ORACLE_ESTATES", "150"))
+WATCH_EVERY = int(os.environ.get("ORACLE_WATCH_EVERY", "15"))
 
 
 @pytest.fixture
