@@ -97,6 +97,21 @@ def _is_ao(dev: Device, tpg: int) -> bool:
     return dev.tpg_state(tpg) == TpgState.AO or live_ao(dev, tpg) > 0
 
 
+def after_targets(inventory: Inventory, selector: Selector,
+                  exp: Expectation) -> dict[str, int | None]:
+    """Per in-scope device, the group judged as the new AO group: --to-tpg, or the one group
+    other than --from-tpg that the readable hosts see as AO (None: none or several)."""
+    out: dict[str, int | None] = {}
+    for name in scope_names(inventory, selector):
+        if exp.to_tpg is not None:
+            out[name] = exp.to_tpg
+            continue
+        ao = {g for h in inventory.hosts if h.verifiable and (d := h.device(name))
+              for g in group_ids(d) if _is_ao(d, g)} - {exp.from_tpg}
+        out[name] = ao.pop() if len(ao) == 1 else None
+    return out
+
+
 def after_failover(inventory: Inventory, selector: Selector, expectation: Expectation,
                    baseline: Baseline | None = None,
                    storage: StorageWindow | None = None) -> tuple[Finding, ...]:
@@ -135,7 +150,7 @@ def after_failover(inventory: Inventory, selector: Selector, expectation: Expect
 def _after_device(host: Host, dev: Device, exp: Expectation,
                   baseline: Baseline | None) -> list[Finding]:
     name = dev.canonical_name
-    where = f"{host.name} {name}"
+    where = f"{host.name}{' (maintenance mode)' * host.maintenance} {name}"
 
     def finding(severity: Severity, code: str, text: str) -> Finding:
         return Finding(severity, code, host.name, name, f"{where}: {text}")
@@ -220,5 +235,5 @@ def storage_findings(w: StorageWindow, readable: Iterable[Host],
     return out
 
 
-__all__ = ["after_failover", "parse_baseline", "Baseline", "Before", "BaselineError", "ao_tpg",
-           "live_ao", "storage_findings"]
+__all__ = ["after_failover", "after_targets", "parse_baseline", "Baseline", "Before",
+           "BaselineError", "ao_tpg", "live_ao", "storage_findings"]

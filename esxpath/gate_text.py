@@ -21,13 +21,14 @@ def _caveats(report: Report) -> str:
 def check_summary(report: Report, scope: str, trouble: str) -> str:
     ok = report.status == Severity.OK
     names = dict(report.tpg_names)
+    to = sorted({t for _, t in report.targets if t is not None})
     if report.timings:  # check --after-failover
         if ok:
-            return (f"FAILOVER COMPLETE: the new group is AO with live paths, no other group is"
+            group = ", ".join(label(t, names) for t in to) or "the new group"
+            return (f"FAILOVER COMPLETE: {group} is the only AO group, with live paths"
                     f" ({scope}){_caveats(report)}")
         return f"FAILOVER NOT COMPLETE: {trouble}{_caveats(report)}"
     if ok:
-        to = sorted({t for _, t in report.targets if t is not None})
         group = f" to {', '.join(label(t, names) for t in to)}" if to else ""
         return f"SAFE to fail over{group}: {scope} verified{_caveats(report)}"
     return f"NOT SAFE to fail over: {trouble}"

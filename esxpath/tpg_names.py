@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from .san.check import SanNode
 
 _SPEC = re.compile(r"^\s*([^=\s]+)\s*=\s*(\d+)\s*$")
-_TPG = re.compile(r"\bTPG (\d+)\b(?! \()")
+# not when already named: "TPG 2 (storage2)", "group local (TPG 2)"
+_TPG = re.compile(r"(?<!\()\bTPG (\d+)\b(?! \()")
 
 
 def parse_node_tpg(specs: Iterable[str]) -> dict[int, str]:

@@ -135,6 +135,10 @@ def test_node_tpg_names_the_controller_in_the_output(lab, env, tmp_path):
     assert doc["tpg_names"] == {"1": "storage1", "2": "storage2"}
     assert any("TPG 1 (storage1) is still AO beside TPG 2 (storage2)" in f["message"]
                for f in doc["findings"]), out_err(proc)
+    lab.post("/host-alua", {"host": "esx03", "node": "storage1", "state": ""})
+    proc = run(env, *TO2, "--node-tpg", "storage2=2")
+    assert proc.returncode == 0, out_err(proc)
+    assert "FAILOVER COMPLETE: TPG 2 (storage2) is the only AO group" in proc.stdout, out_err(proc)
     for bad in ("storage2", "storage2=2=3", "x=1"):
         proc = run(env, "check", "--node-tpg", bad, "--node-tpg", "storage2=1")
         assert proc.returncode == 64, (bad, out_err(proc))

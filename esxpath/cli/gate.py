@@ -177,7 +177,7 @@ def _after(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: 
     """One vCenter, after the move: read and judge until complete or --wait is up. The storage
     events are read when the paths alone would say complete, and once more at the end."""
     from ..gate import REDUNDANCY_WAIVER
-    from ..gate_after import after_failover as judge
+    from ..gate_after import after_failover as judge, after_targets
     from ..tpg_names import named
     start = deadline = time.monotonic()
     deadline += wait
@@ -204,6 +204,7 @@ def _after(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: 
     return Report(command="check", inventory=inv, selector=where.selector,
                   findings=named(findings, names),
                   timings=tuple((h.name, done_at.get(h.name)) for h in inv.hosts),
+                  targets=tuple(sorted(after_targets(inv, where.selector, exp).items())),
                   waivers=(REDUNDANCY_WAIVER,) if exp.allow_redundancy_loss else (),
                   storage=storage, tpg_names=tuple(sorted(names.items())), not_judged=not_judged)
 

@@ -76,6 +76,14 @@ def test_a_new_ao_path_dead_is_lost_redundancy_against_the_baseline():
         {(DANGER, "target-paths", "esx03", EUI1)}
 
 
+def test_a_host_in_maintenance_mode_is_judged_and_marked():
+    base = baseline_of(compliant())
+    inv = set_paths(edit_host(failed_over(), "esx02", maintenance=True), "esx02", EUI2, "dead",
+                    tpg=2, adapter="vmhba3")
+    [f] = after_failover(inv, SEL, TO2, baseline=base)
+    assert f.code == "redundancy" and f.message.startswith(f"esx02 (maintenance mode) {EUI2}:")
+
+
 def test_a_host_the_baseline_lacks_cannot_be_verified():
     base = baseline_of(edit_host(compliant(), "esx04", error="esxcli failed"))
     found = after_failover(failed_over(), SEL, TO2, baseline=base)
@@ -183,6 +191,7 @@ def test_node_tpg_specs_and_relabel():
     assert relabel("TPG 2 has 1 live AO path(s); TPG 1 is still AO", names) == \
         "TPG 2 (storage2) has 1 live AO path(s); TPG 1 (storage1) is still AO"
     assert relabel("TPG 2 (storage2) is AO; TPG 7 too", names) == "TPG 2 (storage2) is AO; TPG 7 too"
+    assert relabel("takeover group local (TPG 2)", names) == "takeover group local (TPG 2)"
     for bad in (["storage1"], ["storage1=x"], ["storage1=1", "storage1=2"], ["a=1", "b=1"]):
         with pytest.raises(ValueError, match="--node-tpg"):
             parse_node_tpg(bad)
