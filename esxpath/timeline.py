@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 
 from .model import Device, Host, Inventory, Selector, Severity
 from .output import envelope
-from .storage_events import StorageWindow, host_json, host_lines, window_json
+from .storage_events import StorageWindow, host_json, window_json
 from .switched import (SWITCHED, UNMOVED, DeviceSample, device_sample, longest_without_live_ao,
                        storage_verdict, verdict)
+from .tpg_names import relabel
 
 # Event kinds
 TPG_STATE = "tpg-state"
@@ -67,8 +68,7 @@ class HostSummary:
         return self.readable_samples == 0
 
     @property
-    def moved(self) -> bool:
-        """The AO group changed (by the groups' states alone: not yet "switched")."""
+    def moved(self) -> bool:  # the AO group changed, by the groups' states alone
         return bool(self.new_ao) and self.new_ao != self.old_ao
 
     @property
@@ -90,8 +90,12 @@ class HostSummary:
     @property
     def not_switched(self) -> tuple[str, ...]:
         """Why the host has not switched, one reason a device; () when it has."""
-        out = [f"{d}: {why}" for d, v, why in self.verdicts if v != SWITCHED]
-        return tuple(out + [f"{d}: APD open (vCenter)" for d in self.open_apd])
+        out = []
+        for d, v, why in self.verdicts:
+            said = [why] if v != SWITCHED else []
+            said += ["APD open (vCenter)"] if d in self.open_apd else []
+            out += [f"{d}: {', '.join(said)}"] if said else []
+        return tuple(out)
 
     @property
     def io_pause(self) -> float:
@@ -120,15 +124,20 @@ class Timeline:
         return bool(self.hosts) and all(h.switched for h in self.hosts)
 
     @property
+    def expects_switch(self) -> bool:
+        """A host without a switch is not done: the watch waited for one, or another moved."""
+        return self.until_switched or any(h.moved for h in self.hosts)
+
+    @property
     def status(self) -> Severity:
         """UNKNOWN: nothing in scope was seen, or a host was never readable. DANGER: a host
         neither switched nor untouched at the end (switched on some devices only, still on an
-        old AO group too, fewer live AO paths, no usable AO path, an open APD); with
-        until_switched also a host without a switch. Dead paths alone are reported, not
-        judged: a planned failover that stops SCST on the old master kills its paths on purpose."""
+        old AO group too, fewer live AO paths, no usable AO path, an open APD), or not switched
+        when a switch was expected. Dead paths alone are reported, not judged: a planned
+        failover that stops SCST on the old master kills its paths on purpose."""
         if not self.hosts or not self.devices or any(h.never_read for h in self.hosts):
             return Severity.UNKNOWN
-        if any(h.failed or self.until_switched and not h.switched for h in self.hosts):
+        if any(h.failed or self.expects_switch and not h.switched for h in self.hosts):
             return Severity.DANGER
         return Severity.OK
 
@@ -283,76 +292,16 @@ def _switched_since(series: Series, firsts: dict[str, DeviceSample]) -> float | 
 
 # ---------------------------------------------------------------- rendering
 
-def _groups_text(ids: Iterable[int]) -> str:
-    ids = list(ids)
-    return ",".join(f"TPG {i}" for i in ids) if ids else "none"
-
-
-def _secs(v: float | None) -> str:
-    return "-" if v is None else f"+{v:.1f}s"
-
-
-def _event_text(e: Event) -> str:
-    if e.kind == TPG_STATE:
-        return f"{e.device}: TPG {e.tpg_id} {e.before} -> {e.after}"
-    if e.kind in (PATH_DEAD, PATH_ALIVE):
-        word = "dead" if e.kind == PATH_DEAD else "alive"
-        return f"{e.device}: path {e.path} (TPG {e.tpg_id}) {word} ({e.before} -> {e.after})"
-    if e.kind == PATH_GONE:
-        return f"{e.device}: path {e.path} gone"
-    if e.kind == PATH_NEW:
-        return f"{e.device}: path {e.path} new ({e.after})"
-    if e.kind == DEVICE_GONE:
-        return f"{e.device}: device gone"
-    if e.kind == DEVICE_NEW:
-        return f"{e.device}: device new"
-    if e.kind == HOST_UNREADABLE:
-        return f"host unreadable: {e.after}"
-    if e.kind == HOST_READABLE:
-        return "host readable again"
-    return f"{e.kind} {e.device or ''}".strip()
-
-
-def _table(tl: Timeline, storage: StorageWindow | None = None) -> str:
-    tl = with_storage(tl, storage)
-    lines = [f"watched {tl.duration:.1f}s, {tl.samples} samples"]
-    if not tl.hosts or not tl.devices:
-        lines.append("nothing in scope: no host or no in-scope device was seen (UNKNOWN)")
-    for h in tl.hosts:
-        if h.never_read:
-            lines.append(f"{h.host}: never readable ({h.error or 'no data'})")
-            continue
-        if h.moved:
-            head = (f"{h.host}: AO {_groups_text(h.old_ao)} -> {_groups_text(h.new_ao)};"
-                    f" old AO left {_secs(h.ao_left_after)},"
-                    f" new AO on all devices {_secs(h.new_ao_after)}")
-        else:
-            head = f"{h.host}: AO {_groups_text(h.old_ao)}, no switch seen"
-        dead = f"{len(h.dead_paths)} dead path(s) seen" if h.dead_paths else "no dead path"
-        if h.no_ao_at_end:
-            dead += f"; NO AO group at the end on {', '.join(h.no_ao_at_end)}"
-        extra = f", unreadable in {h.unreadable_samples} sample(s)" if h.unreadable_samples else ""
-        lines.append(f"{head}; {dead}{extra}; I/O pause {h.io_pause:.1f}s")
-        if not h.switched and (h.failed or tl.until_switched):
-            lines.append(f"  NOT switched: {'; '.join(h.not_switched)}")
-        for e in tl.host_events(h.host):
-            lines.append(f"  {_secs(e.t):>8}  {_event_text(e)}")
-        if storage is not None and storage.error is None:
-            hs = storage.host(h.host)
-            if hs is not None:
-                lines += host_lines(hs)
-    if storage is not None and storage.error:
-        lines.append(f"vCenter storage events could not be read: {storage.error}")
-    return "\n".join(lines) + "\n"
-
-
 def timeline_dict(tl: Timeline, inventory: Inventory | None = None,
-                  storage: StorageWindow | None = None) -> dict:
+                  storage: StorageWindow | None = None, names: Mapping[int, str] | None = None,
+                  ) -> dict:
     """The esxpath/timeline/1 JSON document (docs/json.md): the timeline per host. findings,
     plan and results are always empty: kept from when it shared the report's schema. With the
     storage events read: "storage" (the window) and per host storage_events,
-    storage_intervals; io_pause_seconds is the longer of the samples' and vCenter's pause."""
+    storage_intervals; io_pause_seconds is the longer of the samples' and vCenter's pause.
+    names: {tpg: controller} (--node-tpg), as tpg_names and in the not_switched reasons."""
     tl = with_storage(tl, storage)
+    names = names or {}
     last = {h.name: h for h in (inventory.hosts if inventory else ())}
     hosts = []
     for s in tl.hosts:
@@ -371,7 +320,7 @@ def timeline_dict(tl: Timeline, inventory: Inventory | None = None,
             "no_ao_at_end": list(s.no_ao_at_end),
             "unreadable_samples": s.unreadable_samples,
             "switched": s.switched,
-            "not_switched": list(s.not_switched),
+            "not_switched": [relabel(why, names) for why in s.not_switched],
             "no_live_ao_seconds": s.no_live_ao_seconds,
             "vcenter_pause_seconds": s.vcenter_pause,
             "events": [{"t": e.t, "kind": e.kind, "device": e.device, "tpg_id": e.tpg_id,
@@ -385,11 +334,14 @@ def timeline_dict(tl: Timeline, inventory: Inventory | None = None,
     return envelope("timeline", "watch", tl.status, dry_run=False,
                     started=tl.started, duration=tl.duration, samples=tl.samples,
                     hosts=hosts, findings=[], plan=None, results=[],
+                    tpg_names={str(g): n for g, n in sorted(names.items())},
                     timings={s.host: s.new_ao_after for s in tl.hosts}, **extra)
 
 
 def render_timeline(tl: Timeline, fmt: str = "table", inventory: Inventory | None = None,
-                    storage: StorageWindow | None = None) -> str:
+                    storage: StorageWindow | None = None,
+                    names: Mapping[int, str] | None = None) -> str:
     if fmt == "json":
-        return json.dumps(timeline_dict(tl, inventory, storage), indent=2) + "\n"
-    return _table(tl, storage)
+        return json.dumps(timeline_dict(tl, inventory, storage, names), indent=2) + "\n"
+    from .timeline_text import table
+    return relabel(table(with_storage(tl, storage), storage), names or {})

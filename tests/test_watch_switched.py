@@ -73,7 +73,7 @@ def test_a_host_in_apd_is_not_switched_and_watch_exits_2_when_it_ends_there(lab,
     h = esx02(doc)
     assert h["new_ao"] == [2] and h["switched"] is False and h["new_ao_after"] is None, h
     assert sorted(h["not_switched"]) == sorted(
-        [f"{d}: all paths dead" for d in SCST] + [f"{d}: APD open (vCenter)" for d in SCST])
+        f"{d}: all paths dead, APD open (vCenter)" for d in SCST)
     apd = apd_intervals(h)
     assert sorted(i["subject"] for i in apd) == sorted(SCST) and all(i["open"] for i in apd)
     # the pause is at least the outage vCenter saw (still going at the end) and the samples'
@@ -130,3 +130,33 @@ def test_a_signal_ends_watch_with_the_timeline_so_far(lab, env, signum, code):
     for h in doc["hosts"]:  # the whole switch is in it: every host moved to TPG 2
         assert h["new_ao"] == [2] and h["switched"] is True, h
         assert {e["kind"] for e in h["events"]} == {"tpg-state"}, h["events"]
+
+
+def test_a_host_still_seeing_the_old_group_ao_is_not_switched(lab, env):
+    lab.post("/host-alua", {"host": "esx03", "node": "storage1", "state": "AO"})
+    proc = watch(env, *IN_CLUSTER, "--duration", "8")
+    lab.post("/failover", {"active": "storage2"})  # esx03 then sees TPG 1 AO and TPG 2 AO
+    wait_samples(lab, proc, hosts=4, n=2)
+    assert proc.poll() is None, explain(proc)
+    doc = finish(proc)
+    assert proc.returncode == 2 and doc["status"] == "DANGER", explain(proc)
+    hosts = {h["name"]: h for h in doc["hosts"]}
+    esx03 = hosts.pop("esx03")
+    assert esx03["switched"] is False and esx03["new_ao"] == [1, 2], esx03
+    assert sorted(esx03["not_switched"]) == sorted(
+        f"{d}: TPG 2 AO, but TPG 1 still AO too" for d in SCST)
+    assert all(h["switched"] and h["not_switched"] == [] for h in hosts.values()), hosts
+
+
+def test_node_tpg_names_the_controllers_in_the_timeline(lab, env):
+    proc = start(env, "watch", *IN_CLUSTER, "--interval", "0.2", "--until-switched",
+                 "--node-tpg", "storage1=1", "--node-tpg", "storage2=2")
+    assert proc.stderr.readline().startswith("esxpath: watching"), explain(proc)
+    lab.post("/failover", {"active": "storage2"})
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out + err
+    for h in ("esx01", "esx02", "esx03", "esx04"):
+        assert f"{h}: AO TPG 1 (storage1) -> TPG 2 (storage2); old AO left +" in out, out
+    bad = start(env, "watch", "--node-tpg", "storage2")
+    out, err = bad.communicate(timeout=60)
+    assert bad.returncode == 64 and "want NODE=ID" in err, out + err

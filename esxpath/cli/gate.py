@@ -221,10 +221,13 @@ def _after(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: 
                    "paths on every device and no APD open; exit 2 if a host has not by the end.")
 @click.option("--no-events", is_flag=True,
               help="Do not read vCenter's storage events for the watched window.")
+@click.option("--node-tpg", "node_tpg", multiple=True, metavar="NODE=ID",
+              help="Name a controller's target port group (repeatable), e.g. storage2=2: the "
+                   "timeline says \"TPG 2 (storage2)\".")
 @output_options()
 @click.pass_obj
 def watch(rt: Runtime, conn: Connection, where: Where, interval: float, duration: float,
-          until_switched: bool, no_events: bool, fmt: str):
+          until_switched: bool, no_events: bool, node_tpg: tuple[str, ...], fmt: str):
     """Poll path and TPG states during a failover; print a timeline per host (read-only).
 
     Per host: which group was AO before and after, when AO left the old group, since when it
@@ -232,12 +235,13 @@ def watch(rt: Runtime, conn: Connection, where: Where, interval: float, duration
     events vCenter recorded for the host in the watched window (APD, connectivity, redundancy,
     VMFS heartbeat) as intervals. Start it before the failover. A host has switched when, on
     every device, a new group is AO with live AO paths (no fewer than before), no old group is
-    still AO, and vCenter has no APD open. Exit 0; 2 when a host ended neither switched nor
-    untouched (with --until-switched: not switched); 3 when a host could never be read;
-    130/143 after Ctrl-C/SIGTERM (the timeline so far is printed).
+    still AO, and vCenter has no APD open. Exit 0; 2 when a host ended not switched (one
+    untouched is fine unless --until-switched or another host moved); 3 when a host could
+    never be read; 130/143 after Ctrl-C/SIGTERM (the timeline so far is printed).
     """
     from ..errors import Interrupted
     from ..timeline import build_timeline, render_timeline, with_storage
+    names = _node_tpg(node_tpg)  # a usage error before vCenter is read
     samples: list = []
     stopped: KeyboardInterrupt | None = None
     with _sigterm_as_interrupt():
@@ -254,7 +258,7 @@ def watch(rt: Runtime, conn: Connection, where: Where, interval: float, duration
         tl = build_timeline(samples, where.selector, until_switched)
         if storage is None and window_start is not None:
             storage = rt.storage_events(conn, samples[-1][1], window_start)
-    emit(render_timeline(tl, fmt, samples[-1][1], storage=storage))
+    emit(render_timeline(tl, fmt, samples[-1][1], storage=storage, names=names))
     if stopped is not None:
         from ..errors import Terminated
         raise Interrupted("interrupted: the timeline above ends there",

@@ -311,3 +311,28 @@ def test_table_says_why_a_host_is_not_switched_and_its_pause():
     assert "esx02: AO TPG 1 -> TPG 2; old AO left +1.0s, new AO on all devices -;" in table
     assert "; I/O pause 2.0s\n" in table
     assert f"  NOT switched: {LUN2}: all paths dead; {LUN1}: all paths dead\n" in table
+
+
+def test_a_host_left_on_the_old_group_while_another_moved_is_not_done():
+    samples = [(0.0, inv(host("esx01", *both(1)), host("esx03", *both(1)))),
+               (1.0, inv(host("esx01", *both(2)), host("esx03", *both(1))))]
+    tl = build_timeline(samples)
+    esx01, esx03 = tl.hosts
+    assert esx01.switched and esx03.unmoved and not esx03.failed
+    assert tl.expects_switch and tl.status == Severity.DANGER
+    assert f"  NOT switched: {LUN2}: no switch: TPG 1 still AO;" in render_timeline(tl)
+
+
+def test_names_from_node_tpg_label_the_groups_in_table_and_json():
+    tl = build_timeline(one_host((0, both(1)), (1, slow())))
+    names = {1: "storage1", 2: "storage2"}
+    table = render_timeline(tl, names=names)
+    assert "esx02: AO TPG 1 (storage1) -> TPG 2 (storage2); old AO left +1.0s" in table
+    assert "(TPG 1 (storage1)) dead" in table
+    doc = json.loads(render_timeline(tl, "json", names=names))
+    assert doc["tpg_names"] == {"1": "storage1", "2": "storage2"}
+    tl = build_timeline(one_host((0, both(1)), (1, (dev(LUN1, states={1: AO, 2: AO}),
+                                                    dev(LUN2, 2)))))
+    doc = timeline_dict(tl, names=names)
+    assert doc["hosts"][0]["not_switched"] == [
+        f"{LUN1}: TPG 2 (storage2) AO, but TPG 1 (storage1) still AO too"]
