@@ -563,7 +563,7 @@ def test_happy_path_moves_waits_reports_and_clears(lab, ops, tool, move):
     assert [x for x in lines if x.strip()][-1].startswith("total: ")
     # the watch started before the move saw every host switch from TPG 1 to TPG 2
     for h in CLUSTER_HOSTS:
-        assert f"  {h}: AO TPG 1 -> TPG 2; old AO left +" in timeline
+        assert f"  {h}: AO TPG 1 (storage1) -> TPG 2 (storage2); old AO left +" in timeline
     assert lab.get("/stats").get("writes") in ([], None)  # a failover writes nothing to vSphere
 
 
@@ -667,7 +667,7 @@ def test_dry_run_prints_the_commands_and_changes_nothing(lab, ops, tmp_path):
     err = proc.stderr
     assert "dry run: would run, in this order:" in err
     i_watch = err.index("  esxpath watch --interval 1 --duration 120 --until-switched"
-                        " --cluster storage-cluster &")
+                        " --node-tpg storage1=1 --node-tpg storage2=2 --cluster storage-cluster &")
     i_move = err.index("  crm resource move ms_scst storage2")
     assert i_watch < i_move
     i_wait = err.index("check --after-failover --to-tpg 2 --baseline /")
@@ -715,7 +715,7 @@ def test_move_without_effect_times_out_and_keeps_the_constraint(lab, ops):
     assert cluster_calls(ops) == [["crm", "resource", "move", "ms_scst", "storage2"]]  # no clear
     for h in CLUSTER_HOSTS:
         assert f"  {h}: NOT complete within 2s" in proc.stdout
-    assert "TPG 2 is not AO yet (TPG 1 AO, TPG 2 ANO)" in proc.stdout
+    assert "TPG 2 (storage2) is not AO yet" in proc.stdout
     assert "the move constraint is left in place" in proc.stderr
 
 
