@@ -46,8 +46,9 @@ def _sources() -> list[Path]:
     return [p for p in SIM_DIR.glob("*.go")] + [SIM_DIR / "go.mod", BUILD]
 
 
-# Test tools with no pip package: fio (Debian's fio) and promtool (Debian's prometheus).
-TEST_TOOLS = ("fio", "promtool")
+# Test tools with no pip package: fio (Debian's fio), promtool (Debian's prometheus) and
+# systemd-analyze (Debian's systemd, absent from a stock minimal image).
+TEST_TOOLS = ("fio", "promtool", "systemd-analyze")
 
 
 def ensure_test_tools() -> None:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from simlab import ensure_test_tools
+
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ROOT / "commands"
 RUNNER = COMMANDS / "bin" / "esxpath-audit-run"
@@ -144,6 +146,7 @@ def test_audit_template_runs_the_same_runner_per_profile():
 
 
 def systemd_analyze() -> str:
+    ensure_test_tools()  # tests/sim/build installs systemd when a stock image has none
     exe = shutil.which("systemd-analyze")
     assert exe, "systemd-analyze is missing (Debian package systemd)"
     return exe
@@ -416,6 +419,8 @@ def test_failover_usage_errors(tmp_path, bin_dir):
                        (["--to", "storage2", "--bogus"], "unknown argument '--bogus'"),
                        (["--to"], "--to needs a value"),
                        (["--to", "storage2", "--san-cmd"], "--san-cmd needs a value"),
+                       (["--to", "storage2", "--node-tpg", "storage2"], "--node-tpg takes NODE=ID"),
+                       (["--to", "storage2", "--node-tpg", "storage2=two"], "--node-tpg takes NODE=ID"),
                        (["--to", "storage2", "--", "--san-cmd", "cat x"],
                         "'--san-cmd' after -- is not passed through")):
         proc = subprocess.run([str(FAILOVER), *args], env=env, capture_output=True, text=True)
@@ -425,8 +430,8 @@ def test_failover_usage_errors(tmp_path, bin_dir):
 def test_failover_help_documents_exit_codes():
     proc = subprocess.run([str(FAILOVER), "--help"], capture_output=True, text=True)
     assert proc.returncode == 0
-    for text in ("--dry-run", "--clear", "--to-tpg", "2   the gate refused", "5   not AO on every host", "64  usage",
-                 "--san-cmd CMD"):
+    for text in ("--dry-run", "--clear", "--to-tpg", "2   the gate refused", "5   the after-check",
+                 "64  usage", "--san-cmd CMD", "--node-tpg NODE=ID", "NODE is the master already"):
         assert text in proc.stdout
 
 
@@ -588,10 +593,13 @@ elif args[:1] == ["--move"]:
 else:
     node = None
 if node and os.environ.get("FAKE_MOVE") != "noop":
-    req = urllib.request.Request(os.environ["FAKE_CONTROL"] + "/failover", method="POST",
-                                 data=json.dumps({{"active": node}}).encode(),
-                                 headers={{"Content-Type": "application/json"}})
-    urllib.request.urlopen(req, timeout=30).read()
+    # the move, then what FAKE_AFTER_MOVE lists ([[endpoint, body], ...]): damage only it shows
+    for where, body in [["/failover", {{"active": node}}]] + json.loads(
+            os.environ.get("FAKE_AFTER_MOVE", "[]")):
+        req = urllib.request.Request(os.environ["FAKE_CONTROL"] + where, method="POST",
+                                     data=json.dumps(body).encode(),
+                                     headers={{"Content-Type": "application/json"}})
+        urllib.request.urlopen(req, timeout=30).read()
 """)
     env = dict(sim_env)
     env.update(PATH=f"{bin_dir}:{os.environ.get('PATH', '/usr/bin:/bin')}",
@@ -645,7 +653,7 @@ def test_gate_refuses_when_a_host_lacks_paths_to_the_new_master(lab, ops):
     before = tpg_states(lab)
     proc = failover(ops, "--to", "storage2", "--tool", "crm", "--clear")
     assert proc.returncode == 2, explain(proc)
-    assert "NOT SAFE to fail over to storage2; nothing was moved" in proc.stderr
+    assert "NOT SAFE to fail over to storage2, TPG 2 (storage2); nothing was moved" in proc.stderr
     assert "esx02 eui.3163393161633461" in proc.stderr
     assert cluster_calls(ops) == []  # neither move nor clear
     assert tpg_states(lab) == before and ao_groups(lab) == {1}
@@ -669,7 +677,8 @@ def test_happy_path_moves_waits_reports_and_clears(lab, ops, tool, move):
     # the vCenter password (here in the caller's environment) never reaches crm or pcs
     assert not Path(ops["FAKE_CLUSTER_LOG"] + ".secrets").exists()
     assert ao_groups(lab) == {2}
-    assert "gate passed for TPG 2:" in proc.stderr  # the group the gate judged, named
+    assert "gate passed for TPG 2 (storage2) (storage2's group by Pacemaker: storage2 is the other" \
+        " node of ms_scst" in proc.stderr  # the group the gate judged, named
     timings, timeline = proc.stdout.split("Timeline (esxpath watch", 1)
     lines = timings.splitlines()
     for h in CLUSTER_HOSTS:  # a time for every host of the scope
@@ -680,7 +689,7 @@ def test_happy_path_moves_waits_reports_and_clears(lab, ops, tool, move):
     assert [x for x in lines if x.strip()][-1].startswith("total: ")
     # the watch started before the move saw every host switch from TPG 1 to TPG 2
     for h in CLUSTER_HOSTS:
-        assert f"  {h}: AO TPG 1 -> TPG 2; old AO left +" in timeline
+        assert f"  {h}: AO TPG 1 (storage1) -> TPG 2 (storage2); old AO left +" in timeline
     assert lab.get("/stats").get("writes") in ([], None)  # a failover writes nothing to vSphere
 
 
@@ -696,7 +705,79 @@ def test_failover_to_the_current_master_is_refused(lab, ops):
     make_compliant(ops, lab)
     proc = failover(ops, "--to", "storage1", "--tool", "pcs")
     assert proc.returncode == 2, explain(proc)
-    assert "storage1 is the master of ms_scst already: nothing to fail over" in proc.stderr
+    assert ("storage1 is the master of ms_scst already (crm_resource --locate: storage1 Promoted):"
+            " nothing to fail over; nothing was moved") in proc.stderr
+    assert cluster_calls(ops) == [] and ao_groups(lab) == {1}
+
+
+
+def without_pacemaker(ops) -> dict:
+    """The same PATH without crm_resource: Pacemaker's view of the master is not known."""
+    (Path(ops["PATH"].split(os.pathsep)[0]) / "crm_resource").unlink()
+    return ops
+
+
+@pytest.mark.sim
+def test_failover_to_the_master_without_pacemaker_output_is_refused(lab, ops):
+    """Issue 22 item 6: storage2 master already, no crm_resource: the wrapper judged TPG 1,
+    called it "TPG 1 (storage2)", moved and exited 5. Now nothing tells which group is
+    storage2's, so it refuses; with --node-tpg it knows storage2's group is AO now."""
+    make_compliant(ops, lab)
+    lab.post("/failover", {"active": "storage2"})
+    ops = without_pacemaker(ops)
+    proc = failover(ops, "--to", "storage2", "--tool", "crm")
+    assert proc.returncode == 2, explain(proc)
+    assert "cannot tell which target port group is storage2's" in proc.stderr
+    assert "give --to-tpg ID, --node-tpg storage2=ID or --san-cmd; nothing was moved" in proc.stderr
+    assert "TPG 1 (storage2)" not in proc.stderr + proc.stdout
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--node-tpg", "storage2=2")
+    assert proc.returncode == 2, explain(proc)
+    assert ("storage2 is the master already: its TPG 2 is active/optimized on the hosts now;"
+            " nothing to fail over; nothing was moved") in proc.stderr
+    assert cluster_calls(ops) == [] and ao_groups(lab) == {2}
+
+
+@pytest.mark.sim
+def test_failover_names_the_group_from_node_tpg_or_san_dumps(lab, ops, tmp_path):
+    make_compliant(ops, lab)
+    ops = without_pacemaker(ops)
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--dry-run")
+    assert proc.returncode == 2, explain(proc)  # unknown, no --to-tpg: refused, not guessed
+    assert "cannot tell which target port group is storage2's" in proc.stderr
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--dry-run", "--to-tpg", "2")
+    assert proc.returncode == 0, explain(proc)  # the admin named the group
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--dry-run",
+                    "--node-tpg", "storage1=1", "--node-tpg", "storage2=2")
+    assert proc.returncode == 0, explain(proc)
+    assert "gate passed for TPG 2 (storage2) (storage2's group by --node-tpg)" in proc.stderr
+    san = [a for p in san_dumps(ops, lab, tmp_path) for a in ("--san-cmd", f"cat {p}")]
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--dry-run", *san)
+    assert proc.returncode == 0, explain(proc)
+    assert "gate passed for TPG 2 (storage2) (storage2's group by storage2's SAN dump)" in proc.stderr
+    assert " --to-tpg 2 " in proc.stderr  # the gate judged the group the dump names
+    # the master's own dump says it is promoted: refused before the gate runs
+    proc = failover(ops, "--to", "storage1", "--tool", "crm", *san)
+    assert proc.returncode == 2, explain(proc)
+    assert ("storage1 is the master of ms_scst already (storage1's SAN dump: Pacemaker role"
+            " promoted)") in proc.stderr
+    assert "gate:" not in proc.stderr
+    assert cluster_calls(ops) == [] and ao_groups(lab) == {1}
+
+
+@pytest.mark.sim
+def test_failover_refuses_when_the_sources_disagree(lab, ops, tmp_path):
+    make_compliant(ops, lab)
+    san = [a for p in san_dumps(ops, lab, tmp_path) for a in ("--san-cmd", f"cat {p}")]
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--node-tpg", "storage2=1", *san)
+    assert proc.returncode == 2, explain(proc)
+    assert ("the sources disagree on which target port group is whose: storage2: TPG 1"
+            " (--node-tpg), TPG 2 (storage2's SAN dump)") in proc.stderr
+    assert "gate:" not in proc.stderr  # refused before the gate, before any move
+    # --to-tpg against Pacemaker: storage1 is the master and TPG 1 is AO, so 1 is not storage2's
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--to-tpg", "1")
+    assert proc.returncode == 2, explain(proc)
+    assert ("TPG 1: storage1 (Pacemaker: storage1 is the master, TPG 1 is AO on the hosts),"
+            " storage2 (--to-tpg)") in proc.stderr
     assert cluster_calls(ops) == [] and ao_groups(lab) == {1}
 
 
@@ -712,10 +793,10 @@ def test_dry_run_prints_the_commands_and_changes_nothing(lab, ops, tmp_path):
     err = proc.stderr
     assert "dry run: would run, in this order:" in err
     i_watch = err.index("  esxpath watch --interval 1 --duration 120 --until-switched"
-                        " --cluster storage-cluster &")
+                        " --node-tpg storage1=1 --node-tpg storage2=2 --cluster storage-cluster &")
     i_move = err.index("  crm resource move ms_scst storage2")
     assert i_watch < i_move
-    i_wait = err.index("check --after-failover --to-tpg 2")
+    i_wait = err.index("check --after-failover --to-tpg 2 --baseline /")
     i_clear = err.index("  crm resource clear ms_scst")
     assert i_move < i_wait < i_clear
     assert cluster_calls(ops) == []
@@ -759,9 +840,41 @@ def test_move_without_effect_times_out_and_keeps_the_constraint(lab, ops):
     assert proc.returncode == 5, explain(proc)
     assert cluster_calls(ops) == [["crm", "resource", "move", "ms_scst", "storage2"]]  # no clear
     for h in CLUSTER_HOSTS:
-        assert f"  {h}: NOT AO within 2s" in proc.stdout
-    assert "TPG 2 is not AO yet (TPG 1 AO, TPG 2 ANO)" in proc.stdout
+        assert f"  {h}: NOT complete within 2s" in proc.stdout
+    assert "TPG 2 (storage2) is not AO yet" in proc.stdout
     assert "the move constraint is left in place" in proc.stderr
+
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("damage,says", [
+    # item 2: one of esx03's two new AO paths of LUN 1 dies in the move
+    ([["/path", {"host": "esx03", "path": "vmhba2:C0:T1:L1", "state": "dead"}]],
+     "esx03 eui.3163393161633461"),
+    # item 1: esx03 keeps seeing storage1 AO through the move (invisible before it)
+    ([["/host-alua", {"host": "esx03", "node": "storage1", "state": "AO"}]], "esx03"),
+])
+def test_failover_that_costs_a_host_is_not_complete(lab, ops, damage, says):
+    """The wrapper passes the gate's JSON as --baseline to the after-check: a move that leaves
+    esx03 with fewer AO paths than before, or with the old group still AO, is not complete
+    (exit 5, the constraint kept, the baseline kept for a later check). It exited 0 before."""
+    make_compliant(ops, lab)
+    ops = dict(ops, FAKE_AFTER_MOVE=json.dumps(damage))
+    proc = failover(ops, "--to", "storage2", "--tool", "crm", "--timeout", "2", "--interval",
+                    "0.5", "--clear", "--no-timeline")
+    assert proc.returncode == 5, explain(proc)
+    assert cluster_calls(ops) == [["crm", "resource", "move", "ms_scst", "storage2"]]  # no clear
+    assert "--baseline " in proc.stderr
+    assert "the failover to TPG 2 (storage2) is not complete (esxpath exit 2)" in proc.stderr
+    lines = proc.stdout.splitlines()
+    at = next(i for i, x in enumerate(lines) if x.startswith("  esx03:"))
+    assert says in lines[at + 1], explain(proc)  # the reason, under the host
+    kept = proc.stderr.split("is kept in ", 1)[1].split(";", 1)[0]
+    try:
+        doc = json.loads(Path(kept).read_text())
+        assert doc["command"] == "check" and Path(kept).stat().st_mode & 0o077 == 0
+    finally:
+        Path(kept).unlink()
 
 
 @pytest.mark.sim
@@ -908,9 +1021,10 @@ def test_gate_with_san_cmd_refuses_a_peer_that_is_not_ready(lab, ops, tmp_path):
     assert plain.returncode == 0, explain(plain)  # ESXi alone looks fine
     proc = failover(ops, "--to", "storage2", "--tool", "crm", *san)
     assert proc.returncode == 2, explain(proc)
-    assert "--san-cmd cat\\ " in proc.stderr  # the gate line shows the commands it runs
-    assert "NOT SAFE to fail over to storage2; nothing was moved" in proc.stderr
-    assert "target 21:00:00:24:ff:54:09:33 of takeover group local (TPG 2) is disabled" in proc.stderr
+    assert f"san dump: cat {tmp_path}" in proc.stderr  # each --san-cmd runs once, is named
+    assert "/san-0.json --san " in proc.stderr and "/san-1.json" in proc.stderr  # the gate reads them
+    assert "NOT SAFE to fail over to storage2, TPG 2 (storage2); nothing was moved" in proc.stderr
+    assert "target 21:00:00:24:ff:54:09:33 of takeover group local (TPG 2" in proc.stderr
     assert cluster_calls(ops) == [] and ao_groups(lab) == {1}
 
 
@@ -924,7 +1038,7 @@ def test_gate_with_san_cmd_passes_a_consistent_san(lab, ops, tmp_path):
     broken = failover(ops, "--to", "storage2", "--tool", "crm", "--dry-run",
                       "--san-cmd", "echo 'ssh: storage2: No route to host' >&2; exit 255")
     assert broken.returncode == 3, explain(broken)
-    assert "the gate could not verify (esxpath exit 3)" in broken.stderr
+    assert "the gate could not verify: --san-cmd exited 255; nothing was moved" in broken.stderr
     assert "ssh: storage2: No route to host" in broken.stderr
 
 
