@@ -1,5 +1,6 @@
-"""esxpath/san/check.py: every SAN finding, table-driven on hand-written dumps of the seed lab's
-two storage nodes against its inventory (tests/unit/factory.py); a consistent SAN gives none."""
+"""esxpath/san/audit.py and core/gate_san.py: every SAN finding, table-driven on hand-written
+dumps of the seed lab's two storage nodes against its inventory (tests/unit/factory.py); a
+consistent SAN gives none."""
 from __future__ import annotations
 
 import copy
@@ -11,7 +12,9 @@ import pytest
 from esxpath.errors import ConfigError
 from esxpath.core.gate import check as gate_check
 from esxpath.core.model import Expectation, Inventory, Selector, Severity, TpgState
-from esxpath.san.check import SCHEMA, SanDumpError, SanDumps, findings, gate_findings, san_view
+from esxpath.core.gate_san import gate_findings
+from esxpath.san.audit import SanDumps, findings
+from esxpath.san.view import SCHEMA, SanDumpError, san_view
 
 from factory import EUI1, EUI2, compliant, edit_device, set_paths
 
