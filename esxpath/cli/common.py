@@ -20,7 +20,7 @@ import click
 from ..app.credentials import CA_VARS, DEFAULT_TIMEOUT, URL_VARS, Target, complete, split_userinfo
 from ..errors import EsxpathError, Interrupted, Terminated, UsageError, exit_status
 from ..core.model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS, Expectation, Policy, Scope, Selector
-from ..san.check import DEFAULT_MAX_AGE
+from ..san.view import DEFAULT_MAX_AGE
 from .files import OutputFile  # noqa: F401  (the commands take it from here)
 from .signals import stop_on_signal  # noqa: F401 (the command modules' way to it)
 
@@ -293,12 +293,12 @@ class SanInputs:
         return read_files(self.files)
 
     def read(self, file_docs: list | None = None):
-        """The dumps as san.check.SanDumps, stamped with this machine's clock: the --san files
+        """The dumps as san.audit.SanDumps, stamped with this machine's clock: the --san files
         (file_docs: read_files' answer, kept across the tries of check --wait) and the
         --san-cmd commands, run again on every call."""
         from datetime import datetime, timezone
 
-        from ..san.check import SanDumps
+        from ..san.audit import SanDumps
         from ..san.sources import read_dumps
         nodes = read_dumps(self.files, self.cmds, self.timeout, file_docs)
         return SanDumps(nodes, datetime.now(timezone.utc), self.max_age)

@@ -145,13 +145,14 @@ def _check(rt: Runtime, conn: Connection, where: Where, exp: Expectation, wait: 
            interval: float, san: SanInputs, given: dict[int, str]) -> Report:
     """One vCenter, before the move: read and judge until safe or --wait is up."""
     from ..core.gate import REDUNDANCY_WAIVER, check as judge, takeover_groups
-    from ..core.tpg_names import from_san, merge, named
+    from ..core.tpg_names import merge, named
+    from ..san.view import tpg_nodes
     deadline = time.monotonic() + wait
     file_docs = san.read_files() if san.given else None  # files and stdin: read once
     while True:
         dumps = san.read(file_docs) if san.given else None  # --san-cmd again on every try
         inv = rt.read(conn, where)
-        names, clash = merge(given, from_san(dumps.nodes) if dumps else {})
+        names, clash = merge(given, tpg_nodes(dumps.nodes) if dumps else {})
         findings = tuple(judge(inv, where.selector, Policy(), exp, san=dumps)) + tuple(clash)
         if _settled(findings, deadline, interval):
             break

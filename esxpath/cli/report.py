@@ -93,7 +93,7 @@ def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, polic
         inv = rt.read(conn, where)
         findings = run_audit(inv, where.selector, policy, exp)
         if dumps is not None:
-            from ..san.check import findings as san_findings
+            from ..san.audit import findings as san_findings
             from ..core.verify import finish
             findings = finish([*findings, *san_findings(dumps.nodes, inv, where.selector,
                                                         dumps.now, dumps.max_age)])

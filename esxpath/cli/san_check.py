@@ -40,7 +40,7 @@ def check(rt: Runtime, conn: Connection, where: Where, san: SanInputs, fmt: str)
     command (README).
     """
     from ..render.output import render
-    from ..san.check import findings as san_findings
+    from ..san.audit import findings as san_findings
     from ..core.verify import empty_scope, finish, scope_names
     if not san.given:
         raise UsageError("san check needs the nodes' dumps: --san FILE or --san-cmd CMD"

@@ -15,6 +15,7 @@ and for every in-scope device:
       it, is claimed by NMP with VMW_PSP_RR, its LUN is operational ("ok"), and the host sees
       T and the AO group in the same ALUA state as the other hosts (a host that disagrees has a
       stale view, and nobody can say what it will see after the move).
+With --san, the SAN half of the rule, (d) to (f), is in gate_san.py.
 Any violation is a finding that names host, device, group and the number that fell short.
 Without --to-tpg, T is the one group the hosts see as ANO; none or several: refuse.
 
@@ -35,14 +36,11 @@ Without --to-tpg, T is the one group other than --from-tpg that is AO.
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING
 
+from .gate_san import SanEvidence, gate_findings
 from .model import Device, Expectation, Finding, Host, Inventory, Policy, Selector, Severity, TpgState
 from .verify import (empty_scope, finish, group_ids, groups_in_state, holders, missing,
                      scope_names, unverifiable)
-
-if TYPE_CHECKING:  # san.check is imported only when a SAN view is given
-    from ..san.check import SanDumps
 
 DANGER, UNKNOWN, NOTE = Severity.DANGER, Severity.UNKNOWN, Severity.OK
 
@@ -188,11 +186,11 @@ def _notes(host: Host, dev: Device) -> list[Finding]:
 
 def check(inventory: Inventory, selector: Selector, policy: Policy | None = None,
           expectation: Expectation | None = None,
-          san: SanDumps | None = None) -> tuple[Finding, ...]:
+          san: SanEvidence | None = None) -> tuple[Finding, ...]:
     """Pre-failover gate: safe only when no finding is worse than a note (Severity.OK).
-    san: the storage nodes' dumps and the clock they were read by (san.check.SanDumps); their
+    san: the storage nodes' dumps and the clock they were read by (san.audit.SanDumps); their
     disagreements with the hosts, stale dumps, and nodes behind the hosts' paths that are not
-    dumped or not ready to take over refuse too (san/check.py)."""
+    dumped or not ready to take over refuse too (the SAN half of the rule: gate_san.py)."""
     policy, exp = policy or Policy(), expectation or Expectation()
     findings: list[Finding] = [unverifiable(h) for h in inventory.hosts if not h.verifiable]
     readable = [h for h in inventory.hosts if h.verifiable]
@@ -212,7 +210,6 @@ def check(inventory: Inventory, selector: Selector, policy: Policy | None = None
         ao = {g for h in readable if (d := h.device(name)) for g in groups_in_state(d, TpgState.AO)}
         findings += stale_views(readable, name, ao | ({target} if target is not None else set()))
     if san is not None:
-        from ..san.check import gate_findings
         findings += gate_findings(san, inventory, selector, targets)
     return finish(findings)
 

@@ -1,7 +1,7 @@
 """Which controller a target port group is: "TPG 2 (storage2)" wherever that is known. Pure.
 
 Sources: `--node-tpg NODE=ID` (the admin's word) and the --san dumps (the node that owns the
-group's targets, san/check.py SanNode.owns). When they disagree, nobody knows which controller
+group's targets: san/view.py tpg_nodes). When they disagree, nobody knows which controller
 takes over: the gate refuses (node-names, UNKNOWN).
 """
 from __future__ import annotations
@@ -9,12 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from .model import Finding, Severity
-
-if TYPE_CHECKING:
-    from ..san.view import SanNode
 
 _SPEC = re.compile(r"^\s*([^=\s]+)\s*=\s*(\d+)\s*$")
 # not when already named: "TPG 2 (storage2)", "group local (TPG 2)"
@@ -33,18 +29,6 @@ def parse_node_tpg(specs: Iterable[str]) -> dict[int, str]:
             raise ValueError(f"--node-tpg {spec!r}: the node or the group is named twice")
         out[tpg] = node
     return out
-
-
-def from_san(nodes: Iterable[SanNode]) -> dict[int, str]:
-    """{tpg: node} from the dumps: a group belongs to the node that owns its targets (a group
-    claimed by two nodes is left out: the dumps disagree, san check says so)."""
-    owners: dict[int, set[str]] = {}
-    for n in nodes:
-        for dg in n.device_groups:
-            for tg in dg.target_groups:
-                if n.owns(tg):
-                    owners.setdefault(tg.group_id, set()).add(n.node)
-    return {g: next(iter(o)) for g, o in owners.items() if len(o) == 1}
 
 
 def merge(given: Mapping[int, str], san: Mapping[int, str]) -> tuple[dict[int, str], list[Finding]]:
@@ -72,4 +56,4 @@ def named(findings: Iterable[Finding], names: Mapping[int, str]) -> tuple[Findin
     return tuple(replace(f, message=relabel(f.message, names)) for f in findings)
 
 
-__all__ = ["parse_node_tpg", "from_san", "merge", "label", "relabel", "named"]
+__all__ = ["parse_node_tpg", "merge", "label", "relabel", "named"]

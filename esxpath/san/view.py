@@ -1,5 +1,5 @@
 """The storage nodes' dumps (`esxpath san dump`, schema esxpath/san-dump/1) read back and typed,
-and whether they are fresh: what the SAN check (check.py) and the peer-readiness rule
+and whether they are fresh: what the SAN audit (audit.py) and the peer-readiness rule
 (readiness.py) judge. Pure: no I/O.
 (state.py's classes are what a node's SCST holds; these are a dump as read back.)"""
 from __future__ import annotations
@@ -96,16 +96,6 @@ class SanNode:
         return any(t.local or t.name in mine for t in tg.targets)
 
 
-@dataclass(frozen=True)
-class SanDumps:
-    """What the gate judges the SAN by: the nodes' dumps, this machine's clock when they were
-    read (UTC, aware) and how old a dump may be."""
-
-    nodes: tuple[SanNode, ...]
-    now: datetime
-    max_age: float = DEFAULT_MAX_AGE
-
-
 def _need(obj: object, key: str, kind: type | tuple[type, ...], where: str, origin: str,
           nullable: bool = False):
     if not isinstance(obj, dict) or key not in obj:
@@ -200,6 +190,19 @@ def san_view(docs: Iterable[tuple[object, str]]) -> tuple[SanNode, ...]:
     return tuple(nodes)
 
 
+def tpg_nodes(nodes: Iterable[SanNode]) -> dict[int, str]:
+    """{tpg: node} from the dumps, for core/tpg_names.py: a group belongs to the node that owns
+    its targets (a group claimed by two nodes is left out: the dumps disagree, san check says
+    so)."""
+    owners: dict[int, set[str]] = {}
+    for n in nodes:
+        for dg in n.device_groups:
+            for tg in dg.target_groups:
+                if n.owns(tg):
+                    owners.setdefault(tg.group_id, set()).add(n.node)
+    return {g: next(iter(o)) for g, o in owners.items() if len(o) == 1}
+
+
 def _taken_at(text: str | None) -> datetime | None:
     try:
         t = datetime.fromisoformat((text or "").replace("Z", "+00:00"))
@@ -240,6 +243,6 @@ def freshness(nodes: tuple[SanNode, ...], now: datetime, max_age: float,
     return out
 
 
-__all__ = ["SCHEMA", "ROLES", "DEFAULT_MAX_AGE", "SanDumpError", "SanDumps", "SanNode", "OwnTarget",
+__all__ = ["SCHEMA", "ROLES", "DEFAULT_MAX_AGE", "SanDumpError", "SanNode", "OwnTarget",
            "SanDevice", "SanLun", "SanDeviceGroup", "SanTargetGroup", "SanGroupTarget",
-           "parse_dump", "san_view", "freshness"]
+           "parse_dump", "san_view", "freshness", "tpg_nodes"]

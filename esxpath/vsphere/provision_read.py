@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pyVmomi import vim, vmodl
 
 from ..errors import HostError
-from ..core.model import Scope, Selector
+from ..core.model import Inventory, Scope, Selector
 from ..core.provisioning import PROVISION_KEY, DatastoreFacts, LunFacts, ProvisionFacts, VmFacts
 from .inventory import read_inventory
 from .session import Session, fault_message
@@ -92,25 +92,43 @@ def collect(session: Session, scope: Scope, selector: Selector | None = None) ->
         (vim.Datacenter, ["name", "vmFolder"]),
     ])
     snap = Snapshot(ProvisionFacts())
+    host_name_of = _hosts(snap, objs)
+    snap.field_key = _field_key(session) if session.is_vcenter else None
+    vms, vm_names = _vms(objs, host_name_of)
+    datastores, ds_of_lun = _datastores(snap, objs, host_name_of, vm_names)
+    snap.facts = ProvisionFacts(
+        luns=_luns(inv, ds_of_lun, _VmfsOffer(session, snap)),
+        datastores=tuple(sorted(datastores, key=lambda x: x.name)),
+        vms=tuple(sorted(vms, key=lambda v: v.name)),
+        can_tag_datastores=session.is_vcenter and session.content.customFieldsManager is not None,
+        hosts=tuple(h.name for h in inv.hosts))
+    return snap
+
+
+def _hosts(snap: Snapshot, objs: dict) -> dict[str, str]:
+    """Each host's moids for execution into snap; answers host moid -> name."""
     host_name_of = {}
     for moid, (obj, p) in objs.items():
-        if isinstance(obj, vim.HostSystem):
-            name = p.get("name", moid)
-            host_name_of[moid] = name
-            snap.host_moid[name] = moid
-            if p.get("configManager.datastoreSystem") is not None:
-                snap.datastore_system[name] = p["configManager.datastoreSystem"]._GetMoId()
-            if p.get("configManager.storageSystem") is not None:
-                snap.storage_system[name] = p["configManager.storageSystem"]._GetMoId()
-            cr = p.get("parent")
-            crp = objs.get(cr._GetMoId(), (None, {}))[1] if cr is not None else {}
-            if crp.get("resourcePool") is not None:
-                snap.resource_pool[name] = crp["resourcePool"]._GetMoId()
-            dc = _datacenter_of(objs, cr)
-            if dc is not None and dc.get("vmFolder") is not None:
-                snap.vm_folder[name] = dc["vmFolder"]._GetMoId()
-    snap.field_key = _field_key(session) if session.is_vcenter else None
+        if not isinstance(obj, vim.HostSystem):
+            continue
+        name = p.get("name", moid)
+        host_name_of[moid] = name
+        snap.host_moid[name] = moid
+        if p.get("configManager.datastoreSystem") is not None:
+            snap.datastore_system[name] = p["configManager.datastoreSystem"]._GetMoId()
+        if p.get("configManager.storageSystem") is not None:
+            snap.storage_system[name] = p["configManager.storageSystem"]._GetMoId()
+        cr = p.get("parent")
+        crp = objs.get(cr._GetMoId(), (None, {}))[1] if cr is not None else {}
+        if crp.get("resourcePool") is not None:
+            snap.resource_pool[name] = crp["resourcePool"]._GetMoId()
+        dc = _datacenter_of(objs, cr)
+        if dc is not None and dc.get("vmFolder") is not None:
+            snap.vm_folder[name] = dc["vmFolder"]._GetMoId()
+    return host_name_of
 
+
+def _vms(objs: dict, host_name_of: dict[str, str]) -> tuple[list[VmFacts], dict[str, str]]:
     vm_names = {}
     vms = []
     for moid, (obj, p) in objs.items():
@@ -124,7 +142,12 @@ def collect(session: Session, scope: Scope, selector: Selector | None = None) ->
                                     for d in p.get("datastore") or [])),
             host=host_name_of.get(host._GetMoId(), "") if host is not None else "",
             tagged=_tagged_vm(p), power_state=str(p.get("runtime.powerState") or "poweredOff")))
+    return vms, vm_names
 
+
+def _datastores(snap: Snapshot, objs: dict, host_name_of: dict[str, str],
+                vm_names: dict[str, str]) -> tuple[list[DatastoreFacts], dict[str, str]]:
+    """The datastores (their moids into snap), and LUN -> the datastore on it."""
     datastores = []
     ds_of_lun: dict[str, str] = {}
     for moid, (obj, p) in objs.items():
@@ -145,8 +168,39 @@ def collect(session: Session, scope: Scope, selector: Selector | None = None) ->
                                for m in p.get("host") or [])),
             tagged=tagged,
             vms=tuple(sorted(vm_names.get(v._GetMoId(), v._GetMoId()) for v in p.get("vm") or []))))
+    return datastores, ds_of_lun
 
-    # in-scope LUNs, the connected hosts that see them, and whether they are offered for VMFS
+
+class _VmfsOffer:
+    """The disks offered for VMFS, asked of the first host that answers (the answer is
+    SAN-wide), each host at most once."""
+
+    def __init__(self, session: Session, snap: Snapshot) -> None:
+        self.session, self.snap = session, snap
+        self.on: dict[str, set[str]] = {}
+        self.failed: set[str] = set()
+
+    def __call__(self, hosts: tuple[str, ...]) -> set[str]:
+        error = None
+        for host in hosts:
+            if host in self.failed:
+                continue
+            if host not in self.on:
+                try:
+                    dss = vim.host.DatastoreSystem(self.snap.datastore_system[host], self.session.stub)
+                    disks = self.session.call(dss.QueryAvailableDisksForVmfs) or []
+                except Exception as exc:  # try the next host that sees the LUN
+                    error = f"{host}: {fault_message(exc)}"
+                    log.warning("QueryAvailableDisksForVmfs: %s", error)
+                    self.failed.add(host)
+                    continue
+                self.on[host] = {d.canonicalName for d in disks}
+            return self.on[host]
+        raise HostError(hosts[0] if hosts else "?", f"cannot list disks available for VMFS ({error})")
+
+
+def _luns(inv: Inventory, ds_of_lun: dict[str, str], available: _VmfsOffer) -> tuple[LunFacts, ...]:
+    """The in-scope LUNs, the connected hosts that see them, whether they are offered for VMFS."""
     seen: dict[str, dict] = {}
     for h in inv.hosts:
         if not h.verifiable:
@@ -154,28 +208,6 @@ def collect(session: Session, scope: Scope, selector: Selector | None = None) ->
         for d in h.devices:
             e = seen.setdefault(d.canonical_name, {"dev": d, "hosts": []})
             e["hosts"].append(h.name)
-    available_on: dict[str, set[str]] = {}
-    failed: set[str] = set()
-
-    def available(hosts: tuple[str, ...]) -> set[str]:
-        """What the first host that answers offers for VMFS (the answer is SAN-wide)."""
-        error = None
-        for host in hosts:
-            if host in failed:
-                continue
-            if host not in available_on:
-                try:
-                    dss = vim.host.DatastoreSystem(snap.datastore_system[host], session.stub)
-                    disks = session.call(dss.QueryAvailableDisksForVmfs) or []
-                except Exception as exc:  # try the next host that sees the LUN
-                    error = f"{host}: {fault_message(exc)}"
-                    log.warning("QueryAvailableDisksForVmfs: %s", error)
-                    failed.add(host)
-                    continue
-                available_on[host] = {d.canonicalName for d in disks}
-            return available_on[host]
-        raise HostError(hosts[0] if hosts else "?", f"cannot list disks available for VMFS ({error})")
-
     luns = []
     for canonical in sorted(seen):
         d, hosts = seen[canonical]["dev"], tuple(sorted(seen[canonical]["hosts"]))
@@ -184,12 +216,7 @@ def collect(session: Session, scope: Scope, selector: Selector | None = None) ->
             canonical=canonical, vendor=d.vendor, model=d.model, capacity_bytes=d.capacity_bytes,
             hosts=hosts, datastore=ds,
             available=bool(hosts) and ds is None and canonical in available(hosts)))
-    snap.facts = ProvisionFacts(
-        luns=tuple(luns), datastores=tuple(sorted(datastores, key=lambda x: x.name)),
-        vms=tuple(sorted(vms, key=lambda v: v.name)),
-        can_tag_datastores=session.is_vcenter and session.content.customFieldsManager is not None,
-        hosts=tuple(h.name for h in inv.hosts))
-    return snap
+    return tuple(luns)
 
 
 def _datacenter_of(objs: dict, obj) -> dict | None:

@@ -33,16 +33,6 @@ def wait_tasks(session: Session, tasks: dict[str, vim.Task], timeout: float,
     last: dict[str, int | None] = {}
     deadline = time.monotonic() + timeout
     collector = None
-
-    def open_collector():
-        pc = session.call(session.content.propertyCollector.CreatePropertyCollector, idempotent=False)
-        spec = PC.FilterSpec(
-            objectSet=[PC.ObjectSpec(obj=t) for t in tasks.values()],
-            propSet=[PC.PropertySpec(type=vim.Task, pathSet=[
-                "info.state", "info.progress", "info.error", "info.result"])])
-        session.call(pc.CreateFilter, spec=spec, partialUpdates=False, idempotent=False)
-        return pc
-
     version = ""
     state: dict[str, dict] = {name: {} for name in tasks}
     failures = 0
@@ -55,7 +45,7 @@ def wait_tasks(session: Session, tasks: dict[str, vim.Task], timeout: float,
                 remaining = min(remaining, 1)  # look at stop every second
             try:
                 if collector is None:
-                    collector = open_collector()
+                    collector = _open_collector(session, tasks)
                     version = ""
                 update = session.call(collector.WaitForUpdatesEx, version=version,
                                       options=PC.WaitOptions(
@@ -69,23 +59,47 @@ def wait_tasks(session: Session, tasks: dict[str, vim.Task], timeout: float,
                 log.info("task wait: %s; reopening the property collector", fault_message(exc))
                 collector = None
                 continue
-            if update is None:
-                continue
-            version = update.version
-            for fs in update.filterSet or []:
-                for oc in fs.objectSet or []:
-                    name = by_moid.get(oc.obj._GetMoId())
-                    if name is None:
-                        continue
-                    for ch in oc.changeSet or []:
-                        state[name][ch.name] = ch.val
-                    _report(name, state[name], last, done, progress)
+            if update is not None:
+                version = update.version
+                _take(update, by_moid, state, last, done, progress)
     finally:
-        if collector is not None:
-            try:
-                session.call(collector.DestroyPropertyCollector)
-            except Exception as exc:
-                log.debug("cleanup: %s", fault_message(exc))
+        _destroy(session, collector)
+    return _timed_out(tasks, done, last, progress)
+
+
+def _open_collector(session: Session, tasks: dict[str, vim.Task]):
+    PC = vmodl.query.PropertyCollector
+    pc = session.call(session.content.propertyCollector.CreatePropertyCollector, idempotent=False)
+    spec = PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=t) for t in tasks.values()],
+        propSet=[PC.PropertySpec(type=vim.Task, pathSet=[
+            "info.state", "info.progress", "info.error", "info.result"])])
+    session.call(pc.CreateFilter, spec=spec, partialUpdates=False, idempotent=False)
+    return pc
+
+
+def _take(update, by_moid, state, last, done, progress) -> None:
+    """One WaitForUpdatesEx answer into each task's properties, reported."""
+    for fs in update.filterSet or []:
+        for oc in fs.objectSet or []:
+            name = by_moid.get(oc.obj._GetMoId())
+            if name is None:
+                continue
+            for ch in oc.changeSet or []:
+                state[name][ch.name] = ch.val
+            _report(name, state[name], last, done, progress)
+
+
+def _destroy(session: Session, collector) -> None:
+    if collector is not None:
+        try:
+            session.call(collector.DestroyPropertyCollector)
+        except Exception as exc:
+            log.debug("cleanup: %s", fault_message(exc))
+
+
+def _timed_out(tasks, done, last, progress) -> dict[str, tuple[str, Any]]:
+    """done, with every task not finished as ("timeout", None)."""
     for name in tasks:
         if name not in done:
             done[name] = ("timeout", None)

@@ -15,7 +15,8 @@ from esxpath.core.gate_after import (Baseline, BaselineError, Before, after_fail
                                 parse_baseline)
 from esxpath.core.model import Expectation, Inventory, Report, Selector, Severity, TpgState
 from esxpath.render.output import render
-from esxpath.core.tpg_names import from_san, merge, parse_node_tpg, relabel
+from esxpath.core.tpg_names import merge, parse_node_tpg, relabel
+from esxpath.san.view import tpg_nodes
 
 from factory import EUI1, EUI2, HOSTS, SCST, compliant, edit_device, edit_host, set_paths
 from test_verify import _alive, _set_group_state, estates, failed_over, keys
@@ -204,7 +205,7 @@ def test_names_from_san_and_a_clash_with_node_tpg():
         tgs = tuple(SanTargetGroup(f"g{g}", g, "active",
                                    (SanGroupTarget(f"t{g}", g, g == own, True),)) for g in (1, 2))
         return SanNode("f", name, 0, "promoted", (), (SanDeviceGroup("dg", (), tgs),), ())
-    san = from_san([node("storage1", 1), node("storage2", 2)])
+    san = tpg_nodes([node("storage1", 1), node("storage2", 2)])
     assert san == {1: "storage1", 2: "storage2"}
     names, clash = merge({2: "storage1"}, san)
     assert names[2] == "storage1" and [f.code for f in clash] == ["node-names"]

@@ -1,5 +1,6 @@
-"""esxpath/san/check.py: every SAN finding, table-driven on hand-written dumps of the seed lab's
-two storage nodes against its inventory (tests/unit/factory.py); a consistent SAN gives none."""
+"""esxpath/san/audit.py and core/gate_san.py: every SAN finding, table-driven on hand-written
+dumps of the seed lab's two storage nodes against its inventory (tests/unit/factory.py); a
+consistent SAN gives none."""
 from __future__ import annotations
 
 import copy
@@ -10,8 +11,10 @@ import pytest
 
 from esxpath.errors import ConfigError
 from esxpath.core.gate import check as gate_check
-from esxpath.core.model import Expectation, Inventory, Selector, Severity, TpgState
-from esxpath.san.check import SCHEMA, SanDumpError, SanDumps, findings, gate_findings, san_view
+from esxpath.core.model import Expectation, Finding, Inventory, Selector, Severity, TpgState
+from esxpath.core.gate_san import gate_findings
+from esxpath.san.audit import SanDumps, findings
+from esxpath.san.view import SCHEMA, SanDumpError, san_view
 
 from factory import EUI1, EUI2, compliant, edit_device, set_paths
 
@@ -360,6 +363,39 @@ def test_gate_findings_follow_the_takeover_group():
     san = SanDumps(san_view([(d1, "a"), (d2, "b")]), NOW)
     assert not gate_findings(san, lab(), Selector(), {EUI1: 1, EUI2: 1})
     assert gate_findings(san, lab(), Selector(), {EUI1: 2, EUI2: None})
+
+
+class _Evidence:
+    """Any answer to the gate's questions (core/gate_san.SanEvidence), without a dump."""
+
+    def __init__(self, *consistency: Finding) -> None:
+        self.found, self.asked = list(consistency), []
+
+    def consistency(self, inventory, selector):
+        return self.found
+
+    def stale(self, severity):
+        self.asked.append(severity)
+        return [Finding(severity, "san-dump-stale", None, None, "old")]
+
+    def readiness(self, inventory, selector, targets):
+        self.asked.append(dict(targets))
+        return [Finding(Severity.DANGER, "san-peer-lun", "esx1", EUI1, "no LUN")]
+
+
+def test_the_gates_san_half_is_judged_in_the_core():
+    """core/gate_san.py decides: DRIFT a note, other severities kept, stale dumps UNKNOWN,
+    readiness asked for the gate's takeover groups; gate.check takes any such evidence."""
+    ev = _Evidence(Finding(Severity.DRIFT, "san-rtp-unknown", "esx1", EUI1, "rtp"),
+                   Finding(Severity.DANGER, "san-state", "esx1", EUI1, "state"))
+    found = gate_findings(ev, lab(), Selector(), {EUI1: 2})
+    assert [(f.code, f.severity) for f in found] == [
+        ("san-rtp-unknown", Severity.OK), ("san-state", Severity.DANGER),
+        ("san-dump-stale", Severity.UNKNOWN), ("san-peer-lun", Severity.DANGER)]
+    assert ev.asked == [Severity.UNKNOWN, {EUI1: 2}]
+    ev = _Evidence()
+    codes = {f.code for f in gate_check(lab(), Selector(), san=ev)}
+    assert {"san-dump-stale", "san-peer-lun"} <= codes and ev.asked[1] == {EUI1: 2, EUI2: 2}
 
 
 # ---------------------------------------------------------------- bad dumps

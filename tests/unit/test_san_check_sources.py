@@ -14,7 +14,7 @@ import pytest
 from esxpath.cli.common import SanInputs
 from esxpath.errors import ExitStatus, exit_status
 from esxpath.san import sources
-from esxpath.san.check import SanDumpError
+from esxpath.san.view import SanDumpError
 from esxpath.san.sources import SanCommandFailed, read_dumps
 
 from test_san_check import dump

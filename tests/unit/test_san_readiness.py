@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from esxpath.core.model import Selector, Severity
-from esxpath.san.check import findings, san_view
+from esxpath.san.audit import findings
+from esxpath.san.view import san_view
 
 from factory import EUI1, EUI2, lab as seed
 from test_san_check import GATE_CASES, UNKNOWN_CASES, dump, gate, lab

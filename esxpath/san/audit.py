@@ -1,13 +1,14 @@
-"""The SAN's own view (the `esxpath san dump` documents of the storage nodes) checked against
-every host's view from vCenter. Pure: no I/O, no pyVmomi, no click.
+"""The SAN audit: the SAN's own view (the `esxpath san dump` documents of the storage nodes)
+checked against every host's view from vCenter, for audit and `san check`. Pure: no I/O, no
+pyVmomi, no click. The gate's SAN half (check --san) is core/gate_san.py; SanDumps answers it.
 
 Groups are matched across nodes and with ESXi by group_id and by the node whose own targets sit
 in the group ("owner"), never by group name (resource agents name groups relative to the node:
 "local"/"remote") and never by assuming the ids are 1 and 2. Devices are matched by the id ESXi
 shows (esxi_id), never by SCST device name (names may differ per node).
 
-Codes (docs/san.md has an example of each). Severity is what audit reports; the gate (check)
-refuses on DANGER and UNKNOWN and turns DRIFT into notes:
+Codes (docs/san.md has an example of each). Severity is what audit reports (the gate's are in
+core/gate_san.py):
   san-id-unknown      DANGER  an id ESXi shows that a node's SCST does not produce (setup_id or
                               t10_dev_id differ, the device is missing on that node)
   san-device-unseen   DRIFT   an SCST device (in scope by id and vendor) that no host sees
@@ -37,10 +38,9 @@ from datetime import datetime
 
 from ..core.model import Device, Finding, Host, Inventory, Selector, Severity, TpgState
 from ..core.verify import group_ids, scope_names
-from .ids import target_key
 from .readiness import audit_readiness, path_target, readiness
-from .view import (DEFAULT_MAX_AGE, SCHEMA, SanDevice, SanDeviceGroup, SanDumpError, SanDumps,
-                   SanNode, SanTargetGroup, freshness, parse_dump, san_view)
+from .view import (DEFAULT_MAX_AGE, SanDevice, SanDeviceGroup, SanNode, SanTargetGroup,
+                   freshness)
 
 DRIFT, DANGER, UNKNOWN, NOTE = Severity.DRIFT, Severity.DANGER, Severity.UNKNOWN, Severity.OK
 
@@ -330,7 +330,7 @@ def _twins(nodes: tuple[SanNode, ...]) -> list[Finding]:
     return out
 
 
-def _consistency(nodes: tuple[SanNode, ...], inventory: Inventory,
+def consistency(nodes: tuple[SanNode, ...], inventory: Inventory,
                  selector: Selector) -> list[Finding]:
     """The dumps against each other and against the hosts' view (severities as audit's)."""
     readable = _readable(inventory)
@@ -351,24 +351,30 @@ def findings(nodes: tuple[SanNode, ...], inventory: Inventory, selector: Selecto
     """Every SAN finding for audit and `san check` (severities as in the module docstring):
     the consistency findings and the peer's readiness (DANGER: what the next failover would
     hit); with `now` (this machine's clock, UTC), stale and saved-config dumps as notes."""
-    out = _consistency(nodes, inventory, selector) + audit_readiness(nodes, inventory, selector)
+    out = consistency(nodes, inventory, selector) + audit_readiness(nodes, inventory, selector)
     if now is not None:
         out += freshness(nodes, now, max_age, NOTE)
     return out
 
 
-def gate_findings(san: SanDumps, inventory: Inventory, selector: Selector,
+@dataclass(frozen=True)
+class SanDumps:
+    """What the gate judges the SAN by (core/gate_san.SanEvidence): the nodes' dumps, this
+    machine's clock when they were read (UTC, aware) and how old a dump may be."""
+
+    nodes: tuple[SanNode, ...]
+    now: datetime
+    max_age: float = DEFAULT_MAX_AGE
+
+    def consistency(self, inventory: Inventory, selector: Selector) -> list[Finding]:
+        return consistency(self.nodes, inventory, selector)
+
+    def stale(self, severity: Severity) -> list[Finding]:
+        return freshness(self.nodes, self.now, self.max_age, severity)
+
+    def readiness(self, inventory: Inventory, selector: Selector,
                   targets: dict[str, int | None]) -> list[Finding]:
-    """The SAN's part of the pre-failover gate: the consistency findings (DRIFT ones as notes:
-    they do not make a failover hurt), stale or saved-config dumps (UNKNOWN), and the
-    readiness rule (readiness.py) for each device's takeover group (targets) with the gate's
-    severities, also for the nodes behind the AO paths."""
-    out = [Finding(NOTE, f.code, f.host, f.device, f.message) if f.severity == DRIFT else f
-           for f in _consistency(san.nodes, inventory, selector)]
-    out += freshness(san.nodes, san.now, san.max_age, UNKNOWN)
-    out += readiness(san.nodes, inventory, selector, targets)
-    return out
+        return readiness(self.nodes, inventory, selector, targets)
 
 
-__all__ = ["SCHEMA", "SanDumpError", "SanDumps", "SanNode", "parse_dump", "san_view", "findings",
-           "gate_findings", "freshness", "target_key", "ESXI_STATE", "DEFAULT_MAX_AGE"]
+__all__ = ["SanDumps", "findings", "consistency", "ESXI_STATE"]
