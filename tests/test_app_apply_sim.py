@@ -32,9 +32,14 @@ class SessionRuntime:
 
     def __init__(self, session):
         self._session = session
+        self.locks: list[float] = []  # the wait of each write lock taken
 
     def session(self, conn):
         return self._session
+
+    def write_lock(self, conn, wait):
+        self.locks.append(wait)
+        return contextlib.nullcontext()
 
     def read(self, conn, where, **extra):
         from esxpath.vsphere import read_inventory
@@ -48,8 +53,8 @@ def _writes(lab) -> int:
 
 def test_apply_writes_verifies_and_a_second_run_writes_nothing(lab, session):
     rt, said = SessionRuntime(session), []
-    done = apply(rt, None, Where(), Policy(), notify=said.append)
-    assert done.error is None and done.report.status == Severity.OK
+    done = apply(rt, None, Where(), Policy(), wait_lock=7, notify=said.append)
+    assert rt.locks == [7] and done.error is None and done.report.status == Severity.OK
     assert len(done.report.results) == CHANGES and all(r.ok for r in done.report.results)
     assert said == [f"esxpath: applying {CHANGES} change(s)"] and _writes(lab) == CHANGES
     again = apply(rt, None, Where(), Policy(), notify=said.append)
@@ -58,9 +63,10 @@ def test_apply_writes_verifies_and_a_second_run_writes_nothing(lab, session):
 
 
 def test_a_dry_run_plans_and_writes_nothing(lab, session):
-    done = apply(SessionRuntime(session), None, Where(), Policy(), dry_run=True)
+    rt = SessionRuntime(session)
+    done = apply(rt, None, Where(), Policy(), dry_run=True)
     assert done.report.dry_run and len(done.report.plan.changes) == CHANGES
-    assert done.error is None and _writes(lab) == 0
+    assert done.error is None and _writes(lab) == 0 and rt.locks == []  # nor a lock
 
 
 def test_a_stop_before_the_first_write_sends_nothing_and_ends_as_the_signal_says(lab, session):

@@ -1,6 +1,6 @@
 """apply without click: read, plan, write, re-read, verify (or, dry, the plan only).
 
-The CLI takes the write lock, passes its signal guard and a line printer, renders the Report and
+The CLI passes its signal guard and a line printer, renders the Report and
 then raises Applied.error: the report of what was written comes out before the exit says why
 the run ended early."""
 from __future__ import annotations
@@ -42,9 +42,21 @@ class Applied:
 
 
 def apply(rt: Runtime, conn: Any, where: Where, policy: Policy, dry_run: bool = False,
-          guard: Guard = no_signals, notify: Notify = quiet) -> Applied:
+          wait_lock: float = 0.0, guard: Guard = no_signals, notify: Notify = quiet) -> Applied:
     """Plan from a fresh read; unless dry or nothing to do, write the changes (hosts
-    `where.parallel` at once), re-read and verify. notify: the "applying N change(s)" line."""
+    `where.parallel` at once), re-read and verify. notify: the "applying N change(s)" line.
+    A dry run takes no lock; the others wait up to `wait_lock` s for this machine's write lock
+    of the vCenter (LockError, exit 75, when another esxpath holds it)."""
+    if dry_run:
+        return _apply(rt, conn, where, policy, dry_run, guard, notify)
+    # read, plan, write and verify under the lock (taken once logged in: it is keyed on the
+    # vCenter's identity): a second writer plans after the first wrote
+    with rt.write_lock(conn, wait_lock):
+        return _apply(rt, conn, where, policy, dry_run, guard, notify)
+
+
+def _apply(rt: Runtime, conn: Any, where: Where, policy: Policy, dry_run: bool, guard: Guard,
+           notify: Notify) -> Applied:
     from ..core.plan import plan as make_plan
     from ..core.verify import skipped_hosts
     inv = rt.read(conn, where, satp_rules=policy.claim_rule)

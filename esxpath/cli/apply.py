@@ -30,19 +30,10 @@ def apply(rt: Runtime, conn: Connection, where: Where, policy: Policy, claim_rul
     Only devices whose policy differs are written; a second run on a compliant estate writes
     nothing. Devices outside the scope (other vendors, local disks) are never touched.
     """
-    policy = dataclasses.replace(policy, claim_rule=claim_rule)
-    if dry_run:
-        return _apply(rt, conn, where, policy, dry_run, fmt)
-    # read, plan, write and verify under the lock (taken once logged in: it is keyed on the
-    # vCenter's identity): a second writer plans after the first wrote
-    with rt.write_lock(conn, wait_lock):
-        return _apply(rt, conn, where, policy, dry_run, fmt)
-
-
-def _apply(rt: Runtime, conn: Connection, where: Where, policy: Policy, dry_run: bool, fmt: str):
     from ..app.apply import apply as run
     from ..render.output import render
-    done = run(rt, conn, where, policy, dry_run, guard=stop_on_signal,
+    policy = dataclasses.replace(policy, claim_rule=claim_rule)
+    done = run(rt, conn, where, policy, dry_run, wait_lock, guard=stop_on_signal,
                notify=_say if fmt == "table" else quiet)
     emit(render(done.report, fmt))
     if done.error is not None:  # the report of what was written is out: now the exit

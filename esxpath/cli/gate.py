@@ -11,47 +11,62 @@ from .common import (Connection, Duration, Runtime, SanInputs, Where, emit, esxp
 from .fanout import all_profiles_option, each_profile, refuse_san
 
 
+def _stacked(*decorators):
+    """One decorator applying `decorators` as if stacked in this order (the first outermost)."""
+    def deco(f):
+        for d in reversed(decorators):
+            f = d(f)
+        return f
+    return deco
+
+
+# check's own options, in --help order
+_check_options = _stacked(
+    all_profiles_option,
+    click.option("--to-tpg", type=click.IntRange(min=0), metavar="ID",
+                 help="Target port group that will take over (default: the one group now "
+                      "non-optimized). Refused if it is the active/optimized group now."),
+    click.option("--from-tpg", type=click.IntRange(min=0), metavar="ID",
+                 help="With --after-failover: the group that was AO before the move (instead of "
+                      "--to-tpg); done when one other group is AO."),
+    click.option("--min-paths", type=click.IntRange(min=1), default=None,
+                 help="Live paths the taking-over group needs per host and device (default: the "
+                      "profile's min_paths, else 1)."),
+    click.option("--allow-redundancy-loss", is_flag=True,
+                 help="Accept a takeover group with fewer live paths than the host's AO paths now "
+                      "(after the move: than in --baseline; still at least --min-paths); the "
+                      "output says so."),
+    click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
+                 help="With --after-failover: the `check -o json` document printed before the "
+                      "move; each host/device needs at least its live AO paths then (without it "
+                      "redundancy is not judged, and the summary says so)."),
+    click.option("--node-tpg", "node_tpg", multiple=True, metavar="NODE=ID",
+                 help="Name a controller's target port group (repeatable), e.g. storage2=2: the "
+                      "output says \"TPG 2 (storage2)\". --san dumps name them too."),
+    click.option("--wait", type=seconds(min=0), default=0, metavar="SECONDS",
+                 help="Retry until safe (or, with --after-failover, converged) or the time is up."),
+    click.option("--interval", type=seconds(min=0.1), default=2, show_default=True,
+                 help="Seconds between retries."),
+    click.option("--after-failover", is_flag=True,
+                 help="Wait until the new group (--to-tpg, or the one but --from-tpg) is the only "
+                      "AO group, with live paths on every host and device, no All-Paths-Down open; "
+                      "report how long each host took."),
+    san_options,
+    click.option("--events-since", type=Duration(), default="2m", show_default=True,
+                 metavar="DURATION",
+                 help="With --after-failover: also judge and report the hosts' storage events "
+                      "(APD, connectivity, redundancy, VMFS heartbeat) from this long before the "
+                      "check until its end (not with --all-profiles)."),
+    click.option("--no-events", is_flag=True,
+                 help="Do not read vCenter's storage events (watch, check --after-failover: an "
+                      "open All-Paths-Down is then not judged, and the summary says so)."),
+)
+
+
 @esxpath_command()
 @vcenter_options
 @scope_options
-@all_profiles_option
-@click.option("--to-tpg", type=click.IntRange(min=0), metavar="ID",
-              help="Target port group that will take over (default: the one group now "
-                   "non-optimized). Refused if it is the active/optimized group now.")
-@click.option("--from-tpg", type=click.IntRange(min=0), metavar="ID",
-              help="With --after-failover: the group that was AO before the move (instead of "
-                   "--to-tpg); done when one other group is AO.")
-@click.option("--min-paths", type=click.IntRange(min=1), default=None,
-              help="Live paths the taking-over group needs per host and device (default: the "
-                   "profile's min_paths, else 1).")
-@click.option("--allow-redundancy-loss", is_flag=True,
-              help="Accept a takeover group with fewer live paths than the host's AO paths now "
-                   "(after the move: than in --baseline; still at least --min-paths); the "
-                   "output says so.")
-@click.option("--baseline", type=click.Path(dir_okay=False), metavar="FILE",
-              help="With --after-failover: the `check -o json` document printed before the "
-                   "move; each host/device needs at least its live AO paths then (without it "
-                   "redundancy is not judged, and the summary says so).")
-@click.option("--node-tpg", "node_tpg", multiple=True, metavar="NODE=ID",
-              help="Name a controller's target port group (repeatable), e.g. storage2=2: the "
-                   "output says \"TPG 2 (storage2)\". --san dumps name them too.")
-@click.option("--wait", type=seconds(min=0), default=0, metavar="SECONDS",
-              help="Retry until safe (or, with --after-failover, converged) or the time is up.")
-@click.option("--interval", type=seconds(min=0.1), default=2, show_default=True,
-              help="Seconds between retries.")
-@click.option("--after-failover", is_flag=True,
-              help="Wait until the new group (--to-tpg, or the one but --from-tpg) is the only "
-                   "AO group, with live paths on every host and device, no All-Paths-Down open; "
-                   "report how long each host took.")
-@san_options
-@click.option("--events-since", type=Duration(), default="2m", show_default=True,
-              metavar="DURATION",
-              help="With --after-failover: also judge and report the hosts' storage events "
-                   "(APD, connectivity, redundancy, VMFS heartbeat) from this long before the "
-                   "check until its end (not with --all-profiles).")
-@click.option("--no-events", is_flag=True,
-              help="Do not read vCenter's storage events (watch, check --after-failover: an "
-                   "open All-Paths-Down is then not judged, and the summary says so).")
+@_check_options
 @output_options()
 @click.pass_obj
 def check(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, to_tpg, from_tpg,
@@ -77,9 +92,23 @@ def check(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, to_tp
     not verify (also a failed --san-cmd, a node not dumped, a stale dump, a host/device not in
     --baseline), 64 usage, 78 a --san dump or the --baseline unreadable or not what it should be.
     """
-    from ..app.check import CheckRequest, check as run, expectation, read_baseline
+    from ..app.check import check as run
     from ..render.output import render
-    # usage errors once, before any vCenter is read
+    req = _request(all_profiles, to_tpg, from_tpg, min_paths, allow_redundancy_loss, baseline,
+                   node_tpg, wait, interval, after_failover, san, events_since, no_events)
+
+    def one(rt: Runtime, conn: Connection, where: Where) -> Report:
+        return run(rt, conn, where, req)
+    report = each_profile(rt, "check", one) if all_profiles else one(rt, conn, where)
+    emit(render(report, fmt))
+    return report.status
+
+
+def _request(all_profiles, to_tpg, from_tpg, min_paths, allow_redundancy_loss, baseline,
+             node_tpg, wait, interval, after_failover, san, events_since, no_events):
+    """check's options as the app's CheckRequest; usage errors once, before any vCenter is
+    read, then the --baseline file (exit 78 when it is not one)."""
+    from ..app.check import CheckRequest, expectation, read_baseline
     expectation(to_tpg, from_tpg, min_paths or 1, allow_redundancy_loss, after_failover)
     if san.given and after_failover:
         raise UsageError("--san/--san-cmd go with the gate (check without --after-failover)")
@@ -89,18 +118,12 @@ def check(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, to_tp
         raise UsageError("--baseline describes one vCenter's hosts: not with --all-profiles")
     refuse_san(san.given, all_profiles)
     names = _node_tpg(node_tpg)
-    req = CheckRequest(
+    return CheckRequest(
         to_tpg, from_tpg, min_paths, allow_redundancy_loss, after_failover, wait, interval,
         baseline=read_baseline(baseline) if baseline is not None else None,
         # one vCenter's events per report: --all-profiles does not read them
         events_since=None if no_events or all_profiles else events_since,
         names=names, san=san if san.given else None)
-
-    def one(rt: Runtime, conn: Connection, where: Where) -> Report:
-        return run(rt, conn, where, req)
-    report = each_profile(rt, "check", one) if all_profiles else one(rt, conn, where)
-    emit(render(report, fmt))
-    return report.status
 
 
 def _node_tpg(specs: tuple[str, ...]) -> dict[int, str]:
