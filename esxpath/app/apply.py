@@ -46,7 +46,7 @@ def apply(rt: Runtime, conn: Any, where: Where, policy: Policy, dry_run: bool = 
     """Plan from a fresh read; unless dry or nothing to do, write the changes (hosts
     `where.parallel` at once), re-read and verify. notify: the "applying N change(s)" line.
     A dry run takes no lock; the others wait up to `wait_lock` s for this machine's write lock
-    of the vCenter (LockError, exit 75, when another esxpath holds it)."""
+    of the vCenter (BusyError, exit 75, when another esxpath holds it)."""
     if dry_run:
         return _apply(rt, conn, where, policy, dry_run, guard, notify)
     # read, plan, write and verify under the lock (taken once logged in: it is keyed on the

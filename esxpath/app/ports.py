@@ -1,6 +1,7 @@
 """What the use cases (apply, check, watch) need from the command's runtime, as a Protocol: the
 CLI's per-invocation Runtime and --all-profiles' per-thread one both fit, and a test can hand in
-its own. Connection and Where stay opaque here: the runtime reads with them."""
+its own. The Connection stays opaque here (the runtime logs in with it); of the Where the use
+cases read the selector, the parallelism and the profile's expectations."""
 from __future__ import annotations
 
 from collections.abc import Callable
