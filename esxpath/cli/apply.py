@@ -5,11 +5,11 @@ import dataclasses
 
 import click
 
-from ..errors import EsxpathError, Interrupted
-from ..core.model import Policy, Report
+from ..app.ports import quiet
+from ..core.model import Policy
 from .common import (Connection, Runtime, Where, emit, esxpath_command, lock_option,
-                     output_options, policy_options, require_devices, scope_options,
-                     stop_on_signal, vcenter_options)
+                     output_options, policy_options, scope_options, stop_on_signal,
+                     vcenter_options)
 
 
 @esxpath_command()
@@ -30,62 +30,19 @@ def apply(rt: Runtime, conn: Connection, where: Where, policy: Policy, claim_rul
     Only devices whose policy differs are written; a second run on a compliant estate writes
     nothing. Devices outside the scope (other vendors, local disks) are never touched.
     """
-    policy = dataclasses.replace(policy, claim_rule=claim_rule)
-    if dry_run:
-        return _apply(rt, conn, where, policy, dry_run, fmt)
-    # read, plan, write and verify under the lock (taken once logged in: it is keyed on the
-    # vCenter's identity): a second writer plans after the first wrote
-    with rt.write_lock(conn, wait_lock):
-        return _apply(rt, conn, where, policy, dry_run, fmt)
-
-
-def _apply(rt: Runtime, conn: Connection, where: Where, policy: Policy, dry_run: bool, fmt: str):
+    from ..app.apply import apply as run
     from ..render.output import render
-    from ..core.plan import plan as make_plan
-    from ..core.verify import skipped_hosts
-    inv = rt.read(conn, where, satp_rules=policy.claim_rule)
-    require_devices(inv, where.selector)
-    the_plan = make_plan(inv, where.selector, policy)
-    if dry_run or the_plan.empty:
-        report = Report(command="apply", inventory=inv, selector=where.selector, plan=the_plan,
-                        dry_run=dry_run, findings=skipped_hosts(inv, the_plan))
-        emit(render(report, fmt))
-        return report.status
-    if fmt == "table":
-        click.echo(f"esxpath: applying {len(the_plan.changes)} change(s)", err=True)
-    from ..vsphere import apply_changes
-    session = rt.session(conn)
-    # the re-read too: a signal then ends no retry storm, and the report still comes out
-    with stop_on_signal(session.stopping) as stop:
-        results = apply_changes(session, inv, the_plan.changes, parallel=where.parallel,
-                                stop=stop)
-        report, lost = _verify(rt, conn, where, policy, inv, the_plan, results)
-    emit(render(report, fmt))
-    if stop.signum is not None:  # the signal decides the exit, whatever failed after it
-        left = sum(1 for r in report.results if not r.sent)
-        raise Interrupted(f"interrupted: {left} change(s) not written", stop.signum)
-    if lost is not None:  # vCenter went away: 69, after the report of what was written
-        lost.reported = True
-        raise lost
-    # a failed change is DRIFT; a host that could not be read (before or after) is UNKNOWN
-    return report.status
+    policy = dataclasses.replace(policy, claim_rule=claim_rule)
+    done = run(rt, conn, where, policy, dry_run, wait_lock, guard=stop_on_signal,
+               notify=_say if fmt == "table" else quiet)
+    emit(render(done.report, fmt))
+    if done.error is not None:  # the report of what was written is out: now the exit
+        raise done.error
+    return done.report.status
 
 
-def _verify(rt: Runtime, conn: Connection, where: Where, policy: Policy, before, the_plan,
-            results) -> tuple[Report, EsxpathError | None]:
-    """Re-read (even when interrupted: the report says what was and was not written) and
-    verify; when the re-read fails (vCenter gone) the report shows the hosts as read before,
-    each marked not re-read, and every change's result."""
-    from ..core.verify import not_reread, settle, skipped_hosts, verify_applied
-    lost = None
-    try:
-        after = rt.read(conn, where, satp_rules=policy.claim_rule)
-    except EsxpathError as e:
-        lost, after = e, not_reread(before, str(e))
-    results = settle(tuple(results), after)
-    findings = skipped_hosts(before, the_plan) + verify_applied(after, the_plan, results)
-    return Report(command="apply", inventory=after, selector=where.selector, plan=the_plan,
-                  results=results, findings=findings), lost
+def _say(line: str) -> None:
+    click.echo(line, err=True)
 
 
 COMMANDS = (apply,)
