@@ -42,6 +42,7 @@ def _open_session(conn: Connection):
 
 
 def _spec(cfg, name: str, parallel: int, policy):
+    from ..app.audit import AuditOptions
     from ..app.exporter import Audit, AuditRunner, TargetSpec
     profile = cfg.profile(name)  # unknown: one line naming the file and the known profiles
     conn, where = resolve_profile(profile, None, environ={}, parallel=parallel)
@@ -55,7 +56,7 @@ def _spec(cfg, name: str, parallel: int, policy):
                           " from the environment or a prompt)")
     read_password_file(conn.password_file)  # fail now, not at the first refresh
     warn_insecure(conn, f"target {name}: ")
-    audit = Audit(_open_session(conn), where.scope, where.selector, policy, where.expect, parallel)
+    audit = Audit(_open_session(conn), where, AuditOptions(policy))
     return TargetSpec(name, conn.target.endpoint.display, profile.interval, AuditRunner(audit))
 
 
