@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
@@ -39,11 +39,14 @@ from prometheus_client.process_collector import ProcessCollector
 
 from .. import __version__
 from ..errors import ConfigError, EsxpathError
-from ..core.model import Expectation, Policy, Report, Scope, Selector
+from ..core.model import Report
 from ..render.output import render, render_error
+from .audit import AuditOptions, Scoped, storage_window
 from .promfile import status_families, with_labels
 
 if TYPE_CHECKING:
+    from ..core.model import Inventory
+    from ..core.storage_events import StorageWindow
     from ..vsphere import Session
 
 log = logging.getLogger("esxpath.exporter")
@@ -57,40 +60,50 @@ STOP_WAIT = 10.0  # seconds a stop waits for reads in flight before it leaves th
 
 @dataclass(frozen=True)
 class Audit:
-    """What one target audits: how to log in, which hosts and devices, held to what."""
+    """What one target audits: how to log in, which hosts and devices (a Scoped: cli's Where
+    of the profile), held to what (the policy; SAN dumps and storage events when given)."""
 
     open_session: Callable[[], Session]
-    scope: Scope
-    selector: Selector
-    policy: Policy
-    expectation: Expectation
-    parallel: int = 8
+    where: Scoped
+    options: AuditOptions
 
 
 class AuditRunner:
-    """Runs a target's audit with the functions `esxpath audit` uses. The session is kept from
-    one refresh to the next (a login per interval would fill vCenter's event log) and dropped
-    after any failure, so the next refresh starts with a fresh login."""
+    """Runs a target's audit: app.audit.audit, the function `esxpath audit` calls, with this
+    runner as its Reader. The session is kept from one refresh to the next (a login per
+    interval would fill vCenter's event log) and dropped after any failure, so the next refresh
+    starts with a fresh login."""
 
     def __init__(self, audit: Audit) -> None:
         self.audit = audit
         self._session: Session | None = None
 
     def run(self) -> Report:
-        from ..core.verify import audit as run_audit
-        from ..vsphere import read_inventory
+        from .audit import audit as run_audit
         a = self.audit
         try:
-            if self._session is None:
-                self._session = a.open_session()
-            inv = read_inventory(self._session, a.scope, a.selector, parallel=a.parallel)
+            report = run_audit(self, None, a.where, a.options)
         except BaseException:
             self.close()
             raise
-        if self._session.liveness.gone:  # hosts unread as vCenter went away: log in anew
-            self.close()
-        findings = run_audit(inv, a.selector, a.policy, a.expectation)
-        return Report(command="audit", inventory=inv, selector=a.selector, findings=tuple(findings))
+        if self._session is not None and self._session.liveness.gone:
+            self.close()  # hosts unread as vCenter went away: log in anew
+        return report
+
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = self.audit.open_session()
+        return self._session
+
+    # -- the Reader app.audit calls (conn: the target's, already in open_session) ----------
+    def read(self, conn: Any, where: Any) -> Inventory:
+        from ..vsphere import read_inventory
+        return read_inventory(self.session(), where.scope, where.selector,
+                              parallel=where.parallel)
+
+    def storage_events(self, conn: Any, inventory: Inventory, start: Any = None,
+                       back: float = 0.0) -> StorageWindow:
+        return storage_window(self.session, inventory.hosts, start, back)
 
     def close(self) -> None:
         session, self._session = self._session, None

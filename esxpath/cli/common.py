@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..app.ports import require_devices  # noqa: F401 (the commands take it from here)
 from ..app.credentials import CA_VARS, DEFAULT_TIMEOUT, URL_VARS, Target, complete, split_userinfo
 from ..errors import EsxpathError, Interrupted, Terminated, UsageError, exit_status
 from ..core.model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS, Expectation, Policy, Scope, Selector
@@ -402,28 +403,10 @@ class Runtime:
             return e
 
     def storage_events(self, conn: Connection, inventory, start=None, back: float = 0.0):
-        """The ESXi storage events of the inventory's hosts from `start` (events_start's answer;
-        None: `back` seconds before the end) until vCenter's clock now, as a StorageWindow. A
-        failed clock or event read gives a window carrying the error, never an exit."""
-        from datetime import timedelta
-
-        from ..core.storage_events import StorageWindow
-        from ..vsphere.events import read_storage_events, server_time
-        if isinstance(start, EsxpathError):
-            log.warning("storage events not read: vCenter's clock: %s", start)
-            return StorageWindow(None, None, error=f"vCenter's clock: {start}")
-        end = None
-        try:
-            end = server_time(self.session(conn))
-            if start is None:
-                start = end - timedelta(seconds=back)
-            return read_storage_events(self.session(conn), list(inventory.hosts), start, end)
-        except Interrupted:
-            raise
-        except EsxpathError as e:
-            log.warning("storage events not read: %s", e)
-            what = str(e) if end is not None else f"vCenter's clock: {e}"
-            return StorageWindow(start, end, error=what)
+        """The ESXi storage events of the inventory's hosts (app.audit.storage_window): from
+        `start` (events_start's answer; None: `back` seconds before the end) until now."""
+        from ..app.audit import storage_window
+        return storage_window(lambda: self.session(conn), inventory.hosts, start, back)
 
     def close(self):
         if self._session is not None:
@@ -463,14 +446,6 @@ def lock_option(f):
 
 def _hidden_prompt(text: str) -> str:
     return click.prompt(text, hide_input=True, err=True)
-
-
-def require_devices(inventory, selector: Selector) -> None:
-    if not any(selector.matches(d) for h in inventory.hosts for d in h.devices) and \
-            all(h.verifiable for h in inventory.hosts):
-        from ..errors import ScopeError
-        raise ScopeError("no device in scope matches " + ", ".join(selector.device_globs)
-                         + " with vendor " + "/".join(selector.vendors))
 
 
 def emit(text: str) -> None:

@@ -42,6 +42,7 @@ def _open_session(conn: Connection):
 
 
 def _spec(cfg, name: str, parallel: int, policy):
+    from ..app.audit import AuditOptions
     from ..app.exporter import Audit, AuditRunner, TargetSpec
     profile = cfg.profile(name)  # unknown: one line naming the file and the known profiles
     conn, where = resolve_profile(profile, None, environ={}, parallel=parallel)
@@ -55,7 +56,7 @@ def _spec(cfg, name: str, parallel: int, policy):
                           " from the environment or a prompt)")
     read_password_file(conn.password_file)  # fail now, not at the first refresh
     warn_insecure(conn, f"target {name}: ")
-    audit = Audit(_open_session(conn), where.scope, where.selector, policy, where.expect, parallel)
+    audit = Audit(_open_session(conn), where, AuditOptions(policy))
     return TargetSpec(name, conn.target.endpoint.display, profile.interval, AuditRunner(audit))
 
 
@@ -109,6 +110,15 @@ def exporter(rt: Runtime, listen: tuple[str, int], config: str | None, targets: 
     click.echo(f"esxpath: exporter listening on http://{shown}:{port}/metrics, targets: "
                + ", ".join(f"{n} (every {t.spec.interval:g}s)" for n, t in exp.targets.items()),
                err=True)
+    why, left = _serve_until_signal(exp, server)
+    still = f"; reads still running, left behind: {', '.join(left)}" if left else ""
+    click.echo(f"esxpath: exporter stopped ({why}){still}", err=True)
+    return None
+
+
+def _serve_until_signal(exp, server) -> tuple[str, list[str]]:
+    """Serve and refresh until SIGTERM or SIGINT; the signal's name and the targets whose reads
+    were left behind."""
     stop = threading.Event()
     received: list[int] = []
 
@@ -130,10 +140,7 @@ def exporter(rt: Runtime, listen: tuple[str, int], config: str | None, targets: 
         left = exp.stop()
         for s, h in previous.items():
             signal.signal(s, h)
-    why = signal.Signals(received[0]).name if received else "stopped"
-    still = f"; reads still running, left behind: {', '.join(left)}" if left else ""
-    click.echo(f"esxpath: exporter stopped ({why}){still}", err=True)
-    return None
+    return (signal.Signals(received[0]).name if received else "stopped"), left
 
 
 COMMANDS = (exporter,)

@@ -1,6 +1,6 @@
 """provision / unprovision / fio-job / fio-report: test VMs for fio and the fio jobs and summary.
 
-Options -> adapter (vsphere.provision) -> pure plan (provisioning) -> render. The plan is shown
+Options -> app.provision (the adapter's read, the pure plan, the run) -> render. The plan is shown
 before anything is written and needs --yes or an interactive confirmation; --dry-run only shows
 it. Progress goes to stderr: bars on a terminal, else plain lines (progress.py).
 """
@@ -12,11 +12,10 @@ import sys
 
 import click
 
-from ..errors import Interrupted, UsageError
+from ..errors import UsageError
 from ..app.fio import DEFAULT_DEVICE, fio_status, read_reports, render_fio, write_jobs
 from ..core.model import Severity
-from ..core.provisioning import (ProvisionOptions, parse_size, plan_provision, plan_unprovision,
-                            provision_status, render_plan)
+from ..core.provisioning import ProvisionOptions, parse_size, render_plan
 from .common import (Connection, Runtime, Where, emit, esxpath_command, lock_option,
                      output_options,
                      scope_options, seconds, stop_on_signal, vcenter_options)
@@ -40,21 +39,21 @@ def _confirm(plan, yes: bool) -> bool:
                          default=False)
 
 
-def _run(plan, dry_run: bool, yes: bool, fmt: str, execute) -> Severity:
-    """Show the plan, or confirm it and run execute() -> results; the status of what happened."""
+def _run(run, dry_run: bool, yes: bool, fmt: str) -> Severity:
+    """Show the plan, or confirm it and carry it out; the status of what happened."""
+    from ..app.provision import outcome
+    from ..render.progress import TaskBars
+    plan = run.plan
     if dry_run or plan.writes == 0:
         emit(render_plan(plan, fmt))
-        return provision_status(plan, None)
+        return outcome(plan, None)
     if not _confirm(plan, yes):
         click.echo("esxpath: nothing changed", err=True)
         return Severity.OK
     with stop_on_signal() as stop:  # Ctrl-C: nothing new starts, unfinished creates cancelled
-        results = execute(stop)
+        results = run.execute(TaskBars(), stop)
     emit(render_plan(plan, fmt, results))
-    if stop.signum is not None:
-        left = sum(1 for r in results if not r.ok)
-        raise Interrupted(f"interrupted: {left} action(s) not done", stop.signum)
-    return provision_status(plan, results)
+    return outcome(plan, results, stop.signum)
 
 
 @esxpath_command()
@@ -88,18 +87,13 @@ def provision(rt: Runtime, conn: Connection, where: Where, size: str, create_dat
     --size at SCSI 0:1 (/dev/sdb once an OS disk sits at 0:0), tagged so that `unprovision`
     removes exactly these. Existing VMs of the same name are reported, never duplicated.
     """
-    from ..render.progress import TaskBars
-    from ..vsphere import provision as adapter
+    from ..app.provision import provision as prepare
     options = ProvisionOptions(
         size_bytes=parse_size(size), create_datastores=create_datastores,
         datastores=tuple(datastores), name_prefix=name_prefix, guest_id=guest_id, cpus=cpus,
         memory_mb=memory_mb, timeout=task_timeout)
     with nullcontext() if dry_run else rt.write_lock(conn, wait_lock):
-        session = rt.session(conn)
-        snap = adapter.collect(session, where.scope, where.selector)
-        plan = plan_provision(snap.facts, options)
-        return _run(plan, dry_run, yes, fmt, lambda stop: adapter.execute_provision(
-            session, snap, plan, options, progress=TaskBars(), stop=stop))
+        return _run(prepare(rt.session(conn), where, options), dry_run, yes, fmt)
 
 
 @esxpath_command()
@@ -122,14 +116,10 @@ def unprovision(rt: Runtime, conn: Connection, where: Where, with_datastores: bo
     Only objects tagged by esxpath (VM extraConfig / datastore attribute esxpath.provisioned=1)
     are touched; a datastore that holds other VMs is kept.
     """
-    from ..render.progress import TaskBars
-    from ..vsphere import provision as adapter
+    from ..app.provision import unprovision as prepare
     with nullcontext() if dry_run else rt.write_lock(conn, wait_lock):
-        session = rt.session(conn)
-        snap = adapter.collect(session, where.scope, where.selector)
-        plan = plan_unprovision(snap.facts, datastores=with_datastores, name_prefix=name_prefix)
-        return _run(plan, dry_run, yes, fmt, lambda stop: adapter.execute_unprovision(
-            session, snap, plan, task_timeout, progress=TaskBars(), stop=stop))
+        run = prepare(rt.session(conn), where, with_datastores, name_prefix, task_timeout)
+        return _run(run, dry_run, yes, fmt)
 
 
 @esxpath_command()

@@ -4,10 +4,10 @@ from __future__ import annotations
 import click
 
 from ..errors import UsageError
-from ..core.model import Expectation, Report, Severity
+from ..core.model import Report, Severity
 from .common import (Connection, Duration, OutputFile, Runtime, SanInputs, Where, emit,
                      esxpath_command, fail, output_options, policy_options, profile_labels,
-                     require_devices, san_options, scope_options, vcenter_options)
+                     san_options, scope_options, vcenter_options)
 from .fanout import all_profiles_option, each_profile, refuse_san
 
 
@@ -20,15 +20,10 @@ from .fanout import all_profiles_option, each_profile, refuse_san
 def show(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, fmt: str):
     """Show policy and path counts per host and device (read-only)."""
     from ..render.output import render
-    report = each_profile(rt, "show", _show) if all_profiles else _show(rt, conn, where)
+    from ..app.audit import show as run_show
+    report = each_profile(rt, "show", run_show) if all_profiles else run_show(rt, conn, where)
     emit(render(report, fmt))
     return report.status  # UNKNOWN when a host could not be read
-
-
-def _show(rt: Runtime, conn: Connection, where: Where) -> Report:
-    inv = rt.read(conn, where)
-    require_devices(inv, where.selector)
-    return Report(command="show", inventory=inv, selector=where.selector)
 
 
 def parse_expect(text: str | None) -> dict:
@@ -42,11 +37,6 @@ def parse_expect(text: str | None) -> dict:
             raise UsageError(f"--expect takes ao=N,ano=N, not {text!r}")
         out[key] = int(value)
     return out
-
-
-def expectation(profile: Expectation, wanted: dict) -> Expectation:
-    """--expect wins key by key: `--expect ao=2` keeps the profile's ano."""
-    return Expectation(ao=wanted.get("ao", profile.ao), ano=wanted.get("ano", profile.ano))
 
 
 @esxpath_command(monitoring=True)
@@ -81,29 +71,16 @@ def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, polic
     over (danger); a bad dump or a failed --san-cmd is 3 too.
     """
     from ..render.output import render
-    from ..core.verify import audit as run_audit
+    from ..app.audit import AuditOptions
+    from ..app.audit import audit as run_audit
     wanted = parse_expect(expect)
     refuse_san(san.given, all_profiles)
     if since is not None and all_profiles:
         raise UsageError("--since reads one vCenter's events: not with --all-profiles")
+    options = AuditOptions(policy, wanted, san.read if san.given else None, since)
 
     def one(rt: Runtime, conn: Connection, where: Where) -> Report:
-        exp = expectation(where.expect, wanted)
-        dumps = san.read() if san.given else None
-        inv = rt.read(conn, where)
-        findings = run_audit(inv, where.selector, policy, exp)
-        if dumps is not None:
-            from ..san.audit import findings as san_findings
-            from ..core.verify import finish
-            findings = finish([*findings, *san_findings(dumps.nodes, inv, where.selector,
-                                                        dumps.now, dumps.max_age)])
-        storage = None
-        if since is not None:
-            from ..core.storage_events import storage_findings
-            storage = rt.storage_events(conn, inv, back=since)
-            findings = (*findings, *storage_findings(storage, _since_text(since)))
-        return Report(command="audit", inventory=inv, selector=where.selector,
-                      findings=tuple(findings), storage=storage)
+        return run_audit(rt, conn, where, options)
     report = each_profile(rt, "audit", one) if all_profiles else one(rt, conn, where)
     if prom_file:  # a failed write is reported, and the exit code still says what the estate is
         from ..app.promfile import publish
@@ -113,13 +90,6 @@ def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, polic
     if not (quiet and report.severity == Severity.OK):
         emit(render(report, fmt))
     return report.severity
-
-
-def _since_text(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds / size:g}{unit}"
-    return f"{seconds:g}s"
 
 
 COMMANDS = (show, audit)

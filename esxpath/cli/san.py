@@ -7,10 +7,8 @@ import json
 
 import click
 
-from ..errors import UsageError
+from ..app.san import DEFAULT_SYSFS
 from .common import CONTEXT, emit, esxpath_command
-
-DEFAULT_SYSFS = "/sys/kernel/scst_tgt"
 
 
 @click.group(context_settings=CONTEXT)
@@ -54,30 +52,11 @@ def dump(sysfs_root: str | None, scst_conf: str | None, crm_mon_xml: str | None,
     Exit codes: 0 printed; 64 usage; 78 an input missing, unreadable or malformed (the
     message names the file and, for scst.conf, the line).
     """
-    from ..san import read
-    from ..san.dump import build_dump
-    from ..san.pacemaker import UNKNOWN, parse_crm_mon
-    if sysfs_root and scst_conf:
-        raise UsageError("--sysfs-root and --scst-conf exclude each other")
-    if scst_conf:
-        from ..san.scstconf import parse_scst_conf
-        state = parse_scst_conf(read.read_text(scst_conf, "scst.conf"), scst_conf)
-        source = f"scst.conf:{scst_conf}"
-    else:
-        from ..san.sysfs import parse_sysfs
-        root = sysfs_root or DEFAULT_SYSFS
-        state = parse_sysfs(read.FsTree(root))
-        source = f"sysfs:{root}"
-    name = node or read.local_node_name()
-    if crm_mon_xml:
-        role = parse_crm_mon(read.read_text(crm_mon_xml, "crm_mon XML"), crm_mon_xml, name, resource)
-    else:
-        text = read.run_crm_mon()
-        role = UNKNOWN if text is None else parse_crm_mon(text, "crm_mon --output-as=xml", name,
-                                                          resource)
-    taken_at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    emit(json.dumps(build_dump(state, node=name, source=source, taken_at=taken_at, role=role),
-                    indent=2))
+    from ..app.san import DumpSources
+    from ..app.san import dump as read_dump
+    sources = DumpSources(sysfs_root, scst_conf, crm_mon_xml, node, resource)
+    doc = read_dump(sources, lambda: dt.datetime.now(dt.timezone.utc))
+    emit(json.dumps(doc, indent=2))
 
 
 san.add_command(dump)

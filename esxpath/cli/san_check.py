@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from ..errors import UsageError
-from ..core.model import Report
 from .common import (Connection, Runtime, SanInputs, Where, emit, esxpath_command, output_options,
                      san_options, scope_options, vcenter_options)
 from .san import san as san_group
@@ -39,19 +38,12 @@ def check(rt: Runtime, conn: Connection, where: Where, san: SanInputs, fmt: str)
     dump missing, unreadable or not a dump (the message names the file); others as for every
     command (README).
     """
+    from ..app.san import check as run_check
     from ..render.output import render
-    from ..san.audit import findings as san_findings
-    from ..core.verify import empty_scope, finish, scope_names
     if not san.given:
         raise UsageError("san check needs the nodes' dumps: --san FILE or --san-cmd CMD"
                          " (repeatable)")
-    dumps = san.read()
-    inv = rt.read(conn, where)
-    found = san_findings(dumps.nodes, inv, where.selector, dumps.now, dumps.max_age)
-    if not scope_names(inv, where.selector):
-        found.append(empty_scope(inv))
-    report = Report(command="san check", inventory=inv, selector=where.selector,
-                    findings=finish(found))
+    report = run_check(rt, conn, where, san.read())
     emit(render(report, fmt))
     return report.status
 

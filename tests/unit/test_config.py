@@ -298,7 +298,8 @@ def test_config_show_and_commands_refuse_the_mix_in_one_line_exit_78(good):
 @pytest.mark.parametrize("text, ao, ano", [
     ("ao=3", 3, 2), ("ano=1", 2, 1), ("ao=1,ano=0", 1, 0), (None, 2, 2)])
 def test_expect_wins_over_the_profile_key_by_key(good, text, ao, ano):
-    from esxpath.cli.report import expectation, parse_expect
+    from esxpath.app.audit import expectation
+    from esxpath.cli.report import parse_expect
     _, where = resolve_profile(config.load(good, {}).profile("lab"), environ={})
     got = expectation(where.expect, parse_expect(text))
     assert (got.ao, got.ano) == (ao, ano)
