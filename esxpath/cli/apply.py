@@ -7,9 +7,12 @@ import click
 
 from ..errors import EsxpathError, Interrupted
 from ..core.model import Policy, Report
-from .common import (Connection, Runtime, Where, emit, esxpath_command, lock_option,
-                     output_options, policy_options, require_devices, scope_options,
-                     stop_on_signal, vcenter_options)
+from ..app.profiles import Connection, Where
+from ..app.session import Runtime, require_devices
+from .exit import emit, esxpath_command
+from .groups import policy_options, scope_options, vcenter_options
+from .options import lock_option, output_options
+from .signals import stop_on_signal
 
 
 @esxpath_command()

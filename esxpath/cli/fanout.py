@@ -1,7 +1,8 @@
 """--all-profiles (show, audit, check): the same per-vCenter work for every profile of the config
 file, a bounded number at once, each with its own session, merged into one report (merge.py).
 
-Not a command module: show/audit/check import it as they import common.
+Not a command module: show/audit/check import it as they import groups; each profile's
+session opens through app/session.py (ProfileRuntime).
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ import click
 from ..errors import ConfigError, EsxpathError, UsageError
 from ..core.merge import NOT_READ, UNREACHABLE, NotRead
 from ..core.model import Report
-from .common import (Connection, Runtime, Where, connect_options, explicit_flags, load_config,
-                     resolve_profile, warn_insecure)
+from ..app.profiles import Connection, Where, resolve_profile
+from ..app.session import ProfileRuntime, Runtime
+from .groups import explicit_flags, load_config
 
 log = logging.getLogger("esxpath")
 
@@ -79,7 +81,7 @@ def _run(body: Body, name: str, conn: Connection, where: Where) -> Report | NotR
     """One profile's report, or why it could not be read: vcenter-unreachable when vCenter
     did not answer or let us in, vcenter-not-read for anything else (scope, config, a bug)."""
     from ..errors import AuthError, ConnectionFailed
-    rt = _ProfileRuntime(0)
+    rt = ProfileRuntime()
     try:
         return body(rt, conn, where)
     except EsxpathError as e:
@@ -92,19 +94,3 @@ def _run(body: Body, name: str, conn: Connection, where: Where) -> Report | NotR
     finally:
         rt.close()
 
-
-class _ProfileRuntime(Runtime):
-    """A Runtime for a worker thread: no click context, no prompt, closed by _run."""
-
-    def session(self, conn: Connection):
-        if self._session is None:
-            from ..vsphere import connect
-            user = conn.user or (conn.target.user if conn.target else None)
-            missing = [k for k, v in (("server", conn.target), ("user", user),
-                                      ("password_file", conn.password_file)) if not v]
-            if missing:  # the environment is not asked: it would give every vCenter the same
-                raise ConfigError(f"the profile has no {', '.join(missing)}")
-            opts = connect_options(conn, prompt=None, environ={})
-            warn_insecure(conn)
-            self._session = connect(opts)
-        return self._session

@@ -2,6 +2,7 @@
 the timeline of a failover as the hosts saw it."""
 from __future__ import annotations
 
+import logging
 import signal
 import time
 
@@ -9,9 +10,15 @@ import click
 
 from ..errors import UsageError
 from ..core.model import Expectation, Policy, Report, Severity
-from .common import (Connection, Duration, Runtime, SanInputs, Where, emit, esxpath_command,
-                     log, output_options, san_options, scope_options, seconds, vcenter_options)
+from ..app.profiles import Connection, Where
+from ..app.san_inputs import SanInputs
+from ..app.session import Runtime
+from .exit import emit, esxpath_command
+from .groups import san_options, scope_options, vcenter_options
+from .options import Duration, output_options, seconds
 from .fanout import all_profiles_option, each_profile, refuse_san
+
+log = logging.getLogger("esxpath")
 
 
 def _expectation(to_tpg, from_tpg, min_paths, allow_redundancy_loss, after_failover) -> Expectation:

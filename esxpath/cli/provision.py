@@ -17,9 +17,12 @@ from ..app.fio import DEFAULT_DEVICE, fio_status, read_reports, render_fio, writ
 from ..core.model import Severity
 from ..core.provisioning import (ProvisionOptions, parse_size, plan_provision, plan_unprovision,
                             provision_status, render_plan)
-from .common import (Connection, Runtime, Where, emit, esxpath_command, lock_option,
-                     output_options,
-                     scope_options, seconds, stop_on_signal, vcenter_options)
+from ..app.profiles import Connection, Where
+from ..app.session import Runtime
+from .exit import emit, esxpath_command
+from .groups import scope_options, vcenter_options
+from .options import lock_option, output_options, seconds
+from .signals import stop_on_signal
 
 
 def confirm_options(f):

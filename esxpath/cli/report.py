@@ -5,9 +5,12 @@ import click
 
 from ..errors import UsageError
 from ..core.model import Expectation, Report, Severity
-from .common import (Connection, Duration, OutputFile, Runtime, SanInputs, Where, emit,
-                     esxpath_command, fail, output_options, policy_options, profile_labels,
-                     require_devices, san_options, scope_options, vcenter_options)
+from ..app.profiles import Connection, Where
+from ..app.san_inputs import SanInputs
+from ..app.session import Runtime, require_devices
+from .exit import emit, esxpath_command, fail, profile_labels
+from .groups import policy_options, san_options, scope_options, vcenter_options
+from .options import Duration, OutputFile, output_options
 from .fanout import all_profiles_option, each_profile, refuse_san
 
 

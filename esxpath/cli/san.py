@@ -8,7 +8,8 @@ import json
 import click
 
 from ..errors import UsageError
-from .common import CONTEXT, emit, esxpath_command
+from .exit import emit, esxpath_command
+from .options import CONTEXT
 
 DEFAULT_SYSFS = "/sys/kernel/scst_tgt"
 

@@ -6,8 +6,12 @@ import click
 
 from ..errors import UsageError
 from ..core.model import Report
-from .common import (Connection, Runtime, SanInputs, Where, emit, esxpath_command, output_options,
-                     san_options, scope_options, vcenter_options)
+from ..app.profiles import Connection, Where
+from ..app.san_inputs import SanInputs
+from ..app.session import Runtime
+from .exit import emit, esxpath_command
+from .groups import san_options, scope_options, vcenter_options
+from .options import output_options
 from .san import san as san_group
 
 
