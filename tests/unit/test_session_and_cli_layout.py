@@ -39,8 +39,8 @@ def test_only_app_session_imports_the_adapters_connect():
     assert opening == ["app/session.py"]
 
 
-@pytest.mark.parametrize("name", ["session", "profiles", "san_inputs"])
-def test_the_session_profiles_and_san_inputs_are_app_modules_without_click(name):
+@pytest.mark.parametrize("name", ["session", "profiles", "san_inputs", "fanout"])
+def test_the_session_profiles_san_inputs_and_fanout_are_app_modules_without_click(name):
     path = PACKAGE / "app" / f"{name}.py"
     assert path.exists()
     assert not [m for m, _ in _imports(path) if m.split(".")[0] == "click"]
@@ -49,6 +49,8 @@ def test_the_session_profiles_and_san_inputs_are_app_modules_without_click(name)
 def test_cli_holds_options_groups_exit_signals_and_one_module_per_command_family():
     modules = {p.stem for p in (PACKAGE / "cli").glob("*.py")}
     assert "common" not in modules and "files" not in modules
+    # --all-profiles' threads run in app/fanout.py: cli/fanout.py only reads the options
+    assert not [m for m, _ in _imports(PACKAGE / "cli" / "fanout.py") if m.startswith("concurrent")]
     assert CLI_SHARED <= modules
     for stem in modules - CLI_SHARED:  # a command module: a COMMANDS tuple for group.py
         assert "\nCOMMANDS = " in (PACKAGE / "cli" / f"{stem}.py").read_text(), stem
@@ -126,3 +128,20 @@ def test_the_exporters_login_goes_through_open_session(monkeypatch, tmp_path):
     secret.write_text("second\n")
     login()
     assert [(o.user, o.password) for o in logins] == [("u", "first"), ("u", "second")]
+
+
+def test_the_prompt_the_command_line_hands_in_asks_for_the_password(monkeypatch):
+    """No password in the options or the environment: the Runtime asks the prompt it was given
+    (the CLI gives its hidden prompt only on a terminal); without one the error says how."""
+    from esxpath.app import session
+    from esxpath.app.credentials import PASSWORD_VARS, split_userinfo
+    from esxpath.app.profiles import Connection
+    for var in PASSWORD_VARS:
+        monkeypatch.delenv(var, raising=False)
+    asked: list[str] = []
+    monkeypatch.setattr(session, "open_session", lambda opts: opts)
+    conn = Connection(split_userinfo("vc1.example.com"), "u", None, None, False, 5.0)
+    opts = session.Runtime(0, prompt=lambda text: asked.append(text) or "typed").session(conn)
+    assert (asked, opts.user, opts.password) == (["Password for u"], "u", "typed")
+    with pytest.raises(ConfigError, match="run on a terminal to be asked"):
+        session.Runtime(0).session(conn)
