@@ -39,7 +39,7 @@ def exporter_report(cfg: Path, files: list[str]):
     from esxpath.app import config
     from esxpath.app.audit import AuditOptions
     from esxpath.app.exporter import AuditRunner
-    from esxpath.cli.common import SanInputs
+    from esxpath.app.san_inputs import SanInputs
     from esxpath.cli.exporter import _spec
     from esxpath.core.model import Policy
     policy = Policy(psp="VMW_PSP_RR", limit_type="iops", iops=1)  # audit's defaults

@@ -46,7 +46,7 @@ class Where(Protocol):
 
 
 class Runtime(Protocol):
-    """A lazily opened vSphere session and the reads made with it (cli.common.Runtime)."""
+    """A lazily opened vSphere session and the reads made with it (app.session.Runtime)."""
 
     def session(self, conn: Any) -> Any: ...
 

@@ -6,10 +6,13 @@ import dataclasses
 import click
 
 from ..app.ports import quiet
+from ..app.profiles import Connection, Where
+from ..app.session import Runtime
 from ..core.model import Policy
-from .common import (Connection, Runtime, Where, emit, esxpath_command, lock_option,
-                     output_options, policy_options, scope_options, stop_on_signal,
-                     vcenter_options)
+from .exit import emit, esxpath_command
+from .groups import policy_options, scope_options, vcenter_options
+from .options import lock_option, output_options
+from .signals import stop_on_signal
 
 
 @esxpath_command()

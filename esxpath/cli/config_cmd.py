@@ -7,9 +7,11 @@ from typing import Any
 import click
 
 from ..app.credentials import Target
+from ..app.profiles import Connection, Where
 from ..core.model import Severity
-from .common import (CONTEXT, Connection, Where, current_settings, emit, esxpath_command,
-                     load_config, output_options, scope_options, vcenter_options)
+from .exit import emit, esxpath_command
+from .groups import current_settings, load_config, scope_options, vcenter_options
+from .options import CONTEXT, output_options
 
 
 @click.group("config", context_settings=CONTEXT)

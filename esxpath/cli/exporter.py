@@ -7,9 +7,12 @@ import threading
 import click
 
 from ..app.credentials import read_password_file
+from ..app.profiles import resolve_profile
+from ..app.session import Runtime, profile_login, warn_insecure
 from ..errors import ConfigError, UsageError
-from .common import (Connection, Runtime, config_option, connect_options, esxpath_command,
-                     load_config, policy_options, resolve_profile, warn_insecure)
+from .exit import esxpath_command
+from .groups import load_config, policy_options
+from .options import config_option
 
 DEFAULT_LISTEN = "127.0.0.1:9810"
 
@@ -31,16 +34,6 @@ class ListenAddress(click.ParamType):
         return host, int(port)
 
 
-def _open_session(conn: Connection):
-    """A login for one refresh: the password file is read again at every login, so a changed
-    password is taken up without a restart. Nothing from the environment: each profile names
-    its own vCenter and password file."""
-    def open_session():
-        from ..vsphere import connect
-        return connect(connect_options(conn, prompt=None, environ={}))
-    return open_session
-
-
 def _spec(cfg, name: str, parallel: int, policy):
     from ..app.audit import AuditOptions
     from ..app.exporter import Audit, AuditRunner, TargetSpec
@@ -56,7 +49,7 @@ def _spec(cfg, name: str, parallel: int, policy):
                           " from the environment or a prompt)")
     read_password_file(conn.password_file)  # fail now, not at the first refresh
     warn_insecure(conn, f"target {name}: ")
-    audit = Audit(_open_session(conn), where, AuditOptions(policy))
+    audit = Audit(profile_login(conn), where, AuditOptions(policy))
     return TargetSpec(name, conn.target.endpoint.display, profile.interval, AuditRunner(audit))
 
 

@@ -1,30 +1,21 @@
 """--all-profiles (show, audit, check): the same per-vCenter work for every profile of the config
-file, a bounded number at once, each with its own session, merged into one report (merge.py).
+file: the click side (the option, what it refuses, the targets); app/fanout.py runs them.
 
-Not a command module: show/audit/check import it as they import common.
+Not a command module: show/audit/check import it as they import groups.
 """
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-
 import click
 
-from ..errors import ConfigError, EsxpathError, UsageError
-from ..core.merge import NOT_READ, UNREACHABLE, NotRead
+from ..app.fanout import AT_ONCE, Body, run_profiles
+from ..app.profiles import resolve_profile
+from ..app.session import Runtime
 from ..core.model import Report
-from .common import (Connection, Runtime, Where, connect_options, explicit_flags, load_config,
-                     resolve_profile, warn_insecure)
-
-log = logging.getLogger("esxpath")
-
-AT_ONCE = 4  # vCenters read at the same time (each also reads --parallel hosts at once)
+from ..errors import ConfigError, UsageError
+from .groups import explicit_flags, load_config
 
 # each profile names its own vCenter and credentials: these flags would apply to all of them
 _PER_VCENTER = ("server", "user", "password_file")
-
-Body = Callable[[Runtime, Connection, Where], Report]
 
 
 def all_profiles_option(f):
@@ -46,7 +37,6 @@ def refuse_san(san_given: bool, all_profiles: bool) -> None:
 
 def each_profile(rt: Runtime, command: str, body: Body) -> Report:
     """body(runtime, conn, where) -> Report for every profile; one merged Report."""
-    from ..core.merge import merge
     ctx = click.get_current_context()
     flags = explicit_flags(ctx)
     if ctx.params.get("profile"):
@@ -65,46 +55,4 @@ def each_profile(rt: Runtime, command: str, body: Body) -> Report:
     parallel = ctx.params.get("parallel", 8)
     targets = [(name, *resolve_profile(p, flags, {}, parallel))
                for name, p in config.profiles.items()]
-    pool = ThreadPoolExecutor(min(AT_ONCE, len(targets)), thread_name_prefix="vcenter")
-    try:
-        futures = [(name, pool.submit(_run, body, name, conn, where))
-                   for name, conn, where in targets]
-        runs = [(name, future.result()) for name, future in futures]
-    finally:  # Ctrl-C: no further vCenter starts; the ones being read end within --timeout
-        pool.shutdown(wait=True, cancel_futures=True)
-    return merge(command, runs)
-
-
-def _run(body: Body, name: str, conn: Connection, where: Where) -> Report | NotRead:
-    """One profile's report, or why it could not be read: vcenter-unreachable when vCenter
-    did not answer or let us in, vcenter-not-read for anything else (scope, config, a bug)."""
-    from ..errors import AuthError, ConnectionFailed
-    rt = _ProfileRuntime(0)
-    try:
-        return body(rt, conn, where)
-    except EsxpathError as e:
-        log.info("profile %s: %s", name, e)
-        down = isinstance(e, (ConnectionFailed, AuthError))
-        return NotRead(str(e), UNREACHABLE if down else NOT_READ)
-    except Exception as e:  # a bug: reported for this profile, the others still stand
-        log.debug("profile %s: unexpected error", name, exc_info=True)
-        return NotRead(f"internal error: {type(e).__name__}: {e} (run with -vv for details)")
-    finally:
-        rt.close()
-
-
-class _ProfileRuntime(Runtime):
-    """A Runtime for a worker thread: no click context, no prompt, closed by _run."""
-
-    def session(self, conn: Connection):
-        if self._session is None:
-            from ..vsphere import connect
-            user = conn.user or (conn.target.user if conn.target else None)
-            missing = [k for k, v in (("server", conn.target), ("user", user),
-                                      ("password_file", conn.password_file)) if not v]
-            if missing:  # the environment is not asked: it would give every vCenter the same
-                raise ConfigError(f"the profile has no {', '.join(missing)}")
-            opts = connect_options(conn, prompt=None, environ={})
-            warn_insecure(conn)
-            self._session = connect(opts)
-        return self._session
+    return run_profiles(command, targets, body)

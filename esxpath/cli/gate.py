@@ -2,13 +2,21 @@
 the timeline of a failover as the hosts saw it."""
 from __future__ import annotations
 
+import logging
+
 import click
 
-from ..errors import UsageError
+from ..app.profiles import Connection, Where
+from ..app.san_inputs import SanInputs
+from ..app.session import Runtime
 from ..core.model import Report
-from .common import (Connection, Duration, Runtime, SanInputs, Where, emit, esxpath_command,
-                     output_options, san_options, scope_options, seconds, vcenter_options)
+from ..errors import UsageError
+from .exit import emit, esxpath_command
 from .fanout import all_profiles_option, each_profile, refuse_san
+from .groups import san_options, scope_options, vcenter_options
+from .options import Duration, output_options, seconds
+
+log = logging.getLogger("esxpath")
 
 
 def _stacked(*decorators):

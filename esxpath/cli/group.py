@@ -8,9 +8,11 @@ import sys
 import click
 
 from .. import __version__
+from ..app.session import Runtime
 from ..errors import EsxpathError, Terminated, UsageError, exit_status
 from . import apply, config_cmd, exporter, gate, provision, report, san, san_check
-from .common import CONTEXT, OutputFile, Runtime, fail
+from .exit import fail
+from .options import CONTEXT, OutputFile
 from .signals import terminate_as_interrupt
 
 
@@ -46,7 +48,18 @@ def main(ctx, verbose, record_file, replay_file):
         raise click.UsageError("--record and --replay exclude each other")
     terminate_as_interrupt()  # SIGTERM leaves as Ctrl-C does: the report, exit 143
     ctx.obj = Runtime(verbose, (record_file, "record") if record_file
-                      else (replay_file, "replay") if replay_file else None)
+                      else (replay_file, "replay") if replay_file else None,
+                      prompt=_hidden_prompt if sys.stdin.isatty() else None, say=_say)
+    # the root closes last: the logout, then the cassette (which checks a replay played it all)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def _hidden_prompt(text: str) -> str:
+    return click.prompt(text, hide_input=True, err=True)
+
+
+def _say(line: str) -> None:
+    click.echo(line, err=True)
 
 
 # san_check registers on the san group

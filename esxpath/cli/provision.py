@@ -6,19 +6,25 @@ it. Progress goes to stderr: bars on a terminal, else plain lines (progress.py).
 """
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 import sys
+from contextlib import nullcontext
 
 import click
 
-from ..errors import UsageError
 from ..app.fio import DEFAULT_DEVICE, fio_status, read_reports, render_fio, write_jobs
+from ..app.profiles import Connection, Where
+from ..app.session import Runtime
 from ..core.model import Severity
-from ..core.provisioning import ProvisionOptions, parse_size, render_plan
-from .common import (Connection, Runtime, Where, emit, esxpath_command, lock_option,
-                     output_options,
-                     scope_options, seconds, stop_on_signal, vcenter_options)
+from ..core.provisioning import (
+    ProvisionOptions,
+    parse_size,
+    render_plan,
+)
+from ..errors import UsageError
+from .exit import emit, esxpath_command
+from .groups import scope_options, vcenter_options
+from .options import lock_option, output_options, seconds
+from .signals import stop_on_signal
 
 
 def confirm_options(f):

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import click
 
-from ..errors import UsageError
+from ..app.profiles import Connection, Where
+from ..app.san_inputs import SanInputs
+from ..app.session import Runtime
 from ..core.model import Report, Severity
-from .common import (Connection, Duration, OutputFile, Runtime, SanInputs, Where, emit,
-                     esxpath_command, fail, output_options, policy_options, profile_labels,
-                     san_options, scope_options, vcenter_options)
+from ..errors import UsageError
+from .exit import emit, esxpath_command, fail, profile_labels
 from .fanout import all_profiles_option, each_profile, refuse_san
+from .groups import policy_options, san_options, scope_options, vcenter_options
+from .options import Duration, OutputFile, output_options
 
 
 @esxpath_command()
@@ -19,8 +22,8 @@ from .fanout import all_profiles_option, each_profile, refuse_san
 @click.pass_obj
 def show(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, fmt: str):
     """Show policy and path counts per host and device (read-only)."""
-    from ..render.output import render
     from ..app.audit import show as run_show
+    from ..render.output import render
     report = each_profile(rt, "show", run_show) if all_profiles else run_show(rt, conn, where)
     emit(render(report, fmt))
     return report.status  # UNKNOWN when a host could not be read
@@ -70,9 +73,9 @@ def audit(rt: Runtime, conn: Connection, where: Where, all_profiles: bool, polic
     With --san/--san-cmd the SAN findings join (docs/san.md), also the peer not ready to take
     over (danger); a bad dump or a failed --san-cmd is 3 too.
     """
-    from ..render.output import render
     from ..app.audit import AuditOptions
     from ..app.audit import audit as run_audit
+    from ..render.output import render
     wanted = parse_expect(expect)
     refuse_san(san.given, all_profiles)
     if since is not None and all_profiles:

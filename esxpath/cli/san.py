@@ -8,7 +8,8 @@ import json
 import click
 
 from ..app.san import DEFAULT_SYSFS
-from .common import CONTEXT, emit, esxpath_command
+from .exit import emit, esxpath_command
+from .options import CONTEXT
 
 
 @click.group(context_settings=CONTEXT)

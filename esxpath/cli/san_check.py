@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import click
 
+from ..app.profiles import Connection, Where
+from ..app.san_inputs import SanInputs
+from ..app.session import Runtime
 from ..errors import UsageError
-from .common import (Connection, Runtime, SanInputs, Where, emit, esxpath_command, output_options,
-                     san_options, scope_options, vcenter_options)
+from .exit import emit, esxpath_command
+from .groups import san_options, scope_options, vcenter_options
+from .options import output_options
 from .san import san as san_group
 
 

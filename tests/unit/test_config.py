@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from esxpath.app import config
-from esxpath.cli.common import resolve_profile
+from esxpath.app.profiles import resolve_profile
 from esxpath.app.credentials import DEFAULT_TIMEOUT
 from esxpath.errors import ConfigError, ExitStatus
 from esxpath.core.model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS
@@ -306,7 +306,7 @@ def test_expect_wins_over_the_profile_key_by_key(good, text, ao, ano):
 
 
 def test_the_insecure_warning_says_where_the_setting_came_from(tmp_path, capsys):
-    from esxpath.cli.common import warn_insecure
+    from esxpath.app.session import warn_insecure
     path = write(tmp_path, '[vcenter.lab]\nserver = "vc1.example.com"\ninsecure = true\n')
     profile = config.load(path, {}).profile("lab")
     conn, _ = resolve_profile(profile, environ={})

@@ -129,7 +129,7 @@ def test_all_profiles_reads_at_most_four_vcenters_at_once_and_in_profile_order(t
 def test_why_a_vcenter_was_not_read_picks_the_finding_code():
     """Down or refusing the login: vcenter-unreachable; a scope matching nothing or a bug
     there is no unreachable vCenter: vcenter-not-read."""
-    from esxpath.cli.fanout import _run
+    from esxpath.app.fanout import _run
     from esxpath.errors import AuthError, ConnectionFailed, ScopeError
 
     def raising(error):

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from esxpath.cli.common import SanInputs
+from esxpath.app.san_inputs import SanInputs
 from esxpath.errors import ExitStatus, exit_status
 from esxpath.san import sources
 from esxpath.san.view import SanDumpError

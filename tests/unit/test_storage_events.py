@@ -170,7 +170,7 @@ def clock(outcome):
 def test_a_failed_clock_read_is_a_window_with_the_error_and_an_interrupt_still_stops(monkeypatch):
     """Runtime's guard: the events are an addition, a failure of theirs never costs the report;
     an interrupt is not a failure of theirs. (The simulator tests drive it through the CLI.)"""
-    from esxpath.cli.common import Runtime
+    from esxpath.app.session import Runtime
     from esxpath.errors import ConnectionFailed, Interrupted
     from esxpath.core.model import Inventory
     from esxpath.vsphere import events
