@@ -239,7 +239,8 @@ def watch(rt: Runtime, conn: Connection, where: Where, interval: float, duration
     never be read; 130/143 after Ctrl-C/SIGTERM (the timeline so far is printed).
     """
     from ..errors import Interrupted
-    from ..core.timeline import build_timeline, render_timeline, with_storage
+    from ..core.timeline import build_timeline, with_storage
+    from ..render.timeline import render_timeline
     names = _node_tpg(node_tpg)  # a usage error before vCenter is read
     samples: list = []
     stopped: KeyboardInterrupt | None = None

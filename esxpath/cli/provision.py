@@ -13,10 +13,13 @@ import sys
 import click
 
 from ..errors import Interrupted, UsageError
-from ..app.fio import DEFAULT_DEVICE, fio_status, read_reports, render_fio, write_jobs
+from ..app.fio import read_reports, write_jobs
+from ..core.fio import DEFAULT_DEVICE, fio_status
 from ..core.model import Severity
 from ..core.provisioning import (ProvisionOptions, parse_size, plan_provision, plan_unprovision,
-                            provision_status, render_plan)
+                            provision_status)
+from ..render.fio import render_fio
+from ..render.provision import render_plan
 from .common import (Connection, Runtime, Where, emit, esxpath_command, lock_option,
                      output_options,
                      scope_options, seconds, stop_on_signal, vcenter_options)

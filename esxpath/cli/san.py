@@ -3,7 +3,6 @@ san commands register themselves on the group (they import `san` from here)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import click
 
@@ -55,6 +54,7 @@ def dump(sysfs_root: str | None, scst_conf: str | None, crm_mon_xml: str | None,
     message names the file and, for scst.conf, the line).
     """
     from ..san import read
+    from ..render.document import json_text
     from ..san.dump import build_dump
     from ..san.pacemaker import UNKNOWN, parse_crm_mon
     if sysfs_root and scst_conf:
@@ -76,8 +76,8 @@ def dump(sysfs_root: str | None, scst_conf: str | None, crm_mon_xml: str | None,
         role = UNKNOWN if text is None else parse_crm_mon(text, "crm_mon --output-as=xml", name,
                                                           resource)
     taken_at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    emit(json.dumps(build_dump(state, node=name, source=source, taken_at=taken_at, role=role),
-                    indent=2))
+    emit(json_text(build_dump(state, node=name, source=source, taken_at=taken_at, role=role),
+                   newline=False))
 
 
 san.add_command(dump)
