@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from collections.abc import Iterable
 
-from ..core.model import BUCKETS, Device, Finding, Host, Report, Severity
+from ..core.model import BUCKETS, PSP_RR, Device, Finding, Host, Report, Severity
 from ..core.gate import ao_paths
 from ..core.gate_after import ao_tpg
 from ..core.plan import limit_text
@@ -160,7 +160,7 @@ def _show_lines(report: Report) -> list[str]:
         rows: list[tuple[str, ...]] = [head]
         for d in devs:
             c = d.counts()
-            rr = limit_text(d.policy) if d.policy.psp == "VMW_PSP_RR" else "-"
+            rr = limit_text(d.policy) if d.policy.psp == PSP_RR else "-"
             psp = d.policy.psp or "?" if d.managed else f"{d.mpp}, not managed"
             if not d.lun_ok:
                 rr += f" LUN {','.join(d.operational_state)}"
@@ -297,7 +297,7 @@ def _prometheus(report: Report) -> str:
     m.family("esxpath_device_info", "Device identity and multipath policy, value always 1.",
              [({**_host_labels(h), "device": d.canonical_name, "vendor": d.vendor, "model": d.model,
                 "satp": d.policy.satp or "", "psp": d.policy.psp or "",
-                "rr_limit": limit_text(d.policy) if d.policy.psp == "VMW_PSP_RR" else ""}, 1)
+                "rr_limit": limit_text(d.policy) if d.policy.psp == PSP_RR else ""}, 1)
               for h in hosts for d in devices(report, h)])
     if report.storage is not None and report.storage.error is None:
         hosts_w = report.storage.hosts
