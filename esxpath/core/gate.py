@@ -44,7 +44,7 @@ from .verify import (empty_scope, finish, group_ids, groups_in_state, holders, m
 if TYPE_CHECKING:  # san.check is imported only when a SAN view is given
     from ..san.check import SanDumps
 
-DANGER, UNKNOWN, NOTE = Severity.DANGER, Severity.UNKNOWN, Severity.OK
+DANGER, UNKNOWN, NOTE = Severity.DANGER, Severity.UNKNOWN, Severity.NOTE
 
 REDUNDANCY_WAIVER = "--allow-redundancy-loss"
 
@@ -189,7 +189,7 @@ def _notes(host: Host, dev: Device) -> list[Finding]:
 def check(inventory: Inventory, selector: Selector, policy: Policy | None = None,
           expectation: Expectation | None = None,
           san: SanDumps | None = None) -> tuple[Finding, ...]:
-    """Pre-failover gate: safe only when no finding is worse than a note (Severity.OK).
+    """Pre-failover gate: safe only when no finding is worse than a note (Severity.NOTE).
     san: the storage nodes' dumps and the clock they were read by (san.check.SanDumps); their
     disagreements with the hosts, stale dumps, and nodes behind the hosts' paths that are not
     dumped or not ready to take over refuse too (san/check.py)."""

@@ -319,7 +319,7 @@ class Plan:
 
 class Severity(IntEnum):
     """Nagios order: the worst finding sets audit's exit status."""
-
+    NOTE = -1  # worth knowing, never a reason to refuse or alert: a report with notes is OK
     OK = 0
     DRIFT = 1  # WARNING: configured differently than desired, asymmetric paths
     DANGER = 2  # CRITICAL: no AO / no ANO / dead path / LUN missing on a host; check: unsafe
@@ -384,7 +384,7 @@ class Report:
 
     @property
     def severity(self) -> Severity:
-        return max((f.severity for f in self.findings), default=Severity.OK)
+        return max([Severity.OK, *(f.severity for f in self.findings)])
 
     @property
     def status(self) -> Severity:

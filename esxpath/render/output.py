@@ -76,7 +76,7 @@ def to_dict(report: Report) -> dict[str, Any]:
                 "error": h.error, **_vcenter_key(h),
                 "devices": [_device_json(d) for d in devices(report, h)]}
                for h in report.inventory.hosts],
-        findings=[{"severity": f.severity.name, "code": f.code, "host": f.host,
+        findings=[{"severity": json_severity(f.severity), "code": f.code, "host": f.host,
                    "device": f.device, "message": f.message, **_vcenter_key(f)}
                   for f in report.findings],
         plan=None if report.plan is None else [
@@ -95,6 +95,12 @@ def to_dict(report: Report) -> dict[str, Any]:
     )
 
 
+def json_severity(severity: Severity) -> str:
+    """A finding's severity in JSON: a note is "OK" there (docs/json.md: it changes neither
+    status nor exit code), the table names it NOTE."""
+    return Severity.OK.name if severity == Severity.NOTE else severity.name
+
+
 def _vcenter_key(item: Host | Finding) -> dict[str, str]:
     """--all-profiles: hosts and findings name their vCenter's profile (absent otherwise)."""
     return {"vcenter": item.vcenter} if item.vcenter else {}
@@ -105,8 +111,8 @@ def _vcenters_json(report: Report) -> list[dict[str, Any]]:
     out = []
     for name, error in report.vcenters:
         hosts = [h for h in report.inventory.hosts if h.vcenter == name]
-        worst = max([f.severity for f in report.findings if f.vcenter == name]
-                    + [Severity.UNKNOWN for h in hosts if not h.verifiable], default=Severity.OK)
+        worst = max([Severity.OK, *(f.severity for f in report.findings if f.vcenter == name),
+                     *(Severity.UNKNOWN for h in hosts if not h.verifiable)])
         out.append({"name": name, "status": worst.name, "error": error, "hosts": len(hosts)})
     return out
 
@@ -171,8 +177,7 @@ def _show_lines(report: Report) -> list[str]:
 
 
 def _finding_lines(report: Report) -> list[str]:
-    # a finding of severity OK is a note: worth knowing, not a reason to refuse or alert
-    return [f"{'NOTE' if f.severity == Severity.OK else f.severity.name:<7} {f.message}"
+    return [f"{f.severity.name:<7} {f.message}"
             for f in report.findings]
 
 

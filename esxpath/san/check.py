@@ -42,7 +42,7 @@ from .readiness import audit_readiness, path_target, readiness
 from .view import (DEFAULT_MAX_AGE, SCHEMA, SanDevice, SanDeviceGroup, SanDumpError, SanDumps,
                    SanNode, SanTargetGroup, freshness, parse_dump, san_view)
 
-DRIFT, DANGER, UNKNOWN, NOTE = Severity.DRIFT, Severity.DANGER, Severity.UNKNOWN, Severity.OK
+DRIFT, DANGER, UNKNOWN, NOTE = Severity.DRIFT, Severity.DANGER, Severity.UNKNOWN, Severity.NOTE
 
 # SCST ALUA state -> the TPG_state ESXi shows for it (offline: also any dead path)
 ESXI_STATE = {"active": TpgState.AO, "nonoptimized": TpgState.ANO, "standby": TpgState.STANDBY,

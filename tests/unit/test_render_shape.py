@@ -100,3 +100,19 @@ def test_literals_that_have_a_constant_use_it() -> None:
             if isinstance(node, ast.Constant) and node.value in CONSTANTS:
                 stray.append(f"{rel}:{node.lineno}: {node.value!r} (use {CONSTANTS[node.value]})")
     assert stray == []
+
+
+def test_a_note_is_its_own_severity_and_never_a_status() -> None:
+    """Severity.NOTE, not OK doubling as one: the table names it NOTE, JSON keeps "OK" (the
+    documented schema), and a report of notes only is OK (exit 0)."""
+    from esxpath.core.model import Finding
+    from esxpath.errors import ExitStatus, exit_status
+    from esxpath.render.output import render
+
+    note = Finding(Severity.NOTE, "path-disagrees", "esx01", None, "a path disagrees")
+    report = Report(command="check", inventory=compliant(), findings=(note,))
+    assert Severity.NOTE < Severity.OK and report.status is Severity.OK
+    assert "NOTE    a path disagrees" in render(report).splitlines()
+    doc = json.loads(render(report, "json"))
+    assert doc["status"] == "OK" and doc["findings"][0]["severity"] == "OK"
+    assert exit_status(severity=report.status) == ExitStatus.OK
