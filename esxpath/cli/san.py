@@ -7,6 +7,7 @@ import datetime as dt
 import click
 
 from ..errors import UsageError
+from ..render.document import json_text
 from .common import CONTEXT, emit, esxpath_command
 
 DEFAULT_SYSFS = "/sys/kernel/scst_tgt"
@@ -54,7 +55,6 @@ def dump(sysfs_root: str | None, scst_conf: str | None, crm_mon_xml: str | None,
     message names the file and, for scst.conf, the line).
     """
     from ..san import read
-    from ..render.document import json_text
     from ..san.dump import build_dump
     from ..san.pacemaker import UNKNOWN, parse_crm_mon
     if sysfs_root and scst_conf:
