@@ -121,6 +121,7 @@ def exit_status(error: BaseException | None = None, severity: Severity | None = 
     if severity is None:
         return ExitStatus.OK
     return {
+        Severity.NOTE: ExitStatus.OK,
         Severity.OK: ExitStatus.OK,
         Severity.DRIFT: ExitStatus.DRIFT,
         Severity.DANGER: ExitStatus.DANGER,

@@ -72,7 +72,8 @@ def check(rt: Runtime, conn: Any, where: Where, req: CheckRequest,
 def gate(rt: Runtime, conn: Any, where: Where, exp: Expectation, req: CheckRequest,
          clock: Clock = SYSTEM) -> Report:
     """Before the move: read and judge until safe or req.wait is up."""
-    from ..core.gate import REDUNDANCY_WAIVER, check as judge, takeover_groups
+    from ..core.gate import REDUNDANCY_WAIVER, takeover_groups
+    from ..core.gate import check as judge
     from ..core.tpg_names import merge, named
     from ..san.view import tpg_nodes
     deadline = clock.monotonic() + req.wait
@@ -106,7 +107,8 @@ def after(rt: Runtime, conn: Any, where: Where, exp: Expectation, req: CheckRequ
     """After the move: read and judge until complete or req.wait is up. The storage events
     are read when the paths alone would say complete, and once more at the end."""
     from ..core.gate import REDUNDANCY_WAIVER
-    from ..core.gate_after import after_failover as judge, after_targets
+    from ..core.gate_after import after_failover as judge
+    from ..core.gate_after import after_targets
     from ..core.tpg_names import named
     start = clock.monotonic()
     deadline = start + req.wait

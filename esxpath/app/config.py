@@ -17,11 +17,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from .credentials import (CA_VARS, DEFAULT_TIMEOUT, PASSWORD_VARS, URL_VARS, USER_VARS,
-                          check_owner, check_password_file, split_userinfo)
-from ..errors import ConfigError, EsxpathError
-from .files import open_input
 from ..core.model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS
+from ..errors import ConfigError, EsxpathError
+from .credentials import (
+    CA_VARS,
+    DEFAULT_TIMEOUT,
+    PASSWORD_VARS,
+    URL_VARS,
+    USER_VARS,
+    check_owner,
+    check_password_file,
+    split_userinfo,
+)
+from .files import open_input
 
 if sys.version_info >= (3, 11):
     import tomllib

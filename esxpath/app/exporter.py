@@ -38,8 +38,8 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
 from .. import __version__
-from ..errors import ConfigError, EsxpathError
 from ..core.model import Report
+from ..errors import ConfigError, EsxpathError
 from ..render.output import render, render_error
 from .audit import AuditOptions, Scoped, storage_window
 from .promfile import status_families, with_labels

@@ -4,9 +4,9 @@ its own. The Connection stays opaque here (the runtime logs in with it); of the 
 cases read the selector, the parallelism and the profile's expectations."""
 from __future__ import annotations
 
+import time as _time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-import time as _time
 from typing import Any, Protocol
 
 from ..core.model import Expectation, Inventory, Scope, Selector

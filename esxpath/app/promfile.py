@@ -10,9 +10,9 @@ import re
 import time
 from collections.abc import Mapping
 
-from . import files
 from ..errors import ConfigError
 from ..render.output import escape_label
+from . import files
 
 SUCCESS = "esxpath_audit_success"
 LAST_SUCCESS = "esxpath_audit_last_success_timestamp_seconds"

@@ -12,8 +12,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..core.model import Severity
-from ..core.provisioning import (ProvisionOptions, ProvisionPlan, plan_provision,
-                                 plan_unprovision, provision_status)
+from ..core.provisioning import (
+    ProvisionOptions,
+    ProvisionPlan,
+    plan_provision,
+    plan_unprovision,
+    provision_status,
+)
 from ..errors import Interrupted
 
 if TYPE_CHECKING:

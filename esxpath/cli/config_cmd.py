@@ -1,14 +1,12 @@
 """esxpath config show: the settings a command would use, and where each came from."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
 from ..app.credentials import Target
 from ..app.profiles import Connection, Where
-from ..core.model import Severity
 from .exit import emit, esxpath_command
 from .groups import current_settings, load_config, scope_options, vcenter_options
 from .options import CONTEXT, output_options
@@ -34,25 +32,12 @@ def show(conn: Connection, where: Where, fmt: str):
     """Print the resolved settings and where each came from (flag, env NAME, FILE [table],
     default). Secrets are masked: a password file's path is shown, never its contents.
     Give the same flags and --profile as the command you mean. Exit 78 on a bad config."""
-    from ..render.output import envelope
+    from ..render.config import config_text
     ctx = click.get_current_context()
     cfg = load_config(ctx)
     settings = current_settings()
     rows = {key: {"value": _plain(s.value), "from": s.origin} for key, s in settings.items()}
-    if fmt == "json":
-        doc = envelope("config", "config show", Severity.OK, source=cfg.source,
-                       profiles=sorted(cfg.profiles), profile=ctx.params.get("profile"),
-                       settings=rows)
-        emit(json.dumps(doc, indent=2))
-        return None
-    lines = [f"config: {cfg.source or 'none found'}"
-             + (f" (profiles: {', '.join(sorted(cfg.profiles))})" if cfg.profiles else ""),
-             f"profile: {ctx.params.get('profile') or 'none'}"]
-    table = [("SETTING", "VALUE", "FROM")] + [
-        (key, _text(row["value"]), row["from"]) for key, row in rows.items()]
-    widths = [max(len(r[i]) for r in table) for i in range(2)]
-    lines += [f"  {k.ljust(widths[0])}  {v.ljust(widths[1])}  {o}".rstrip() for k, v, o in table]
-    emit("\n".join(lines))
+    emit(config_text(fmt, cfg.source, sorted(cfg.profiles), ctx.params.get("profile"), rows))
     return None
 
 
@@ -63,16 +48,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
     return value
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, list):
-        return ", ".join(value) or "-"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 config.add_command(show)

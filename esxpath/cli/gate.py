@@ -173,7 +173,7 @@ def watch(rt: Runtime, conn: Connection, where: Where, interval: float, duration
     never be read; 130/143 after Ctrl-C/SIGTERM (the timeline so far is printed).
     """
     from ..app.watch import watch as run
-    from ..core.timeline import render_timeline
+    from ..render.timeline import render_timeline
     names = _node_tpg(node_tpg)  # a usage error before vCenter is read
     seen = run(rt, conn, where, interval, duration, until_switched, events=not no_events,
                notify=_say)

@@ -11,16 +11,15 @@ from contextlib import nullcontext
 
 import click
 
-from ..app.fio import DEFAULT_DEVICE, fio_status, read_reports, render_fio, write_jobs
+from ..app.fio import read_reports, write_jobs
 from ..app.profiles import Connection, Where
 from ..app.session import Runtime
+from ..core.fio import DEFAULT_DEVICE, fio_status
 from ..core.model import Severity
-from ..core.provisioning import (
-    ProvisionOptions,
-    parse_size,
-    render_plan,
-)
+from ..core.provisioning import ProvisionOptions, parse_size
 from ..errors import UsageError
+from ..render.fio import render_fio
+from ..render.provision import render_plan
 from .exit import emit, esxpath_command
 from .groups import scope_options, vcenter_options
 from .options import lock_option, output_options, seconds

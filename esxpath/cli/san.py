@@ -3,11 +3,11 @@ san commands register themselves on the group (they import `san` from here)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import click
 
 from ..app.san import DEFAULT_SYSFS
+from ..render.document import json_text
 from .exit import emit, esxpath_command
 from .options import CONTEXT
 
@@ -57,7 +57,7 @@ def dump(sysfs_root: str | None, scst_conf: str | None, crm_mon_xml: str | None,
     from ..app.san import dump as read_dump
     sources = DumpSources(sysfs_root, scst_conf, crm_mon_xml, node, resource)
     doc = read_dump(sources, lambda: dt.datetime.now(dt.timezone.utc))
-    emit(json.dumps(doc, indent=2))
+    emit(json_text(doc, newline=False))
 
 
 san.add_command(dump)

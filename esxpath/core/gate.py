@@ -39,10 +39,18 @@ from collections import Counter
 
 from .gate_san import SanEvidence, gate_findings
 from .model import Device, Expectation, Finding, Host, Inventory, Policy, Selector, Severity, TpgState
-from .verify import (empty_scope, finish, group_ids, groups_in_state, holders, missing,
-                     scope_names, unverifiable)
+from .verify import (
+    empty_scope,
+    finish,
+    group_ids,
+    groups_in_state,
+    holders,
+    missing,
+    scope_names,
+    unverifiable,
+)
 
-DANGER, UNKNOWN, NOTE = Severity.DANGER, Severity.UNKNOWN, Severity.OK
+DANGER, UNKNOWN, NOTE = Severity.DANGER, Severity.UNKNOWN, Severity.NOTE
 
 REDUNDANCY_WAIVER = "--allow-redundancy-loss"
 
@@ -187,7 +195,7 @@ def _notes(host: Host, dev: Device) -> list[Finding]:
 def check(inventory: Inventory, selector: Selector, policy: Policy | None = None,
           expectation: Expectation | None = None,
           san: SanEvidence | None = None) -> tuple[Finding, ...]:
-    """Pre-failover gate: safe only when no finding is worse than a note (Severity.OK).
+    """Pre-failover gate: safe only when no finding is worse than a note (Severity.NOTE).
     san: the storage nodes' dumps and the clock they were read by (san.audit.SanDumps); their
     disagreements with the hosts, stale dumps, and nodes behind the hosts' paths that are not
     dumped or not ready to take over refuse too (the SAN half of the rule: gate_san.py)."""

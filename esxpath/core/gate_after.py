@@ -13,8 +13,16 @@ from typing import TYPE_CHECKING
 from ..errors import InputError
 from .gate import REDUNDANCY_WAIVER, stale_views
 from .model import Device, Expectation, Finding, Host, Inventory, Selector, Severity, TpgState
-from .verify import (empty_scope, finish, group_ids, groups_in_state, holders, missing,
-                     scope_names, unverifiable)
+from .verify import (
+    empty_scope,
+    finish,
+    group_ids,
+    groups_in_state,
+    holders,
+    missing,
+    scope_names,
+    unverifiable,
+)
 
 if TYPE_CHECKING:
     from .storage_events import StorageWindow

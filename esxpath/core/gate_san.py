@@ -18,7 +18,7 @@ from typing import Protocol
 
 from .model import Finding, Inventory, Selector, Severity
 
-DRIFT, UNKNOWN, NOTE = Severity.DRIFT, Severity.UNKNOWN, Severity.OK
+DRIFT, UNKNOWN, NOTE = Severity.DRIFT, Severity.UNKNOWN, Severity.NOTE
 
 
 class SanEvidence(Protocol):

@@ -38,8 +38,8 @@ class TpgState(str, Enum):
         return aliases.get(t, cls.UNKNOWN)
 
 
-MPP_NMP = "NMP"
-MPP_HPP = "HPP"
+MPP_NMP, MPP_HPP = "NMP", "HPP"
+PSP_RR, SATP_ALUA = "VMW_PSP_RR", "VMW_SATP_ALUA"
 
 # Path.state values, from HostMultipathInfoPath.state
 PATH_ACTIVE = "active"
@@ -122,7 +122,7 @@ class Device:
     policy: DevicePolicy = field(default_factory=DevicePolicy)
     tpgs: tuple[TargetPortGroup, ...] = ()
     paths: tuple[Path, ...] = ()
-    mpp: str = "NMP"  # multipathing plugin: NMP, HPP (NVMe & co: no PSP/RR, not managed)
+    mpp: str = MPP_NMP  # multipathing plugin: NMP, HPP (NVMe & co: no PSP/RR, not managed)
     operational_state: tuple[str, ...] = ("ok",)  # ScsiLun.operationalState
 
     def counts(self) -> dict[str, int]:
@@ -261,15 +261,15 @@ class Selector:
 class Policy:
     """The desired state: the seed article's RR with IOPS=1, or RR with the latency limit."""
 
-    psp: str = "VMW_PSP_RR"
+    psp: str = PSP_RR
     limit_type: str = "iops"  # iops | latency
     iops: int | None = 1  # only with limit_type iops
-    satp: str = "VMW_SATP_ALUA"  # for the claim rule
+    satp: str = SATP_ALUA  # for the claim rule
     claim_rule: bool = False  # also add SATP claim rules per vendor
 
     @property
     def is_rr(self) -> bool:
-        return self.psp == "VMW_PSP_RR"
+        return self.psp == PSP_RR
 
 
 @dataclass(frozen=True)
@@ -319,7 +319,7 @@ class Plan:
 
 class Severity(IntEnum):
     """Nagios order: the worst finding sets audit's exit status."""
-
+    NOTE = -1  # worth knowing, never a reason to refuse or alert: a report with notes is OK
     OK = 0
     DRIFT = 1  # WARNING: configured differently than desired, asymmetric paths
     DANGER = 2  # CRITICAL: no AO / no ANO / dead path / LUN missing on a host; check: unsafe
@@ -384,7 +384,7 @@ class Report:
 
     @property
     def severity(self) -> Severity:
-        return max((f.severity for f in self.findings), default=Severity.OK)
+        return max([Severity.OK, *(f.severity for f in self.findings)])
 
     @property
     def status(self) -> Severity:

@@ -10,6 +10,7 @@ from .model import (
     CHANGE_PSP,
     CHANGE_RR_LIMIT,
     CHANGE_SATP_RULE,
+    PSP_RR,
     Change,
     Device,
     DevicePolicy,
@@ -21,7 +22,7 @@ from .model import (
     Selector,
 )
 
-RR = "VMW_PSP_RR"
+RR = PSP_RR
 CLAIM_OPTION_TPGS = "tpgs_on"  # claim only devices that report ALUA support (TPGS)
 RULE_DESCRIPTION = "esxpath: SCST ALUA round robin"
 

@@ -11,13 +11,11 @@ executes exactly that plan. Safety rules live here, where they are tested withou
 """
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from ..errors import UsageError
 from .model import Severity
-from ..render.output import envelope
 
 PROVISION_KEY = "esxpath.provisioned"  # VM extraConfig key / datastore custom attribute, value "1"
 GIB = 1 << 30
@@ -327,47 +325,8 @@ def parse_size(text: str) -> int:
     return int(m.group(1)) << shift
 
 
-# ----- rendering (table / JSON), same object for both -----
-
-def render_plan(plan: ProvisionPlan, fmt: str = "table",
-                results: tuple[ActionResult, ...] | None = None) -> str:
-    if fmt == "json":
-        doc = envelope("provision", plan.command, provision_status(plan, results),
-                       datastores=[asdict(a) for a in plan.datastores],
-                       vms=[asdict(a) for a in plan.vms],
-                       results=[asdict(r) for r in results] if results is not None else None)
-        return json.dumps(doc, indent=2) + "\n"
-    if fmt != "table":
-        raise UsageError(f"{plan.command} supports --output table or json, not {fmt!r}")
-    rows = [("WHAT", "NAME", "ACTION", "LUN/DATASTORE", "HOST", "WHY")]
-    for a in plan.datastores:
-        rows.append(("datastore", a.name or "-", a.kind, a.lun or "-", a.host or "-", a.reason))
-    for v in plan.vms:
-        rows.append(("vm", v.name, v.kind, v.datastore or "-", v.host or "-", v.reason))
-    lines = _columns(rows)
-    if results is not None:
-        lines.append("")
-        lines += _columns([("WHAT", "NAME", "ACTION", "RESULT", "SECONDS")] + [
-            (r.what, r.name, r.action, _outcome(r), f"{r.seconds:.1f}")
-            for r in results])
-    elif plan.writes == 0:
-        lines.append(f"nothing to {plan.command}")
-    return "\n".join(lines) + "\n"
-
-
-def _outcome(r: ActionResult) -> str:
-    if not r.ok:
-        return f"FAILED: {r.error}"
-    return f"ok ({r.error})" if r.error else "ok"  # ok with a warning, e.g. not tagged
-
-
 def provision_status(plan: ProvisionPlan, results) -> Severity:
     """DRIFT when an action failed (results None: nothing was run)."""
     if results is not None and any(not r.ok for r in results):
         return Severity.DRIFT
     return Severity.OK
-
-
-def _columns(rows: list[tuple]) -> list[str]:
-    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    return ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]

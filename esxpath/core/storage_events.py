@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from collections.abc import Iterable, Mapping
 
 APD_START = "esx.problem.storage.apd.start"
 APD_TIMEOUT = "esx.problem.storage.apd.timeout"
@@ -298,7 +298,7 @@ def window_lines(w: StorageWindow) -> list[str]:
 
 def storage_findings(w: StorageWindow, since_text: str = "") -> list:
     """audit --since: one finding per host with storage events. A loss still open at the end
-    (APD, connectivity, permanent device loss) is DANGER; anything else is a note (severity OK):
+    (APD, connectivity, permanent device loss) is DANGER; anything else is a note (Severity.NOTE):
     it happened and cleared, worth knowing, not a reason to alert now."""
     from .model import Finding, Severity
     out = []
@@ -320,5 +320,5 @@ def storage_findings(w: StorageWindow, since_text: str = "") -> list:
             out.append(Finding(Severity.DANGER, "storage-events", h.host, None,
                                f"{text}; not over: {'; '.join(what)}"))
         else:
-            out.append(Finding(Severity.OK, "storage-events", h.host, None, text))
+            out.append(Finding(Severity.NOTE, "storage-events", h.host, None, text))
     return out

@@ -9,8 +9,8 @@ and vCenter has no All-Paths-Down (or lost connectivity) open on any of them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from .model import Device, TpgState
 from .storage_events import PAUSE_KINDS, StorageWindow

@@ -11,9 +11,9 @@ from dataclasses import replace
 
 from .model import (
     CHANGE_PSP,
-    ChangeResult,
     CHANGE_RR_LIMIT,
     CHANGE_SATP_RULE,
+    ChangeResult,
     Device,
     DevicePolicy,
     Expectation,

@@ -1,4 +1,4 @@
-"""The summary line of `check`, before and after the move (output.summary calls it). Pure."""
+"""The summary line of `check`, before and after the move (render.summary calls it). Pure."""
 from __future__ import annotations
 
 from ..core.model import Report, Severity

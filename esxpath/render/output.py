@@ -5,25 +5,20 @@ monitoring views of it. Only in-scope devices (report.selector) are shown anywhe
 """
 from __future__ import annotations
 
-import json
-from typing import Any
 from collections.abc import Iterable
+from typing import Any
 
-from ..core.model import BUCKETS, Device, Finding, Host, Report, Severity
 from ..core.gate import ao_paths
 from ..core.gate_after import ao_tpg
-from .output_apply import changes_text, not_done, plan_lines, result_lines
+from ..core.model import BUCKETS, PSP_RR, Device, Finding, Host, Report, Severity
 from ..core.plan import limit_text
 from ..core.verify import group_ids
+from .columns import align
+from .document import envelope, json_text
+from .output_apply import plan_lines, result_lines
+from .summary import Kind, device_names, devices, findings_text, scope_text, severity_counts, summary, totals
 
 FORMATS = ("table", "json", "nagios", "prometheus")
-
-
-def envelope(kind: str, command: str, status: Severity, **body: Any) -> dict[str, Any]:
-    """The keys every JSON document starts with: `schema` names its shape (esxpath/<kind>/1,
-    docs/json.md), `command` the command that made it, `status` its outcome; then the body."""
-    return {"schema": f"esxpath/{kind}/1", "command": command, "status": Severity(status).name,
-            **body}
 
 
 def render(report: Report, fmt: str = "table") -> str:
@@ -43,23 +38,6 @@ def render_error(message: str, fmt: str = "table", command: str = "audit") -> st
 
 # ---------------------------------------------------------------- shared facts
 
-def _devices(report: Report, host: Host) -> list[Device]:
-    return [d for d in host.devices if report.selector.matches(d)]
-
-
-def _device_names(report: Report) -> set[str]:
-    return {d.canonical_name for h in report.inventory.hosts for d in _devices(report, h)}
-
-
-def _totals(report: Report) -> dict[str, int]:
-    out = dict.fromkeys(BUCKETS, 0)
-    for h in report.inventory.hosts:
-        for d in _devices(report, h):
-            for k, v in d.counts().items():
-                out[k] += v
-    return out
-
-
 def _tpg_rows(dev: Device) -> list[dict[str, Any]]:
     """Per group: its state, paths that can carry I/O now (live AO/ANO), dead paths, and the
     rest (alive but standby, unavailable or transitioning)."""
@@ -67,56 +45,6 @@ def _tpg_rows(dev: Device) -> list[dict[str, Any]]:
     return [{"id": g, "state": dev.tpg_state(g).value,
              **{k: counts.get(g, {}).get(k, 0) for k in ("live", "dead", "other")}}
             for g in group_ids(dev)]
-
-
-def _severity_counts(report: Report) -> dict[Severity, int]:
-    out = dict.fromkeys((Severity.DANGER, Severity.DRIFT, Severity.UNKNOWN), 0)
-    for f in report.findings:
-        if f.severity in out:
-            out[f.severity] += 1
-    return out
-
-
-def _scope_text(report: Report) -> str:
-    n_hosts, n_dev = len(report.inventory.hosts), len(_device_names(report))
-    return f"{n_hosts} host{'s' * (n_hosts != 1)}, {n_dev} device{'s' * (n_dev != 1)}"
-
-
-def _findings_text(report: Report) -> str:
-    c = _severity_counts(report)
-    parts = [f"{n} {s.name.lower()}" for s, n in c.items() if n]
-    return ", ".join(parts + [changes_text(n, o) for o, n in not_done(report).items() if n])
-
-
-def summary(report: Report) -> str:
-    """One line: what a human or a monitoring system needs first."""
-    status = report.status
-    scope = _scope_text(report)
-    trouble = f"{_findings_text(report)} ({scope})"
-    if report.command == "check":
-        from .gate_text import check_summary
-        return check_summary(report, scope, trouble)
-    if report.command == "apply" and report.plan is not None:
-        n = len(report.plan.changes)
-        skipped = len(report.plan.skipped_hosts)
-        if skipped and {f.code for f in report.findings} <= {"host-skipped"} and \
-                all(r.ok for r in report.results):
-            done = "planned" if report.dry_run or not report.results else "applied"
-            return (f"UNKNOWN: {skipped} host{'s' * (skipped != 1)} could not be read and "
-                    f"{'were' if skipped != 1 else 'was'} left alone; {n} change"
-                    f"{'s' * (n != 1)} {done} elsewhere ({scope})")
-        if status != Severity.OK:
-            return f"{status.name}: {trouble}"
-        if report.plan.empty:
-            return f"OK: nothing to change ({scope})"
-        if report.dry_run:
-            return f"DRY RUN: {n} change{'s' * (n != 1)} planned, nothing written ({scope})"
-        return f"OK: {n} change{'s' * (n != 1)} applied and verified ({scope})"
-    if report.command == "show" and status == Severity.OK:
-        return f"{scope} in scope"
-    if status == Severity.OK:
-        return f"OK: {scope}, all compliant"
-    return f"{status.name}: {trouble}"
 
 
 # ---------------------------------------------------------------- json
@@ -145,9 +73,9 @@ def to_dict(report: Report) -> dict[str, Any]:
         hosts=[{"name": h.name, "datacenter": h.datacenter, "cluster": h.cluster,
                 "connection_state": h.connection_state, "maintenance": h.maintenance,
                 "error": h.error, **_vcenter_key(h),
-                "devices": [_device_json(d) for d in _devices(report, h)]}
+                "devices": [_device_json(d) for d in devices(report, h)]}
                for h in report.inventory.hosts],
-        findings=[{"severity": f.severity.name, "code": f.code, "host": f.host,
+        findings=[{"severity": json_severity(f.severity), "code": f.code, "host": f.host,
                    "device": f.device, "message": f.message, **_vcenter_key(f)}
                   for f in report.findings],
         plan=None if report.plan is None else [
@@ -166,6 +94,12 @@ def to_dict(report: Report) -> dict[str, Any]:
     )
 
 
+def json_severity(severity: Severity) -> str:
+    """A finding's severity in JSON: a note is "OK" there (docs/json.md: it changes neither
+    status nor exit code), the table names it NOTE."""
+    return Severity.OK.name if severity == Severity.NOTE else severity.name
+
+
 def _vcenter_key(item: Host | Finding) -> dict[str, str]:
     """--all-profiles: hosts and findings name their vCenter's profile (absent otherwise)."""
     return {"vcenter": item.vcenter} if item.vcenter else {}
@@ -176,8 +110,8 @@ def _vcenters_json(report: Report) -> list[dict[str, Any]]:
     out = []
     for name, error in report.vcenters:
         hosts = [h for h in report.inventory.hosts if h.vcenter == name]
-        worst = max([f.severity for f in report.findings if f.vcenter == name]
-                    + [Severity.UNKNOWN for h in hosts if not h.verifiable], default=Severity.OK)
+        worst = max([Severity.OK, *(f.severity for f in report.findings if f.vcenter == name),
+                     *(Severity.UNKNOWN for h in hosts if not h.verifiable)])
         out.append({"name": name, "status": worst.name, "error": error, "hosts": len(hosts)})
     return out
 
@@ -194,15 +128,10 @@ def _storage_json(report: Report) -> dict[str, Any]:
 
 
 def _json(report: Report) -> str:
-    return json.dumps(to_dict(report), indent=2) + "\n"
+    return json_text(to_dict(report))
 
 
 # ---------------------------------------------------------------- table
-
-def _columns(rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return [(indent + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True))).rstrip() for r in rows]
-
 
 def _tpg_text(dev: Device) -> str:
     parts = []
@@ -229,26 +158,25 @@ def _show_lines(report: Report) -> list[str]:
             "DEAD", "TPGS")
     for h in report.inventory.hosts:
         out.append(_host_line(h))
-        devs = _devices(report, h)
+        devs = devices(report, h)
         if not devs:
             out.append("  (no device in scope)")
             continue
         rows: list[tuple[str, ...]] = [head]
         for d in devs:
             c = d.counts()
-            rr = limit_text(d.policy) if d.policy.psp == "VMW_PSP_RR" else "-"
+            rr = limit_text(d.policy) if d.policy.psp == PSP_RR else "-"
             psp = d.policy.psp or "?" if d.managed else f"{d.mpp}, not managed"
             if not d.lun_ok:
                 rr += f" LUN {','.join(d.operational_state)}"
             rows.append((d.canonical_name, f"{d.vendor}/{d.model}", d.policy.satp or "-",
                          psp, rr, *(str(c[b]) for b in BUCKETS), _tpg_text(d)))
-        out.extend(_columns(rows))
+        out.extend(align(rows, indent="  "))
     return out
 
 
 def _finding_lines(report: Report) -> list[str]:
-    # a finding of severity OK is a note: worth knowing, not a reason to refuse or alert
-    return [f"{'NOTE' if f.severity == Severity.OK else f.severity.name:<7} {f.message}"
+    return [f"{f.severity.name:<7} {f.message}"
             for f in report.findings]
 
 
@@ -258,7 +186,7 @@ def _timing_lines(report: Report) -> list[str]:
 
 def _table(report: Report) -> str:
     blocks: list[list[str]] = []
-    if report.command == "show":
+    if Kind.of(report) == Kind.SHOW:
         blocks.append(_show_lines(report))
     blocks += [plan_lines(report), result_lines(report), _finding_lines(report)]
     if report.timings:
@@ -284,7 +212,7 @@ def _one_line(text: str) -> str:
 def _nagios(report: Report) -> str:
     status = report.status
     if status == Severity.OK:
-        text = f"{_scope_text(report)} compliant"
+        text = f"{scope_text(report)} compliant"
     else:
         worst = sorted(report.findings, key=lambda f: -int(f.severity))
         if len(worst) == 1 and not report.results:
@@ -292,12 +220,12 @@ def _nagios(report: Report) -> str:
         else:
             first = worst[0].message if worst else "a change failed"
             more = len(report.findings) - 1 if worst else 0
-            text = f"{_findings_text(report)}: {first}" + (f" (+{more} more)" if more > 0 else "")
-    t = _totals(report)
+            text = f"{findings_text(report)}: {first}" + (f" (+{more} more)" if more > 0 else "")
+    t = totals(report)
     perf: dict[str, int | str] = dict(t)
     perf["hosts"] = len(report.inventory.hosts)
     perf["unverifiable"] = sum(1 for h in report.inventory.hosts if not h.verifiable)
-    perf["devices"] = len(_device_names(report))
+    perf["devices"] = len(device_names(report))
     if report.storage is not None and report.storage.error is None:
         perf["storage_events"] = len(report.storage.events)
         perf["io_pause_max"] = f"{max((h.pause_seconds for h in report.storage.hosts), default=0):g}s"
@@ -333,7 +261,7 @@ class _Metrics:
 
 def _path_samples(report: Report):
     for h in report.inventory.hosts:
-        for d in _devices(report, h):
+        for d in devices(report, h):
             tpgs: dict[str, dict[str, int]] = {}
             for g in group_ids(d):
                 tpgs[str(g)] = dict.fromkeys(BUCKETS, 0)
@@ -361,7 +289,7 @@ def _prometheus(report: Report) -> str:
     m.family("esxpath_host_up", "1 if the host was connected and read completely.",
              [(_host_labels(h), int(h.verifiable)) for h in hosts])
     m.family("esxpath_findings", "Findings per severity.",
-             [({"severity": s.name.lower()}, n) for s, n in _severity_counts(report).items()])
+             [({"severity": s.name.lower()}, n) for s, n in severity_counts(report).items()])
     m.family("esxpath_paths",
              "Paths per host, device, ALUA target port group and state (dead: not live).",
              _path_samples(report))
@@ -369,12 +297,12 @@ def _prometheus(report: Report) -> str:
              "1 if the device on this host has no finding (policy, paths).",
              [({**_host_labels(h), "device": d.canonical_name},
                int((h.vcenter, h.name, d.canonical_name) not in flagged and h.verifiable))
-              for h in hosts for d in _devices(report, h)])
+              for h in hosts for d in devices(report, h)])
     m.family("esxpath_device_info", "Device identity and multipath policy, value always 1.",
              [({**_host_labels(h), "device": d.canonical_name, "vendor": d.vendor, "model": d.model,
                 "satp": d.policy.satp or "", "psp": d.policy.psp or "",
-                "rr_limit": limit_text(d.policy) if d.policy.psp == "VMW_PSP_RR" else ""}, 1)
-              for h in hosts for d in _devices(report, h)])
+                "rr_limit": limit_text(d.policy) if d.policy.psp == PSP_RR else ""}, 1)
+              for h in hosts for d in devices(report, h)])
     if report.storage is not None and report.storage.error is None:
         hosts_w = report.storage.hosts
         m.family("esxpath_storage_events_total",

@@ -4,8 +4,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..core.storage_events import StorageWindow, host_lines
-from ..core.timeline import (DEVICE_GONE, DEVICE_NEW, HOST_READABLE, HOST_UNREADABLE, PATH_ALIVE,
-                       PATH_DEAD, PATH_GONE, PATH_NEW, TPG_STATE, Event, Timeline)
+from ..core.timeline import (
+    DEVICE_GONE,
+    DEVICE_NEW,
+    HOST_READABLE,
+    HOST_UNREADABLE,
+    PATH_ALIVE,
+    PATH_DEAD,
+    PATH_GONE,
+    PATH_NEW,
+    TPG_STATE,
+    Event,
+    Timeline,
+)
 
 
 def _groups_text(ids: Iterable[int]) -> str:

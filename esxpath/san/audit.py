@@ -39,10 +39,9 @@ from datetime import datetime
 from ..core.model import Device, Finding, Host, Inventory, Selector, Severity, TpgState
 from ..core.verify import group_ids, scope_names
 from .readiness import audit_readiness, path_target, readiness
-from .view import (DEFAULT_MAX_AGE, SanDevice, SanDeviceGroup, SanNode, SanTargetGroup,
-                   freshness)
+from .view import DEFAULT_MAX_AGE, SanDevice, SanDeviceGroup, SanNode, SanTargetGroup, freshness
 
-DRIFT, DANGER, UNKNOWN, NOTE = Severity.DRIFT, Severity.DANGER, Severity.UNKNOWN, Severity.OK
+DRIFT, DANGER, UNKNOWN, NOTE = Severity.DRIFT, Severity.DANGER, Severity.UNKNOWN, Severity.NOTE
 
 # SCST ALUA state -> the TPG_state ESXi shows for it (offline: also any dead path)
 ESXI_STATE = {"active": TpgState.AO, "nonoptimized": TpgState.ANO, "standby": TpgState.STANDBY,

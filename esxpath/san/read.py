@@ -6,8 +6,8 @@ import os
 import shutil
 import subprocess
 
-from ..errors import InputError
 from ..app.files import open_input
+from ..errors import InputError
 
 
 class FsTree:

@@ -11,8 +11,8 @@ import signal
 import subprocess
 import sys
 
-from ..errors import EsxpathError, ExitStatus
 from ..app.files import open_input
+from ..errors import EsxpathError, ExitStatus
 from .view import SanDumpError, SanNode, san_view
 
 # the vCenter password never reaches a --san-cmd (GOVC_URL may carry it too)

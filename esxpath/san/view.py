@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..errors import InputError
 from ..core.model import Finding, Severity
+from ..errors import InputError
 from .dump import SCHEMA
 from .ids import target_key
 

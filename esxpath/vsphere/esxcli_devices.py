@@ -3,7 +3,7 @@ no I/O): tested table-driven on recorded answers.
 """
 from __future__ import annotations
 
-from ..core.model import Device, DevicePolicy, Path, TpgState
+from ..core.model import PSP_RR, Device, DevicePolicy, Path, TpgState
 from .parse import (
     adapter_from_key,
     as_list,
@@ -66,7 +66,7 @@ def device_from_esxcli(lun: Lun, dev_row: dict | None, path_rows: list[dict]) ->
             is_local=lun.is_local, operational_state=lun.operational_state, mpp=NOT_NMP)
     psp = dev_row.get("PathSelectionPolicy")
     rr = parse_rr_device_config(dev_row.get("PathSelectionPolicyDeviceConfig")) \
-        if psp == "VMW_PSP_RR" else None
+        if psp == PSP_RR else None
     policy = DevicePolicy(
         satp=dev_row.get("StorageArrayType"),
         psp=psp,

@@ -18,8 +18,13 @@ from datetime import datetime
 from pyVmomi import vim
 
 from ..core.model import Host
-from ..core.storage_events import STORAGE_EVENT_TYPES, StorageEvent, build_window, event_from_arguments
-from ..core.storage_events import StorageWindow
+from ..core.storage_events import (
+    STORAGE_EVENT_TYPES,
+    StorageEvent,
+    StorageWindow,
+    build_window,
+    event_from_arguments,
+)
 from .session import Session, fault_message
 
 log = logging.getLogger("esxpath.vsphere")

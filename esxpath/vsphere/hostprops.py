@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 
 from pyVmomi import vim
 
+from ..core.model import MPP_HPP, MPP_NMP
 from . import rawsoap
 from .rawsoap import VIM, data_type, managed_object
 from .records import ApiPath, LogicalUnit, Lun
@@ -129,4 +130,4 @@ def _logical_unit(el: ET.Element) -> LogicalUnit:
     hpp = policy is not None and _is(policy, vim.host.MultipathInfo.HppLogicalUnitPolicy)
     return LogicalUnit(id=_text(el, "id"), lun=_text(el, "lun"), psp=_policy(el, "policy"),
                        satp=_policy(el, "storageArrayTypePolicy"), paths=tuple(paths),
-                       mpp="HPP" if hpp else "NMP")
+                       mpp=MPP_HPP if hpp else MPP_NMP)

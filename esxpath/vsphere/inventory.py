@@ -23,8 +23,8 @@ from typing import Any
 
 from pyVmomi import vim, vmodl
 
+from ..core.model import MPP_NMP, Device, DevicePolicy, Host, Inventory, Path, SatpRule, Scope, Selector
 from ..errors import EsxpathError, ScopeError
-from ..core.model import Device, DevicePolicy, Host, Inventory, Path, SatpRule, Scope, Selector
 from .esxcli import Esxcli
 from .esxcli_devices import DEVICE_LIST, NOT_NMP, PATH_LIST, UnreadableAnswer, devices_from_esxcli
 from .hostprops import MISSING, MULTIPATH_INFO, SCSI_LUN, retrieve
@@ -185,7 +185,7 @@ def _device_from_api(lun: Lun, lu: LogicalUnit | None) -> Device:
         is_local=lun.is_local,
         policy=DevicePolicy(satp=lu.satp if lu else None, psp=lu.psp if lu else None),
         paths=tuple(paths),
-        mpp=lu.mpp if lu else "NMP",
+        mpp=lu.mpp if lu else MPP_NMP,
         operational_state=lun.operational_state,
     )
 
@@ -265,7 +265,7 @@ def _plugins_named(session: Session, host_moid: str, devices: list[Device],
            if d.mpp == NOT_NMP and (selector is None or selector.matches(d))}
     if not odd:
         return devices
-    mpp_of = {lu.id: lu.mpp for lu in _multipath_info(session, host_moid) or [] if lu.mpp != "NMP"}
+    mpp_of = {lu.id: lu.mpp for lu in _multipath_info(session, host_moid) or [] if lu.mpp != MPP_NMP}
     return [replace(d, mpp=mpp_of[d.uuid]) if d.canonical_name in odd and d.uuid in mpp_of else d
             for d in devices]
 

@@ -16,12 +16,14 @@ from typing import Any
 
 from pyVmomi import vim
 
-from ..errors import EsxpathError, TaskFailed
 from ..core.provisioning import CREATE, PROVISION_KEY, REMOVE, ActionResult, ProvisionOptions, ProvisionPlan
+from ..errors import EsxpathError, TaskFailed
+
 # collect() and wait_tasks() are part of this module's interface (the CLI and tests use them)
 from .provision_read import Snapshot, _field_key, _retrieve, _tagged_vm, collect  # noqa: F401
 from .session import Session, fault_message
-from .tasks import Progress, cancel_task as _cancel, wait_tasks
+from .tasks import Progress, wait_tasks
+from .tasks import cancel_task as _cancel
 
 log = logging.getLogger("esxpath.vsphere")
 

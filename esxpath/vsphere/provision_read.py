@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 from pyVmomi import vim, vmodl
 
-from ..errors import HostError
 from ..core.model import Inventory, Scope, Selector
 from ..core.provisioning import PROVISION_KEY, DatastoreFacts, LunFacts, ProvisionFacts, VmFacts
+from ..errors import HostError
 from .inventory import read_inventory
 from .session import Session, fault_message
 

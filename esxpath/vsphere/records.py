@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from ..core.model import MPP_NMP
+
 
 class Lun(NamedTuple):
     """A vim.host.ScsiLun: what Device takes from it."""
@@ -38,4 +40,4 @@ class LogicalUnit(NamedTuple):
     psp: str | None
     satp: str | None
     paths: tuple[ApiPath, ...]
-    mpp: str = "NMP"  # "HPP" when the policy is a HostMultipathInfoHppLogicalUnitPolicy
+    mpp: str = MPP_NMP  # "HPP" when the policy is a HostMultipathInfoHppLogicalUnitPolicy

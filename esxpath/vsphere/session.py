@@ -15,12 +15,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from pyVmomi import SoapStubAdapter, VmomiSupport, vim, vmodl
-from tenacity import (Retrying, retry_if_exception, stop_after_attempt, stop_when_event_set,
-                      wait_exponential)
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_when_event_set, wait_exponential
 
 from ..app.credentials import DEFAULT_TIMEOUT, Endpoint, parse_url
-from ..errors import AuthError, ConfigError, ConnectionFailed, EsxpathError, TlsError
 from ..app.files import open_input
+from ..errors import AuthError, ConfigError, ConnectionFailed, EsxpathError, TlsError
 from .liveness import Liveness
 
 log = logging.getLogger("esxpath.vsphere")

@@ -18,18 +18,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 from pyVmomi import vim
 
-from ..errors import EsxpathError, VcenterGone
 from ..core.model import (
     CHANGE_PSP,
     CHANGE_RR_LIMIT,
     CHANGE_SATP_RULE,
     Change,
     ChangeResult,
+    DevicePolicy,
     Host,
     Inventory,
 )
-from ..core.model import DevicePolicy
 from ..core.verify import policy_took
+from ..errors import EsxpathError, VcenterGone
 from .esxcli import Esxcli
 from .parse import parse_rr_device_config
 from .session import CONNECTION_ERRORS, RETRY_ATTEMPTS, Session, fault_message, is_transient

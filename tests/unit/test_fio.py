@@ -8,6 +8,8 @@ import pytest
 from simlab import ensure_test_tools
 
 from esxpath.app import fio
+from esxpath.core.fio import parse_fio_json
+from esxpath.render.fio import render_fio
 from esxpath.errors import UsageError
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "data", "fio")
@@ -67,7 +69,7 @@ def test_job_files_are_accepted_by_fio(tmp_path):
 
 
 def test_parse_randread_sample():
-    [r] = fio.parse_fio_json(sample("fio-lun1-randread-512.json"), "vm1")
+    [r] = parse_fio_json(sample("fio-lun1-randread-512.json"), "vm1")
     assert (r.source, r.job, r.rw, r.direction, r.error) == ("vm1", "randread-512", "randread", "read", 0)
     assert r.iops == pytest.approx(90186.418109)
     assert r.bw_kib == 45093
@@ -78,7 +80,7 @@ def test_parse_randread_sample():
 
 
 def test_parse_mixed_sample_gives_read_and_write_rows():
-    rows = fio.parse_fio_json(sample("fio-lun1-randrw-70-30.json"), "vm1")
+    rows = parse_fio_json(sample("fio-lun1-randrw-70-30.json"), "vm1")
     assert [r.direction for r in rows] == ["read", "write"]
     read, write = rows
     assert read.iops == pytest.approx(62447.850716) and write.iops == pytest.approx(26819.060313)
@@ -88,12 +90,12 @@ def test_parse_mixed_sample_gives_read_and_write_rows():
 
 
 def test_parse_seqread_sample_has_no_write_row():
-    [r] = fio.parse_fio_json(sample("fio-lun1-seqread-1m.json"), "vm1")
+    [r] = parse_fio_json(sample("fio-lun1-seqread-1m.json"), "vm1")
     assert r.rw == "read" and r.direction == "read" and r.bw_mib > 100
 
 
 def test_percentiles_from_lat_ns_when_clat_percentiles_are_off():
-    [r] = fio.parse_fio_json(sample("fio-lun2-randread-512-latpct.json"), "vm2")
+    [r] = parse_fio_json(sample("fio-lun2-randread-512-latpct.json"), "vm2")
     assert r.mean_us == pytest.approx(801.4419, abs=0.001)  # lat_ns, consistent with its percentiles
     assert r.p99_us == pytest.approx(3620.864)
 
@@ -103,27 +105,27 @@ def test_fio2_microsecond_clat_variant():
            "read": {"io_bytes": 1024, "iops": 10.0, "bw": 5, "runtime": 100,
                     "clat": {"mean": 420.9, "percentile": {"99.000000": 494, "99.900000": 636}}},
            "write": {"io_bytes": 0, "iops": 0, "bw": 0, "runtime": 0}}]}
-    [r] = fio.parse_fio_json(json.dumps(doc), "old")
+    [r] = parse_fio_json(json.dumps(doc), "old")
     assert (r.mean_us, r.p99_us, r.p999_us) == (420.9, 494.0, 636.0)
 
 
 def test_missing_percentiles_are_none_not_zero():
     doc = {"jobs": [{"jobname": "t", "read": {"io_bytes": 512, "iops": 1.0, "bw": 1, "runtime": 1,
                                                "clat_ns": {"mean": 2000.0}}}]}
-    [r] = fio.parse_fio_json(json.dumps(doc), "x")
+    [r] = parse_fio_json(json.dumps(doc), "x")
     assert r.mean_us == 2.0 and r.p99_us is None and r.p999_us is None
 
 
 def test_warnings_before_the_json_are_skipped():
     text = "fio: file hash not empty on exit\n" + sample("fio-lun1-seqread-1m.json")
-    assert len(fio.parse_fio_json(text, "vm1")) == 1
+    assert len(parse_fio_json(text, "vm1")) == 1
 
 
 @pytest.mark.parametrize("text", ["", "READ: bw=44.0MiB/s", "[1, 2]", '{"schema": "esxpath/fio/1"}',
                                   '{"jobs": [{"read": {}}]}', '{"jobs": []}', '{"jobs": [1'])
 def test_non_fio_input_is_a_clear_error(text):
     with pytest.raises(UsageError, match="src"):
-        fio.parse_fio_json(text, "src")
+        parse_fio_json(text, "src")
 
 
 def test_read_reports_names_sources_by_file(tmp_path):
@@ -136,12 +138,12 @@ def test_read_reports_names_sources_by_file(tmp_path):
 
 def test_render_table_and_json_show_the_same_rows():
     rows = fio.read_reports(sorted(os.path.join(DATA, n) for n in os.listdir(DATA)))
-    table = fio.render_fio(rows, "table").splitlines()
+    table = render_fio(rows, "table").splitlines()
     assert table[0].split()[:5] == ["SOURCE", "JOB", "RW", "DIR", "IOPS"]
     assert len(table) == 1 + len(rows) == 6
     line = next(l for l in table if l.startswith("fio-lun1-randread-512 "))
     assert "90186" in line and "44.0" in line and "702us" in line and "1.47ms" in line and "6.00ms" in line
-    doc = json.loads(fio.render_fio(rows, "json"))
+    doc = json.loads(render_fio(rows, "json"))
     assert doc["schema"] == "esxpath/fio/1" and doc["command"] == "fio-report" and doc["status"] == "OK"
     assert [(d["source"], d["direction"]) for d in doc["fio"]] == [(r.source, r.direction) for r in rows]
     assert doc["fio"][0]["p99_us"] == rows[0].p99_us
@@ -149,4 +151,4 @@ def test_render_table_and_json_show_the_same_rows():
 
 def test_render_rejects_other_formats():
     with pytest.raises(UsageError):
-        fio.render_fio([], "nagios")
+        render_fio([], "nagios")

@@ -21,8 +21,8 @@ from esxpath.core.provisioning import (
     parse_size,
     plan_provision,
     plan_unprovision,
-    render_plan,
 )
+from esxpath.render.provision import render_plan
 
 HOSTS = ("esx01", "esx02", "esx03")
 

@@ -354,7 +354,7 @@ def test_gate_turns_warnings_into_notes():
     _rtp(d1, d2, None)
     found = gate([d1, d2])
     assert refusals(found) == set()
-    assert any(f.code == "san-rtp-unknown" and f.severity == Severity.OK for f in found)
+    assert any(f.code == "san-rtp-unknown" and f.severity == Severity.NOTE for f in found)
 
 
 def test_gate_findings_follow_the_takeover_group():
@@ -553,6 +553,6 @@ def test_audit_notes_stale_and_saved_config_dumps():
     _stale(d1, d2)
     nodes = san_view([(d1, "a"), (d2, "b")])
     found = findings(nodes, lab(), Selector(), NOW, 600)
-    assert codes(found) == {("san-dump-saved-config", Severity.OK),
-                            ("san-dump-stale", Severity.OK)}
+    assert codes(found) == {("san-dump-saved-config", Severity.NOTE),
+                            ("san-dump-stale", Severity.NOTE)}
     assert findings(nodes, lab(), Selector()) == []  # no clock: not judged

@@ -107,7 +107,7 @@ def test_findings_note_cleared_events_and_flag_losses_not_over():
     w = se.build_window(events, T0, END, hosts=["esx01", "esx02", "esx03", "esx04"])
     found = {f.host: f for f in se.storage_findings(w, "1h")}
     assert sorted(found) == ["esx01", "esx02", "esx03"]
-    assert found["esx01"].severity == Severity.OK
+    assert found["esx01"].severity == Severity.NOTE
     assert "2 storage event(s) in the last 1h" in found["esx01"].message
     assert found["esx02"].severity == Severity.DANGER and "apd on " + DEV in found["esx02"].message
     assert found["esx03"].severity == Severity.DANGER and "permanent device loss" in found["esx03"].message

@@ -6,7 +6,8 @@ import pytest
 from esxpath.core.model import (Device, Host, Inventory, Path, Selector, Severity, TargetPortGroup,
                            TpgState)
 from esxpath.core.timeline import (DEVICE_GONE, HOST_READABLE, HOST_UNREADABLE, PATH_ALIVE, PATH_DEAD,
-                              TPG_STATE, build_timeline, render_timeline, timeline_dict)
+                              TPG_STATE, build_timeline)
+from esxpath.render.timeline import render_timeline, timeline_dict
 
 LUN1, LUN2 = "eui.3163393161633461", "eui.3163393135336264"
 AO, ANO = TpgState.AO, TpgState.ANO
