@@ -141,7 +141,7 @@ def _bad_cases(tmp_path: Path):
         (["--scst-conf", str(bad_conf)], ExitStatus.CONFIG, f"{bad_conf}: line 1: '{{' is never closed"),
         (["--scst-conf", str(tmp_path / "absent.conf")], ExitStatus.CONFIG,
          f"{tmp_path / 'absent.conf'}: cannot read scst.conf: No such file or directory"),
-        (["--scst-conf", str(tmp_path)], ExitStatus.CONFIG, f"{tmp_path}: cannot read scst.conf: Is a directory"),
+        (["--scst-conf", str(tmp_path)], ExitStatus.CONFIG, f"{tmp_path}: cannot read scst.conf: a directory, not a regular file"),
         (["--scst-conf", str(binary)], ExitStatus.CONFIG, f"{binary}: scst.conf is not UTF-8 text"),
         (["--scst-conf", good_conf, "--crm-mon-xml", str(xml), "--node", "storage1"], ExitStatus.CONFIG,
          f"{xml}: not XML from crm_mon --output-as=xml"),
