@@ -13,7 +13,7 @@ import click
 from ..app.credentials import CA_VARS, DEFAULT_TIMEOUT, URL_VARS
 from ..app.profiles import Where, from_settings
 from ..app.san_inputs import SanInputs
-from ..core.model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS, Policy, Scope, Selector
+from ..core.model import DEFAULT_DEVICE_GLOBS, DEFAULT_VENDORS, PSP_RR, Policy, Scope, Selector
 from ..errors import EsxpathError, UsageError
 from ..san.view import DEFAULT_MAX_AGE
 from .options import VcenterUrl, config_option, seconds
@@ -150,7 +150,7 @@ def _policy(psp, iops, latency):
 
 
 policy_options = _grouped(_policy, [
-    click.option("--psp", type=click.Choice(["VMW_PSP_RR"]), default="VMW_PSP_RR",
+    click.option("--psp", type=click.Choice([PSP_RR]), default=PSP_RR,
                  show_default=True, help="Path selection policy wanted."),
     click.option("--iops", type=click.IntRange(min=1), default=None,
                  help="Round Robin IOPS limit wanted (default 1, as in the SCST setup)."),

@@ -51,7 +51,7 @@ def test_audit_reads_no_events_without_since_and_holds_the_policy():
 
 
 def test_audit_reads_the_san_first_then_the_hosts_then_since_seconds_of_events():
-    from esxpath.san.view import SanDumps
+    from esxpath.san.audit import SanDumps
     window = StorageWindow(None, None, error="vCenter's clock: gone")
     r = Reader(window)
     seen: list = []

@@ -390,7 +390,7 @@ def test_the_gates_san_half_is_judged_in_the_core():
                    Finding(Severity.DANGER, "san-state", "esx1", EUI1, "state"))
     found = gate_findings(ev, lab(), Selector(), {EUI1: 2})
     assert [(f.code, f.severity) for f in found] == [
-        ("san-rtp-unknown", Severity.OK), ("san-state", Severity.DANGER),
+        ("san-rtp-unknown", Severity.NOTE), ("san-state", Severity.DANGER),
         ("san-dump-stale", Severity.UNKNOWN), ("san-peer-lun", Severity.DANGER)]
     assert ev.asked == [Severity.UNKNOWN, {EUI1: 2}]
     ev = _Evidence()
