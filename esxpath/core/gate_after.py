@@ -180,7 +180,9 @@ def _after_device(host: Host, dev: Device, exp: Expectation,
             out.append(finding(DANGER, "still-ao", f"TPG {g} is still AO"
                                + (f" beside TPG {target}" if target in ao else "")
                                + ": this host still sends I/O to the old controller"))
-    if target is None or target not in ao:
+    # the new group must be AO by its own state: one live path that says AO does not make the
+    # group AO (it does keep an old group "still AO" above: strict both ways)
+    if target is None or dev.tpg_state(target) != TpgState.AO:
         states = ", ".join(f"TPG {g} {dev.tpg_state(g).value}" for g in group_ids(dev))
         wanted = (f"TPG {exp.to_tpg}" if exp.to_tpg is not None
                   else f"a group other than TPG {exp.from_tpg}")

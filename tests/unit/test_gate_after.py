@@ -54,6 +54,17 @@ def test_one_path_of_the_old_group_still_reporting_ao_is_still_ao():
     assert (DANGER, "still-ao", "esx02", EUI1) in keys(found)
 
 
+def test_one_path_reporting_ao_does_not_make_the_new_group_ao():
+    """The new group is AO by its own state; a live path that says AO while the group says
+    standby (the device's TPG list, or most of its paths) is not a finished move."""
+    inv = _set_group_state(failed_over(), "esx02", EUI1, 2, TpgState.STANDBY)
+    d = inv.host("esx02").device(EUI1)
+    p = next(p for p in d.paths if p.tpg_id == 2)
+    paths = tuple(replace(q, tpg_state=TpgState.AO) if q is p else q for q in d.paths)
+    found = after_failover(edit_device(inv, "esx02", EUI1, paths=paths), SEL, TO2)
+    assert (DANGER, "not-ao-yet", "esx02", EUI1) in keys(found), found
+
+
 # ---------------------------------------------------------------- item 2: the baseline
 
 def test_baseline_round_trips_the_ao_group_and_live_ao_paths():
