@@ -7,7 +7,7 @@ scenario needs a configured estate, an unrecorded `esxpath apply`), runs
 `esxpath --record cassettes/<name>.yaml <argv>` as a subprocess, checks the exit code, replays the
 cassette at once (it must give the same output), and writes cassettes/expected.json with each
 cassette's argv, exit code and stdout. Nothing in cassettes/ changes unless every scenario
-recorded and replayed. The offline tests (tests/test_offline_cassettes.py) replay the cassettes
+recorded and replayed. The offline tests (tests/e2e/test_offline_cassettes.py) replay the cassettes
 against that file. With NAMEs, only those are re-recorded.
 """
 from __future__ import annotations
