@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cassette_replay import CASSETTES, EXPECTED, clean_env, esxpath, normalize, replay  # noqa: E402
 from simlab import SimLab  # noqa: E402
 
-LUN1 = "eui.3163393161633461"
 CONFIGURED = [("esxpath", ["apply"])]  # the estate after a successful apply
 ANO_PATHS_DEAD_ON_ESX02 = [("control", "/path", {"host": "esx02", "path": f"vmhba{a}:C0:T1:L1",
                                                    "state": "dead"}) for a in (2, 3)]

@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import seedlab
+from seedlab import CLUSTER_HOSTS, SCST
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ROOT / "commands"
@@ -26,9 +28,7 @@ FAILOVER = COMMANDS / "pacemaker" / "esxpath-failover"
 ALERT = COMMANDS / "pacemaker" / "esxpath-alert"
 SCRIPTS = (RUNNER, FAILOVER, ALERT, COMMANDS / "lib" / "esxpath" / "env.sh")
 
-CLUSTER = ("storage-cluster",)
-CLUSTER_HOSTS = ("esx01", "esx02", "esx03", "esx04")
-SCST = ("eui.3163393161633461", "eui.3163393135336264")
+CLUSTER = (seedlab.CLUSTER,)
 
 
 # ---------------------------------------------------------------- static checks
