@@ -28,3 +28,6 @@ HBAS = ("vmhba2", "vmhba3")
 SAN_NODES = ("storage1", "storage2")  # storage1 is the master (TPG 1, AO), storage2 TPG 2 (ANO)
 AO_TPG = 1
 ANO_TPG = 2
+NODE_TPG = {"storage1": AO_TPG, "storage2": ANO_TPG}
+NODE_PORTS = {"storage1": ("21:00:00:24:ff:54:09:80", "21:00:00:24:ff:54:09:81"),  # their targets
+              "storage2": ("21:00:00:24:ff:54:09:32", "21:00:00:24:ff:54:09:33")}

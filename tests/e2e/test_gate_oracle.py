@@ -16,7 +16,7 @@ import failover_oracle as oracle
 pytestmark = pytest.mark.sim
 
 SEED = int(os.environ.get("ORACLE_SEED", "20261129"))
-ESTATES = int(os.environ.get("ORACLE_ESTATES", "250"))
+ESTATES = int(os.environ.get("ORACLE_ESTATES", "100"))  # the long run: tests/oracles
 
 
 @pytest.fixture

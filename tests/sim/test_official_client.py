@@ -3,12 +3,10 @@
 import pytest
 
 from official_esxcli import esxcli, fields, records, table
-from seedlab import ALL_HOSTS as HOSTS, BOOT, NAA as FOREIGN
+from seedlab import ALL_HOSTS as HOSTS, BOOT, EUI1 as LUN1, EUI2 as LUN2, NAA as FOREIGN
 
 pytestmark = pytest.mark.sim
 
-LUN1 = "eui.3163393161633461"
-LUN2 = "eui.3163393135336264"
 GROUP_STATE = {"AO": "active", "ANO": "active unoptimized", "STBY": "standby", "UNAV": "unavailable"}
 
 

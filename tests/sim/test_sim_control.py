@@ -6,12 +6,10 @@ from pyVmomi import vim, vmodl
 
 from sim_soap import lun_by_canonical, read_hosts, wwn_hex
 from simlab import ControlError
-from seedlab import ALL_HOSTS as HOSTS, NAA
+from seedlab import ALL_HOSTS as HOSTS, EUI1 as LUN1, EUI2 as LUN2, NAA
 
 pytestmark = pytest.mark.sim
 
-LUN1 = "eui.3163393161633461"
-LUN2 = "eui.3163393135336264"
 STORAGE1 = {"21000024ff540980", "21000024ff540981"}
 STORAGE2 = {"21000024ff540932", "21000024ff540933"}
 

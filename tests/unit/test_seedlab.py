@@ -33,3 +33,5 @@ def test_storage_nodes_and_their_groups():
     nodes = {n["name"]: n for n in scenario()["storage_nodes"]}
     assert (nodes[lab.SAN_NODES[0]]["tpg_id"], nodes[lab.SAN_NODES[0]]["state"]) == (lab.AO_TPG, "AO")
     assert (nodes[lab.SAN_NODES[1]]["tpg_id"], nodes[lab.SAN_NODES[1]]["state"]) == (lab.ANO_TPG, "ANO")
+    assert {n: nodes[n]["tpg_id"] for n in lab.SAN_NODES} == lab.NODE_TPG
+    assert {n: tuple(nodes[n]["ports"]) for n in lab.SAN_NODES} == lab.NODE_PORTS
