@@ -8,7 +8,7 @@ projects stays out of this repository), so CI cannot have it. Run it by hand on 
 
 (or ESXPATH_SCST_EXAMPLE=FILE, or shared/scst/scst.conf.sysfs beside the repository). It exits 0
 and prints "ok" when the dump's ids are what SCST generates. The CI-run counterpart on a config of
-our own is tests/test_san_dump.py. The CRC here is written bit by bit, independently of
+our own is tests/e2e/test_san_dump.py. The CRC here is written bit by bit, independently of
 esxpath.san.ids."""
 from __future__ import annotations
 

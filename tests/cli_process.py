@@ -11,12 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from seedlab import CLUSTER, CLUSTER_HOSTS, SCST  # the seed lab's, re-exported to the CLI tests
+
 ROOT = Path(__file__).resolve().parent.parent
 
-# Seed lab facts (tests/sim/scenarios/seed-lab.json): the SCST LUNs esxpath may write, the cluster hosts.
-SCST = ("eui.3163393161633461", "eui.3163393135336264")
-CLUSTER = "storage-cluster"
-CLUSTER_HOSTS = ("esx01", "esx02", "esx03", "esx04")
 IN_CLUSTER = ("--cluster", CLUSTER)
 
 

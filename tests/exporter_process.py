@@ -1,6 +1,6 @@
 """`esxpath exporter` as a subprocess with a profile config for the simulator, and its scrapes.
 
-Shared by tests/test_exporter.py and tests/test_monitoring.py (which takes the metric names
+Shared by tests/e2e/test_exporter.py and tests/e2e/test_monitoring.py (which takes the metric names
 esxpath exports from a real scrape).
 """
 from __future__ import annotations

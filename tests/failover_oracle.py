@@ -40,12 +40,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from seedlab import SAN_NODES
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SEED_LAB = json.loads((HERE / "sim" / "scenarios" / "seed-lab.json").read_text())
 SCST_VENDORS = ("SCST_BIO", "SCST_FIO")
 HOSTS = [h["name"] for h in SEED_LAB["hosts"]]
-SAN_NODES = ("storage1", "storage2")
 PATH_DAMAGE = ("dead", "standby", "unavailable", "transitioning", "offline")
 NODE_STATES = ("ANO",) * 6 + ("STBY", "UNAV", "TRANS", "OFFL")
 

@@ -7,7 +7,7 @@ scenario needs a configured estate, an unrecorded `esxpath apply`), runs
 `esxpath --record cassettes/<name>.yaml <argv>` as a subprocess, checks the exit code, replays the
 cassette at once (it must give the same output), and writes cassettes/expected.json with each
 cassette's argv, exit code and stdout. Nothing in cassettes/ changes unless every scenario
-recorded and replayed. The offline tests (tests/test_offline_cassettes.py) replay the cassettes
+recorded and replayed. The offline tests (tests/e2e/test_offline_cassettes.py) replay the cassettes
 against that file. With NAMEs, only those are re-recorded.
 """
 from __future__ import annotations
@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cassette_replay import CASSETTES, EXPECTED, clean_env, esxpath, normalize, replay  # noqa: E402
 from simlab import SimLab  # noqa: E402
 
-LUN1 = "eui.3163393161633461"
 CONFIGURED = [("esxpath", ["apply"])]  # the estate after a successful apply
 ANO_PATHS_DEAD_ON_ESX02 = [("control", "/path", {"host": "esx02", "path": f"vmhba{a}:C0:T1:L1",
                                                    "state": "dead"}) for a in (2, 3)]

@@ -40,7 +40,7 @@ def retrieve(session, collector, spec, options) -> dict[str, tuple[object, dict]
 
 def decode_result(result: ET.Element, stub) -> tuple[dict[str, tuple[object, dict]], str | None]:
     """One page (a RetrieveResult <returnval>): its objects and the token of the next page.
-    tests/test_decode_differential.py holds this to what pyVmomi's own deserializer reads."""
+    tests/sim/test_decode_differential.py holds this to what pyVmomi's own deserializer reads."""
     objects = {}
     for oc in result.iterfind(VIM + "objects"):
         props = {}

@@ -13,15 +13,9 @@ from esxpath.core.model import (
     TargetPortGroup,
     TpgState,
 )
+from seedlab import (  # noqa: F401 (CLUSTER_HOSTS, SCST: re-exported to the unit tests)
+    ALL_HOSTS as HOSTS, BOOT as MPX, CLUSTER_HOSTS, EUI1, EUI2, NAA, SCST, STANDALONE)
 
-CLUSTER_HOSTS = ("esx01", "esx02", "esx03", "esx04")
-STANDALONE = "esx05"
-HOSTS = CLUSTER_HOSTS + (STANDALONE,)
-EUI1 = "eui.3163393161633461"
-EUI2 = "eui.3163393135336264"
-SCST = (EUI1, EUI2)
-NAA = "naa.600a098038303053453f463045727a4d"
-MPX = "mpx.vmhba32:C0:T0:L0"
 
 # (tpg id, target index, target WWPN); vmhba2 reaches the :80/:32 ports, vmhba3 the :81/:33 ones
 _PORTS = {

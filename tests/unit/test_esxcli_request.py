@@ -1,5 +1,5 @@
 """How esxcli commands become ExecuteSoap requests (no server: the request is built, not sent).
-The simulator test tests/test_esxcli_wire.py checks the same against Broadcom's client."""
+The simulator test tests/sim/test_esxcli_wire.py checks the same against Broadcom's client."""
 import pytest
 
 from esxpath.vsphere.esxcli import EXECUTE_VERSION, argument_xml, build_request, command_ids

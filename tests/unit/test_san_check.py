@@ -17,13 +17,11 @@ from esxpath.san.audit import SanDumps, findings
 from esxpath.san.view import SCHEMA, SanDumpError, san_view
 
 from factory import EUI1, EUI2, compliant, edit_device, set_paths
+from seedlab import NODE_PORTS as PORTS, NODE_TPG as GROUP
 
 # the simulator numbers the target ports of all nodes from 1 (its RTP_id)
 RTP = {"21:00:00:24:ff:54:09:80": 1, "21:00:00:24:ff:54:09:81": 2,
        "21:00:00:24:ff:54:09:32": 3, "21:00:00:24:ff:54:09:33": 4}
-PORTS = {"storage1": ("21:00:00:24:ff:54:09:80", "21:00:00:24:ff:54:09:81"),
-         "storage2": ("21:00:00:24:ff:54:09:32", "21:00:00:24:ff:54:09:33")}
-GROUP = {"storage1": 1, "storage2": 2}
 # t10_dev_id whose first 8 characters are the lab's euis ("1c91ac4a", "1c9153bd")
 DISKS = (("disk01", "1c91ac4a-disk01", EUI1), ("disk02", "1c9153bd-disk02", EUI2))
 TAKEN = "2026-11-29T18:40:00Z"  # every dump's taken_at; the gate's clock is a minute later

@@ -7,11 +7,10 @@ import pytest
 
 from esxpath.core import storage_events as se
 from esxpath.core.model import Severity
+from seedlab import EUI1 as DEV, EUI2 as DEV2
 
 T0 = datetime(2026, 11, 29, 3, 0, 0, tzinfo=timezone.utc)
 END = T0 + timedelta(seconds=300)
-DEV = "eui.3163393161633461"
-DEV2 = "eui.3163393135336264"
 
 
 def ev(sec, type_id, device=DEV, host="esx01", **kw):

@@ -8,8 +8,8 @@ from esxpath.core.model import (Device, Host, Inventory, Path, Selector, Severit
 from esxpath.core.timeline import (DEVICE_GONE, HOST_READABLE, HOST_UNREADABLE, PATH_ALIVE, PATH_DEAD,
                               TPG_STATE, build_timeline)
 from esxpath.render.timeline import render_timeline, timeline_dict
+from seedlab import EUI1 as LUN1, EUI2 as LUN2
 
-LUN1, LUN2 = "eui.3163393161633461", "eui.3163393135336264"
 AO, ANO = TpgState.AO, TpgState.ANO
 
 

@@ -9,10 +9,10 @@ from test_sim_esxcli import V, XSI_TYPE, Soap, mme_of, rows
 
 from esxpath.core.model import Scope
 from esxpath.vsphere import Esxcli, read_inventory
+from seedlab import EUI1 as LUN1
 
 pytestmark = pytest.mark.sim
 
-LUN1 = "eui.3163393161633461"
 NS = "ha-cli-handler-storage-nmp-device"
 LIST = "vim.EsxCLI.storage.nmp.device."
 ARG = f'<device xmlns="urn:vim25" versionId="5.5">{LUN1}</device>'

@@ -6,14 +6,10 @@ reports for its own group. A consistent view keeps the plain failover. Read from
 from __future__ import annotations
 
 import pytest
+from seedlab import ALL_HOSTS as HOSTS, EUI1 as LUN1, EUI2 as LUN2, NODE_PORTS as PORTS
 
 pytestmark = pytest.mark.sim
 
-LUN1 = "eui.3163393161633461"  # "1c91ac4a"
-LUN2 = "eui.3163393135336264"  # "1c9153bd"
-PORTS = {"storage1": ("21:00:00:24:ff:54:09:80", "21:00:00:24:ff:54:09:81"),
-         "storage2": ("21:00:00:24:ff:54:09:32", "21:00:00:24:ff:54:09:33")}
-HOSTS = ("esx01", "esx02", "esx03", "esx04", "esx05")
 
 
 @pytest.fixture

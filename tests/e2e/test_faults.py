@@ -11,8 +11,6 @@ import signal
 import time
 
 import pytest
-from hypothesis import HealthCheck, event, example, given, settings
-from hypothesis import strategies as st
 
 from cli_process import (CLUSTER_HOSTS, IN_CLUSTER, SCST, assert_compliant_or_reported,
                          assert_converges, assert_writes_in_scope, cli_env, explain, report, run,
@@ -313,81 +311,3 @@ def test_kill_9_mid_apply_then_rerun_converges(lab, env):
     named = {(f["host"], f["device"]) for f in report(audit)["findings"]}
     assert undone <= named, f"audit does not name {undone - named}\n{explain(audit)}"
     assert_converges(lab, env, *IN_CLUSTER)
-
-
-# ---------------------------------------------------------------- check's promise
-
-UP_OR_DEAD = st.sampled_from(["active", "active", "dead"])
-ANY_STATE = st.sampled_from(["active", "active", "dead", "standby", "unavailable"])
-MUTATED_HOSTS = ("esx01", "esx02")
-TAKEOVER_TPG = 2  # storage2, ANO in the seed lab
-
-
-def live_to(path: dict, tpg: int) -> bool:
-    """Independent of esxpath: a path to `tpg` that is not dead and not ALUA-unavailable."""
-    return (path.get("tpg_id") == tpg and path.get("state") != "dead"
-            and path.get("tpg_state") not in ("UNAV", "unavailable"))
-
-
-def oracle_unsafe(st: dict) -> list[tuple[str, str]]:
-    """(host, device) pairs where no live path leads to the group that will take over."""
-    out = []
-    for h in CLUSTER_HOSTS:
-        for d in SCST:
-            paths = st["hosts"][h]["devices"][d]["paths"]
-            if not any(live_to(p, TAKEOVER_TPG) for p in paths):
-                out.append((h, d))
-    return out
-
-
-@pytest.fixture(scope="module")
-def compliant_paths(sim, sim_env):
-    """Apply once; the property test then only changes path states (reset to active each time)."""
-    sim.reset()
-    done = run(cli_env(sim_env), *COMMANDS["apply"])
-    assert done.returncode == 0, explain(done)
-    st0 = sim.get("/state")
-    names = [(h, d, p["name"]) for h in MUTATED_HOSTS for d in SCST
-             for p in st0["hosts"][h]["devices"][d]["paths"]]
-    assert len(names) == 16, names
-    yield names
-    sim.reset()
-
-
-def check_against_oracle(sim, sim_env, paths, states):
-    env = cli_env(sim_env)
-    for (host, device, path), s in zip(paths, states):
-        sim.post("/path", {"host": host, "path": path, "state": s, "device": device})
-    unsafe = oracle_unsafe(sim.get("/state"))
-    proc = run(env, *COMMANDS["check"])
-    assert "Traceback" not in proc.stderr, explain(proc)
-    assert proc.returncode in (0, 2, 3), explain(proc)
-    event(f"oracle {'unsafe' if unsafe else 'safe'}, check exit {proc.returncode}")
-    if unsafe:
-        assert proc.returncode != 0, f"check said safe, but no live takeover path on {unsafe}\n" \
-                                     + explain(proc)
-        named = {(f["host"], f["device"]) for f in report(proc)["findings"]}
-        assert set(unsafe) <= named, f"check does not name {set(unsafe) - named}"
-    if states == ["active"] * 16:
-        assert proc.returncode == 0, "all paths up, yet check refuses\n" + explain(proc)
-
-
-PROPERTY = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-
-
-@PROPERTY
-@given(states=st.lists(UP_OR_DEAD, min_size=16, max_size=16))
-@example(states=["active"] * 16)
-def test_check_never_says_safe_with_dead_takeover_paths(sim, sim_env, compliant_paths, states):
-    """Paths up or dead on two hosts: check exits 0 only if every host keeps a live path to TPG 2."""
-    check_against_oracle(sim, sim_env, compliant_paths, states)
-
-
-@PROPERTY
-@given(states=st.lists(ANY_STATE, min_size=16, max_size=16))
-def test_check_never_says_safe_with_unavailable_takeover_paths(sim, sim_env, compliant_paths,
-                                                               states):
-    """Also standby and ALUA-unavailable paths: an unavailable path does not carry I/O after
-    the failover (its port stays unavailable), so it must not count as a live takeover path."""
-    check_against_oracle(sim, sim_env, compliant_paths, states)

@@ -12,14 +12,12 @@ from pyVmomi import vim, vmodl
 from official_esxcli import esxcli, records
 from sim_soap import connect, disconnect, lun_by_canonical, read_hosts
 from simlab import SEED, ControlError, SimLab
+from seedlab import ALL_HOSTS, BOOT, EUI1 as LUN1, EUI2 as LUN2
 
 pytestmark = pytest.mark.sim
 
-LUN1 = "eui.3163393161633461"
-LUN2 = "eui.3163393135336264"
-BOOT = "mpx.vmhba32:C0:T0:L0"
 HPP = "eui.6868706868706868"
-HOSTS = ["esx01", "esx02", "esx03", "esx04", "esx05"]
+HOSTS = list(ALL_HOSTS)  # compared with sorted lists
 PC = vmodl.query.PropertyCollector
 
 

@@ -12,13 +12,12 @@ import time
 
 import pytest
 
-from cli_process import CLUSTER_HOSTS, ROOT, SCST, cli_env, run, start
+from cli_process import ROOT, SCST, cli_env, run, start
 from failover_oracle import SEED_LAB
 
 pytestmark = pytest.mark.sim
 
 LUN1, LUN2 = SCST
-ALL_HOSTS = CLUSTER_HOSTS + ("esx05",)
 WRAPPER = ROOT / "commands" / "pacemaker" / "esxpath-failover"
 
 

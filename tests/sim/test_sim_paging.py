@@ -2,11 +2,12 @@
 RetrieveOptions.maxObjects objects per answer, the rest behind a token. Plain pyVmomi."""
 import pytest
 from pyVmomi import vim, vmodl
+from seedlab import ALL_HOSTS
 
 pytestmark = pytest.mark.sim
 
 PC = vmodl.query.PropertyCollector
-HOSTS = ["esx01", "esx02", "esx03", "esx04", "esx05"]
+HOSTS = list(ALL_HOSTS)  # compared with sorted lists
 
 
 def host_spec(si):

@@ -5,10 +5,10 @@ from official_esxcli import esxcli
 
 from esxpath.core.model import Scope
 from esxpath.vsphere import Esxcli, read_inventory
+from seedlab import EUI1 as DEV
 
 pytestmark = pytest.mark.sim
 
-DEV = "eui.3163393161633461"
 HOST = "esx01"
 HOST_IP = "10.0.0.11"  # the official client finds the host with SearchIndex.FindByIp
 

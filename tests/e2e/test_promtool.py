@@ -18,7 +18,7 @@ from prometheus_client import generate_latest
 from cli_process import IN_CLUSTER, cli_env, explain, run
 from simlab import ensure_test_tools
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "commands" / "monitoring" / "esxpath-rules.yml"
 EVENTS = "esxpath_storage_events_total"
 

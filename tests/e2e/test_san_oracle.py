@@ -17,7 +17,7 @@ import san_oracle as oracle
 pytestmark = pytest.mark.sim
 
 SEED = int(os.environ.get("ORACLE_SEED", "20261129"))
-ESTATES = int(os.environ.get("SAN_ORACLE_ESTATES", "60"))
+ESTATES = int(os.environ.get("SAN_ORACLE_ESTATES", "36"))  # each damage kind twice; long run: tests/oracles
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 The structure of both files is checked, and every metric their PromQL uses must be one esxpath
 really exports: the names are taken from a scrape of a running exporter against the simulator
 (its targets' page and its own page), not from a list written here. PromQL is read with a small
-tokenizer (`promtool check rules`, in tests/test_promtool.py, checks the syntax, not the names):
+tokenizer (`promtool check rules`, in tests/e2e/test_promtool.py, checks the syntax, not the names):
 strings, label matchers, ranges and label lists are removed, identifiers followed by "(" are
 functions, the rest are metric names.
 """
@@ -18,7 +18,7 @@ import yaml
 
 from exporter_process import sample_names, start, write_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MONITORING = ROOT / "commands" / "monitoring"
 RULES = MONITORING / "esxpath-rules.yml"
 DASHBOARD = MONITORING / "esxpath-dashboard.json"

@@ -3,14 +3,10 @@
 import pytest
 
 from official_esxcli import esxcli, fields, records, table
+from seedlab import ALL_HOSTS as HOSTS, BOOT, EUI1 as LUN1, EUI2 as LUN2, NAA as FOREIGN
 
 pytestmark = pytest.mark.sim
 
-HOSTS = ["esx01", "esx02", "esx03", "esx04", "esx05"]
-LUN1 = "eui.3163393161633461"
-LUN2 = "eui.3163393135336264"
-BOOT = "mpx.vmhba32:C0:T0:L0"
-FOREIGN = "naa.600a098038303053453f463045727a4d"
 GROUP_STATE = {"AO": "active", "ANO": "active unoptimized", "STBY": "standby", "UNAV": "unavailable"}
 
 

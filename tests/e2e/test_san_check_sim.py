@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from cli_process import IN_CLUSTER, cli_env, esxpath_argv, report, run
+from seedlab import EUI1, EUI2, SAN_NODES as NODES
 
-EUI1, EUI2 = "eui.3163393161633461", "eui.3163393135336264"
-NODES = ("storage1", "storage2")
 
 
 @pytest.fixture

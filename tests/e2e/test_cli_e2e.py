@@ -12,12 +12,10 @@ import pytest
 
 from cli_process import CLUSTER_HOSTS, IN_CLUSTER, SCST, cli_env, run
 from simlab import SimLab
+from seedlab import ALL_HOSTS, BOOT as MPX, NAA
 
 pytestmark = pytest.mark.sim
 
-NAA = "naa.600a098038303053453f463045727a4d"
-MPX = "mpx.vmhba32:C0:T0:L0"
-ALL_HOSTS = CLUSTER_HOSTS + ("esx05",)
 
 
 @pytest.fixture

@@ -4,14 +4,13 @@ import pytest
 from esxpath.errors import ScopeError
 from esxpath.core.model import Scope, Selector, TpgState
 from esxpath.vsphere import inventory, read_inventory
+import seedlab
+from seedlab import BOOT, NAA, SCST_MODELS as SCST
 
 pytestmark = pytest.mark.sim
 
-SCST = {"eui.3163393161633461": ("SSD-RAID6-1", 1), "eui.3163393135336264": ("SSD-RAID6-2", 2)}
-NAA = "naa.600a098038303053453f463045727a4d"
-BOOT = "mpx.vmhba32:C0:T0:L0"
-CLUSTER_HOSTS = ["esx01", "esx02", "esx03", "esx04"]
-ALL_HOSTS = CLUSTER_HOSTS + ["esx05"]
+CLUSTER_HOSTS = list(seedlab.CLUSTER_HOSTS)  # compared with lists
+ALL_HOSTS = list(seedlab.ALL_HOSTS)
 TIB = 1 << 40
 
 

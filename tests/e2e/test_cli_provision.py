@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from esxpath.cli import main
 
-DATA = os.path.join(os.path.dirname(__file__), "data", "fio")
+DATA = os.path.join(os.path.dirname(__file__), "..", "data", "fio")
 SAMPLES = sorted(os.path.join(DATA, n) for n in os.listdir(DATA))
 
 

@@ -12,10 +12,10 @@ from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim
 
 from official_esxcli import esxcli, records
+from seedlab import EUI1 as LUN1
 
 pytestmark = pytest.mark.sim
 
-LUN1 = "eui.3163393161633461"
 V = "{urn:vim25}"
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 

@@ -18,19 +18,19 @@ import sys
 from pathlib import Path
 
 import pytest
+import seedlab
+from seedlab import CLUSTER_HOSTS, SCST
 
 from simlab import ensure_test_tools
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = ROOT / "commands"
 RUNNER = COMMANDS / "bin" / "esxpath-audit-run"
 FAILOVER = COMMANDS / "pacemaker" / "esxpath-failover"
 ALERT = COMMANDS / "pacemaker" / "esxpath-alert"
 SCRIPTS = (RUNNER, FAILOVER, ALERT, COMMANDS / "lib" / "esxpath" / "env.sh")
 
-CLUSTER = ("storage-cluster",)
-CLUSTER_HOSTS = ("esx01", "esx02", "esx03", "esx04")
-SCST = ("eui.3163393161633461", "eui.3163393135336264")
+CLUSTER = (seedlab.CLUSTER,)
 
 
 # ---------------------------------------------------------------- static checks

@@ -13,10 +13,10 @@ import pytest
 
 from cli_process import explain, run
 from exporter_process import clean_env, write_config
+from seedlab import SAN_NODES as NODES
 
 pytestmark = pytest.mark.sim
 
-NODES = ("storage1", "storage2")
 SINCE = 3600.0  # --since 1h
 
 

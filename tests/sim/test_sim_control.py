@@ -6,15 +6,12 @@ from pyVmomi import vim, vmodl
 
 from sim_soap import lun_by_canonical, read_hosts, wwn_hex
 from simlab import ControlError
+from seedlab import ALL_HOSTS as HOSTS, EUI1 as LUN1, EUI2 as LUN2, NAA
 
 pytestmark = pytest.mark.sim
 
-LUN1 = "eui.3163393161633461"
-LUN2 = "eui.3163393135336264"
-NAA = "naa.600a098038303053453f463045727a4d"
 STORAGE1 = {"21000024ff540980", "21000024ff540981"}
 STORAGE2 = {"21000024ff540932", "21000024ff540933"}
-HOSTS = ["esx01", "esx02", "esx03", "esx04", "esx05"]
 
 
 def working_targets(h, canonical):

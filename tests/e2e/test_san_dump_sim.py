@@ -10,10 +10,10 @@ import sys
 import pytest
 
 from cli_process import ROOT, explain
+from seedlab import SAN_NODES as NODES
 
 pytestmark = pytest.mark.sim
 
-NODES = ("storage1", "storage2")
 SCST_VENDORS = ("SCST_BIO", "SCST_FIO")
 
 

@@ -5,11 +5,10 @@ import pytest
 from pyVmomi import vim, vmodl
 
 from sim_soap import lun_by_canonical, read_hosts, wwn_hex
+from seedlab import EUI1 as LUN1, EUI2 as LUN2
 
 pytestmark = pytest.mark.sim
 
-LUN1 = "eui.3163393161633461"
-LUN2 = "eui.3163393135336264"
 STORAGE1 = {"21000024ff540980", "21000024ff540981"}
 
 

@@ -26,11 +26,10 @@ from esxpath.vsphere import ConnectOptions, connect
 from esxpath.vsphere import provision as prov
 from esxpath.vsphere.session import RETRY_ATTEMPTS
 from simlab import ControlError, SimLab
+from seedlab import ALL_HOSTS as HOSTS, EUI1 as LUN1, EUI2 as LUN2
 
 pytestmark = pytest.mark.sim
 
-LUN1, LUN2 = "eui.3163393161633461", "eui.3163393135336264"
-HOSTS = ("esx01", "esx02", "esx03", "esx04", "esx05")
 GIB = 1 << 30
 OPTS = ProvisionOptions(size_bytes=GIB, create_datastores=True, timeout=60)
 # a third SCST LUN that already holds a datastore, and a fourth with only partitions

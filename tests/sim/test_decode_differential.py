@@ -25,7 +25,7 @@ import failover_oracle
 from esxpath.vsphere import hostprops, inventory, rawsoap
 from esxpath.vsphere.records import ApiPath, LogicalUnit, Lun
 
-CASSETTES = Path(__file__).resolve().parent.parent / "cassettes"
+CASSETTES = Path(__file__).resolve().parents[2] / "cassettes"
 GOVMOMI_FIXTURES = Path("/usr/share/gocode/src/github.com/vmware/govmomi/vim25/mo/fixtures")
 BODY = "{http://schemas.xmlsoap.org/soap/envelope/}Body"
 PC = vmodl.query.PropertyCollector

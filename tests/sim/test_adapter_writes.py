@@ -6,11 +6,10 @@ from esxpath.errors import EsxcliFault
 from esxpath.core.model import CHANGE_PSP, CHANGE_RR_LIMIT, Change, Policy, Scope, Selector
 from esxpath.core.plan import plan
 from esxpath.vsphere import Esxcli, apply_changes, read_inventory
+from seedlab import NAA, SCST
 
 pytestmark = pytest.mark.sim
 
-SCST = ("eui.3163393161633461", "eui.3163393135336264")
-NAA = "naa.600a098038303053453f463045727a4d"
 
 
 def short(name):

@@ -7,11 +7,10 @@ import re
 import pytest
 
 from official_esxcli import esxcli, fields, records, table
+from seedlab import BOOT, EUI1 as LUN1
 
 pytestmark = pytest.mark.sim
 
-LUN1 = "eui.3163393161633461"
-BOOT = "mpx.vmhba32:C0:T0:L0"
 RRGET = ("storage", "nmp", "psp", "roundrobin", "deviceconfig")
 
 # `esxcli storage core device list` of an ESXi 6.5 host, line by line (README source [1]).

@@ -244,7 +244,7 @@ def test_vmfs_heartbeat_events_name_the_volume_and_the_datastore(lab, session):
     from esxpath.core.model import Host
     from esxpath.vsphere.events import read_storage_events, server_time
 
-    sc = json.loads((Path(__file__).parent / "sim" / "scenarios" / "seed-lab.json").read_text())
+    sc = json.loads((Path(__file__).parent / "scenarios" / "seed-lab.json").read_text())
     (lun,) = [x for x in sc["luns"] if x["canonical"] == SCST[0]]
     lun["vmfs"] = "ds-events"
     lab.post("/load", sc)

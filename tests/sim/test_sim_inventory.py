@@ -8,12 +8,10 @@ import pytest
 from pyVmomi import vim
 
 from sim_soap import connect, disconnect, lun_by_canonical, read_hosts, wwn_hex
+from seedlab import BOOT, NAA, SCST_MODELS as SCST
 
 pytestmark = pytest.mark.sim
 
-SCST = {"eui.3163393161633461": ("SSD-RAID6-1", 1), "eui.3163393135336264": ("SSD-RAID6-2", 2)}
-NAA = "naa.600a098038303053453f463045727a4d"
-BOOT = "mpx.vmhba32:C0:T0:L0"
 STORAGE1 = {"21000024ff540980", "21000024ff540981"}
 STORAGE2 = {"21000024ff540932", "21000024ff540933"}
 TIB = 1 << 40

@@ -13,17 +13,13 @@ import pytest
 
 from official_esxcli import esxcli, records
 from simlab import SEED, ControlError, SimLab
+from seedlab import EUI1 as LUN1, EUI2 as LUN2, NODE_PORTS as PORTS, NODE_TPG as TPG, SAN_NODES
 
 pytestmark = pytest.mark.sim
 
-LUN1 = "eui.3163393161633461"  # "1c91ac4a"
-LUN2 = "eui.3163393135336264"  # "1c9153bd"
 MODELS = {LUN1: "SSD-RAID6-1", LUN2: "SSD-RAID6-2"}
-PORTS = {"storage1": ["21:00:00:24:ff:54:09:80", "21:00:00:24:ff:54:09:81"],
-         "storage2": ["21:00:00:24:ff:54:09:32", "21:00:00:24:ff:54:09:33"]}
-TPG = {"storage1": 1, "storage2": 2}
-PEER = {"storage1": "storage2", "storage2": "storage1"}
-NODES = ["storage1", "storage2"]
+PEER = dict(zip(SAN_NODES, reversed(SAN_NODES)))
+NODES = list(SAN_NODES)  # compared with sorted lists
 
 
 def crc32c_kernel(data: bytes) -> int:

@@ -21,7 +21,7 @@ import pytest
 
 pytestmark = pytest.mark.sim
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SIM_README = ROOT / "tests" / "sim" / "README.md"
 SAN_MD = ROOT / "docs" / "san.md"
 KEYS = ("ESXPATH_VCENTER", "ESXPATH_USER", "ESXPATH_PASSWORD", "ESXPATH_CA_FILE", "ESXSIM_CONTROL")
