@@ -18,14 +18,15 @@ from typing import Protocol
 
 from .model import Finding, Inventory, Selector, Severity
 
-DRIFT, UNKNOWN, NOTE = Severity.DRIFT, Severity.UNKNOWN, Severity.NOTE
+UNKNOWN, NOTE = Severity.UNKNOWN, Severity.NOTE
 
 
 class SanEvidence(Protocol):
     """What the gate asks the storage nodes' dumps."""
 
-    def consistency(self, inventory: Inventory, selector: Selector) -> list[Finding]:
-        """(d): the SAN audit's consistency findings, with audit's severities."""
+    def consistency(self, inventory: Inventory, selector: Selector,
+                    drift: Severity = Severity.DRIFT) -> list[Finding]:
+        """(d): the SAN audit's consistency findings; what audit calls DRIFT gets `drift`."""
         ...
 
     def stale(self, severity: Severity) -> list[Finding]:
@@ -41,8 +42,7 @@ class SanEvidence(Protocol):
 def gate_findings(san: SanEvidence, inventory: Inventory, selector: Selector,
                   targets: dict[str, int | None]) -> list[Finding]:
     """The SAN's part of the pre-failover gate, rules (d) to (f) above."""
-    out = [Finding(NOTE, f.code, f.host, f.device, f.message) if f.severity == DRIFT else f
-           for f in san.consistency(inventory, selector)]
+    out = san.consistency(inventory, selector, drift=NOTE)  # a drift alone moves no I/O
     out += san.stale(UNKNOWN)
     out += san.readiness(inventory, selector, targets)
     return out

@@ -98,7 +98,7 @@ def _expected_nodes(nodes: tuple[SanNode, ...], devs: list[Device]) -> list[SanN
 # ---------------------------------------------------------------- findings
 
 def _identity(nodes: tuple[SanNode, ...], inventory: Inventory, selector: Selector,
-              names: list[str]) -> list[Finding]:
+              names: list[str], drift: Severity) -> list[Finding]:
     out: list[Finding] = []
     readable = _readable(inventory)
     for name in names:
@@ -133,7 +133,7 @@ def _identity(nodes: tuple[SanNode, ...], inventory: Inventory, selector: Select
             if d.esxi_id and d.esxi_id not in seen and _in_scope(d, selector):
                 group = n.group_of(d.name)
                 where = f" in device group {group.name}" if group else ""
-                out.append(Finding(DRIFT, "san-device-unseen", None, d.esxi_id,
+                out.append(Finding(drift, "san-device-unseen", None, d.esxi_id,
                                    f"{n.node} {d.esxi_id}: SCST device {d.name}{where} is seen by"
                                    f" no host ({len(readable)} read)"))
     setup_ids = {n.setup_id for n in nodes}
@@ -145,7 +145,7 @@ def _identity(nodes: tuple[SanNode, ...], inventory: Inventory, selector: Select
                                f"nodes have different setup_id ({text}): generated ids"
                                f" (on {', '.join(generated)}) differ between the nodes"))
         else:
-            out.append(Finding(DRIFT, "san-setup-id", None, None,
+            out.append(Finding(drift, "san-setup-id", None, None,
                                f"nodes have different setup_id ({text}); every id is set"
                                " explicitly, so the LUN ids agree, but a new device would not"))
     return out
@@ -156,7 +156,7 @@ def _in_scope(d: SanDevice, selector: Selector) -> bool:
             and d.vendor in selector.vendors)
 
 
-def _groups(host: Host, dev: Device, sides: list[_Side]) -> list[Finding]:
+def _groups(host: Host, dev: Device, sides: list[_Side], drift: Severity) -> list[Finding]:
     """TPG ids, RTP ids and states of one device on one host against each node's SCST."""
     out: list[Finding] = []
     name = dev.canonical_name
@@ -175,7 +175,7 @@ def _groups(host: Host, dev: Device, sides: list[_Side]) -> list[Finding]:
                                    f"{host.name} {name}: ESXi reports TPG {g}, which is no"
                                    f" group_id of {_dg(s)} on {s.node.node}"
                                    f" ({', '.join(map(str, known)) or 'none'})"))
-        out += _rtp(host, dev, s)
+        out += _rtp(host, dev, s, drift)
         for tg in s.group.target_groups:
             if tg.group_id not in esxi_groups:
                 continue
@@ -199,7 +199,7 @@ def _groups(host: Host, dev: Device, sides: list[_Side]) -> list[Finding]:
     return out
 
 
-def _rtp(host: Host, dev: Device, s: _Side) -> list[Finding]:
+def _rtp(host: Host, dev: Device, s: _Side, drift: Severity) -> list[Finding]:
     bad: dict[int, tuple[SanTargetGroup, list[str]]] = {}
     for p in dev.paths:
         if p.tpg_id is None or p.rtp_id is None:
@@ -216,7 +216,7 @@ def _rtp(host: Host, dev: Device, s: _Side) -> list[Finding]:
     out = []
     for g, (tg, paths) in sorted(bad.items()):
         rel_text = ", ".join(f"{t.name}={t.rel_tgt_id}" for t in tg.targets) or "no target"
-        out.append(Finding(DRIFT, "san-rtp-unknown", host.name, dev.canonical_name,
+        out.append(Finding(drift, "san-rtp-unknown", host.name, dev.canonical_name,
                            f"{host.name} {dev.canonical_name}: {'; '.join(paths)}: no target of"
                            f" target group {tg.name} (TPG {g}, {_dg(s)}) on {s.node.node} has"
                            f" that rel_tgt_id ({rel_text})"))
@@ -329,19 +329,20 @@ def _twins(nodes: tuple[SanNode, ...]) -> list[Finding]:
     return out
 
 
-def consistency(nodes: tuple[SanNode, ...], inventory: Inventory,
-                 selector: Selector) -> list[Finding]:
-    """The dumps against each other and against the hosts' view (severities as audit's)."""
+def consistency(nodes: tuple[SanNode, ...], inventory: Inventory, selector: Selector,
+                drift: Severity = DRIFT) -> list[Finding]:
+    """The dumps against each other and against the hosts' view (severities as audit's; what
+    audit calls DRIFT gets `drift`: the gate passes NOTE, a mismatch that moves no I/O)."""
     readable = _readable(inventory)
     names = scope_names(inventory, selector)
-    out = _twins(nodes) + _identity(nodes, inventory, selector, names)
+    out = _twins(nodes) + _identity(nodes, inventory, selector, names, drift)
     for name in names:
         sides = _sides(nodes, name)
         out += _agreement(name, sides, nodes)
         for h in readable:
             dev = h.device(name)
             if dev is not None and dev.managed and selector.matches(dev):
-                out += _groups(h, dev, sides)
+                out += _groups(h, dev, sides, drift)
     return out + _master(nodes, readable, names)
 
 
@@ -365,8 +366,9 @@ class SanDumps:
     now: datetime
     max_age: float = DEFAULT_MAX_AGE
 
-    def consistency(self, inventory: Inventory, selector: Selector) -> list[Finding]:
-        return consistency(self.nodes, inventory, selector)
+    def consistency(self, inventory: Inventory, selector: Selector,
+                    drift: Severity = DRIFT) -> list[Finding]:
+        return consistency(self.nodes, inventory, selector, drift)
 
     def stale(self, severity: Severity) -> list[Finding]:
         return freshness(self.nodes, self.now, self.max_age, severity)

@@ -369,8 +369,10 @@ class _Evidence:
     def __init__(self, *consistency: Finding) -> None:
         self.found, self.asked = list(consistency), []
 
-    def consistency(self, inventory, selector):
-        return self.found
+    def consistency(self, inventory, selector, drift=Severity.DRIFT):
+        """What audit calls DRIFT comes back with the severity the caller asks for."""
+        return [replace(f, severity=drift) if f.severity == Severity.DRIFT else f
+                for f in self.found]
 
     def stale(self, severity):
         self.asked.append(severity)
@@ -382,7 +384,7 @@ class _Evidence:
 
 
 def test_the_gates_san_half_is_judged_in_the_core():
-    """core/gate_san.py decides: DRIFT a note, other severities kept, stale dumps UNKNOWN,
+    """core/gate_san.py decides: DRIFT asked for as a note, other severities kept, stale dumps UNKNOWN,
     readiness asked for the gate's takeover groups; gate.check takes any such evidence."""
     ev = _Evidence(Finding(Severity.DRIFT, "san-rtp-unknown", "esx1", EUI1, "rtp"),
                    Finding(Severity.DANGER, "san-state", "esx1", EUI1, "state"))
