@@ -11,7 +11,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..core.model import Expectation, Policy, Report, Scope, Selector
+from ..core.model import Expectation, Policy, Report
+from .ports import Where as Scoped  # what the scope options select
 from .ports import require_devices
 
 if TYPE_CHECKING:
@@ -19,19 +20,6 @@ if TYPE_CHECKING:
     from ..core.storage_events import StorageWindow
     from ..san.audit import SanDumps
     from ..vsphere import Session
-
-
-class Scoped(Protocol):
-    """What the scope options select (cli's Where): hosts, devices, the profile's expectations."""
-
-    @property
-    def scope(self) -> Scope: ...
-    @property
-    def selector(self) -> Selector: ...
-    @property
-    def parallel(self) -> int: ...
-    @property
-    def expect(self) -> Expectation: ...
 
 
 class Reader(Protocol):
