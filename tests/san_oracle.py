@@ -23,7 +23,6 @@ less is a violation; a refusal of an estate the move left harmless is over-cauti
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import random
@@ -37,8 +36,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from failover_oracle import (SAN_NODES, SCST_VENDORS, SEED_LAB, Tally, finding_codes,  # noqa: E402
-                             random_estate, shortfalls)
+from failover_oracle import (SAN_NODES, SCST_VENDORS, Tally, clean_estate,  # noqa: E402
+                             finding_codes, random_estate, shortfalls)
 
 ROOT = HERE.parent
 # The kinds of SAN-side damage, drawn in turn so that any run of len(KINDS) estates has each.
@@ -56,22 +55,7 @@ VARIANTS = (
 
 
 # ---------------------------------------------------------------- estates
-
-def clean_estate(rng: random.Random) -> tuple[dict, list[str]]:
-    """The seed lab, compliant (RR iops=1), with random group ids and master, no ESXi damage."""
-    sc = copy.deepcopy(SEED_LAB)
-    ids = rng.sample([0, 1, 2, 7, 101, 102], 2)
-    master = rng.choice(SAN_NODES)
-    for node in sc["storage_nodes"]:
-        if node["name"] in SAN_NODES:
-            node["tpg_id"] = ids[SAN_NODES.index(node["name"])]
-            node["state"] = "AO" if node["name"] == master else "ANO"
-    for lun in sc["luns"]:
-        if lun["vendor"] in SCST_VENDORS:
-            lun.update(psp="VMW_PSP_RR", rr={"limit_type": "iops", "iops": 1, "bytes": 10485760,
-                                             "use_ano": False})
-    return sc, []
-
+# clean_estate: the failover oracle's (the seed lab, compliant, random group ids and master)
 
 @dataclass
 class SanDamage:
